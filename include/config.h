@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_CONFIG_H
+#define MDEV_VNCD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+
+/*
+ * The daemon's settings. One table in config.c lists every key once and
+ * drives parsing, defaults, --check-config output and the restart check.
+ * The file format is "key = value" lines at top level (inih); sections,
+ * unknown keys, duplicates and malformed values are errors naming
+ * FILE:LINE, the key, what is wrong and what is allowed.
+ */
+
+enum share_policy { SHARE_SHARED, SHARE_EXCLUSIVE };
+
+/* host is a numeric address: "127.0.0.1", "::1", "0.0.0.0", "::" (no brackets). */
+struct listen_addr {
+	char host[64];
+	uint16_t port;
+};
+
+#define CONFIG_MAX_LISTEN 8
+
+struct config {
+	char instance[64];       /* default: config file basename without .conf, else "default" */
+	char uuid[37];           /* mdev UUID, validated 8-4-4-4-12 hex; "" = none */
+	int device_fd;           /* -1 = none */
+	char device_socket[108]; /* "" = none */
+	unsigned display;        /* 0..99, default 0: default port 5900 + display */
+	struct listen_addr listen[CONFIG_MAX_LISTEN];
+	unsigned n_listen;       /* default: 127.0.0.1 and ::1 on 5900+display */
+	char unix_socket[108];
+	unsigned refresh_hz;     /* 1..240, default 60 */
+	bool display_event;      /* default yes */
+	enum log_level log_level; /* default info */
+	char password_file[256], viewonly_password_file[256];
+	unsigned max_clients;    /* 1..64, default 16 */
+	enum share_policy share; /* "shared" (default) | "exclusive" */
+	bool allow_unauthenticated_remote; /* default no */
+	char tls_cert[256], tls_key[256];
+	bool follow_client_size; /* default no */
+	unsigned edid_width, edid_height; /* edid_size = WxH, 0x0 = unset */
+	char user[64];           /* drop to this user when started as root; default "mdev-vncd" */
+	char metrics_listen[80]; /* "" = off; "ADDR:PORT" */
+};
+
+/* Fills cfg with the defaults. */
+void config_init(struct config *cfg);
+
+/*
+ * Parses the file over cfg. 0 or -errno; err gets one "file:line: ..."
+ * message. If the file does not set instance, it becomes the file's
+ * basename without ".conf".
+ */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * Sets one key from a string (used for command-line overrides too; source
+ * names the origin, e.g. "--listen", used in the error text). 0, -ENOENT
+ * (unknown key) or -EINVAL (bad value). Setting display while listen still
+ * holds the default listeners moves them to 5900 + display.
+ */
+int config_set(struct config *cfg, const char *key, const char *value, const char *source,
+	       char *err, size_t errlen);
+
+/*
+ * Cross-key checks after everything is set (exactly one of uuid / device_fd /
+ * device_socket; tls_cert and tls_key together; non-loopback listen without
+ * password_file needs allow_unauthenticated_remote). 0 or -EINVAL with a
+ * message saying what to set.
+ */
+int config_validate(const struct config *cfg, char *err, size_t errlen);
+
+/* Prints the effective settings, one "key = value" per line, in table order. */
+void config_print(const struct config *cfg, FILE *out);
+
+/*
+ * Which keys differ between two configs and cannot change without a
+ * restart (for SIGHUP): writes their names comma-separated into buf
+ * (truncated if short); returns the count.
+ */
+int config_restart_needed(const struct config *old, const struct config *new, char *buf,
+			  size_t len);
+
+#endif
