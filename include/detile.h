@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_DETILE_H
+#define MDEV_VNCD_DETILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * CPU detiling of Intel 4 KiB tiles (X, legacy Y, Yf). Inside a tile the
+ * byte offset is built from the bits of the byte column and of the row,
+ * interleaved: x_mask names the offset bits taken, lowest first, from the
+ * byte column, y_mask those taken from the row. Every layout here keeps
+ * offset bits 0..3 for the byte column, so 16-byte runs are contiguous.
+ */
+struct tiling {
+	uint32_t width_bytes; /* a power of two, 64..512 */
+	uint32_t height_rows;
+	uint32_t x_mask;
+	uint32_t y_mask;
+};
+
+/* Tile layout of an I915_FORMAT_MOD_{X,Y,Yf}_TILED modifier; -ENOTSUP otherwise. */
+int tiling_get(uint64_t modifier, unsigned bytes_per_pixel, struct tiling *out);
+
+/* What detile_row needs per rectangle, computed once by detile_init. */
+struct detiler {
+	struct tiling tiling;
+	const uint8_t *src;
+	size_t band_bytes; /* stride x tile rows: one row of tiles */
+	uint32_t width_shift; /* log2(tile width in bytes) */
+	uint32_t run_offset[32]; /* in-tile offset of each 16-byte run of a row */
+};
+
+void detile_init(struct detiler *d, const struct tiling *t, const uint8_t *src, uint32_t stride);
+
+/*
+ * Copies len bytes of pixel row y, starting at byte column bx, from the
+ * tiled surface into out (linear). Reads only inside the tile rows that
+ * hold row y.
+ */
+void detile_row(const struct detiler *d, uint32_t y, uint32_t bx, uint32_t len, uint8_t *out);
+
+#endif

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "convert.h"
+
+#include <drm_fourcc.h>
+#include <errno.h>
+#include <libyuv.h>
+#include <string.h>
+
+#include "detile.h"
+
+#define MAX_DIMENSION 16384u
+#define MAX_STRIDE (1u << 30) /* libyuv takes int strides */
+#define CHUNK_BYTES 8192u     /* staging for one piece of a tiled row */
+
+/* libyuv's shape: (src, src_stride, dst, dst_stride, width, height). */
+typedef int (*rows_fn)(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride,
+		       int width, int height);
+
+struct format {
+	uint32_t fourcc;
+	uint8_t cpp;   /* bytes per pixel */
+	uint8_t group; /* pixels sharing bytes: 2 for packed 4:2:2 */
+	rows_fn rows;
+};
+
+/*
+ * libyuv lacks YVYU and VYUY: reorder each 4-byte macropixel into YUY2 or
+ * UYVY order (U and V trade places), then convert that.
+ */
+static const uint8_t yvyu_to_yuy2[16] = { 0, 3, 2, 1, 4, 7, 6, 5, 8, 11, 10, 9, 12, 15, 14, 13 };
+static const uint8_t vyuy_to_uyvy[16] = { 2, 1, 0, 3, 6, 5, 4, 7, 10, 9, 8, 11, 14, 13, 12, 15 };
+
+static int swapped_422_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride,
+			    int width, int height, const uint8_t *shuffler, rows_fn rows)
+{
+	uint8_t tmp[CHUNK_BYTES] __attribute__((aligned(64)));
+	const int chunk = CHUNK_BYTES / 2;
+
+	for (int y = 0; y < height; y++) {
+		const uint8_t *s = src + (ptrdiff_t)y * src_stride;
+		uint8_t *d = dst + (ptrdiff_t)y * dst_stride;
+
+		for (int x = 0; x < width; x += chunk) {
+			int n = width - x < chunk ? width - x : chunk;
+
+			ARGBShuffle(s + x * 2, 0, tmp, 0, shuffler, (n + 1) / 2, 1);
+			rows(tmp, 0, d + x * 4, 0, n, 1);
+		}
+	}
+	return 0;
+}
+
+static int yvyu_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride, int width,
+		     int height)
+{
+	return swapped_422_rows(src, src_stride, dst, dst_stride, width, height, yvyu_to_yuy2,
+				YUY2ToARGB);
+}
+
+static int vyuy_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride, int width,
+		     int height)
+{
+	return swapped_422_rows(src, src_stride, dst, dst_stride, width, height, vyuy_to_uyvy,
+				UYVYToARGB);
+}
+
+/*
+ * libyuv names formats after the little-endian 32-bit word, as DRM does:
+ * libyuv "ARGB" is DRM ARGB8888 (B, G, R, A bytes), "ABGR" is DRM ABGR8888,
+ * "AR30" is DRM ARGB2101010 and "RGB565" is DRM RGB565. AB30ToARGB is
+ * libyuv's alias of AR30ToABGR, which is right for DRM XBGR2101010. 10-bit
+ * channels are cut to their top 8 bits.
+ *
+ * YUV: libyuv's YUY2ToARGB and UYVYToARGB use BT.601 limited range (Y
+ * 16..235). That is what i915 (and so GVT-g) planes scan out unless the
+ * guest sets the plane's COLOR_ENCODING / COLOR_RANGE properties, which the
+ * VFIO plane query does not report, so BT.601 limited is the best guess.
+ *
+ * C8: the palette lives in the guest's CRTC gamma/LUT registers and the
+ * VFIO plane query does not carry it, so index i is shown as the gray
+ * (i, i, i): a fixed, readable ramp (J400 is full-range gray). A guest
+ * that programs a colour palette shows in grays, not in false colours.
+ *
+ * The fourth byte of the output (X) is not specified: converters copy the
+ * source alpha or write 0xff.
+ */
+static const struct format formats[] = {
+	{ DRM_FORMAT_XRGB8888, 4, 1, ARGBCopy },
+	{ DRM_FORMAT_ARGB8888, 4, 1, ARGBCopy },
+	{ DRM_FORMAT_XBGR8888, 4, 1, ABGRToARGB },
+	{ DRM_FORMAT_ABGR8888, 4, 1, ABGRToARGB },
+	{ DRM_FORMAT_RGB565, 2, 1, RGB565ToARGB },
+	{ DRM_FORMAT_XRGB2101010, 4, 1, AR30ToARGB },
+	{ DRM_FORMAT_XBGR2101010, 4, 1, AB30ToARGB },
+	{ DRM_FORMAT_YUYV, 2, 2, YUY2ToARGB },
+	{ DRM_FORMAT_UYVY, 2, 2, UYVYToARGB },
+	{ DRM_FORMAT_YVYU, 2, 2, yvyu_rows },
+	{ DRM_FORMAT_VYUY, 2, 2, vyuy_rows },
+	{ DRM_FORMAT_C8, 1, 1, J400ToARGB },
+};
+
+static const struct format *format_find(uint32_t fourcc)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (formats[i].fourcc == fourcc)
+			return &formats[i];
+	return NULL;
+}
+
+unsigned convert_bytes_per_pixel(uint32_t fourcc)
+{
+	const struct format *f = format_find(fourcc);
+
+	return f ? f->cpp : 0;
+}
+
+bool convert_is_copy(const struct pixel_layout *layout)
+{
+	return layout->modifier == DRM_FORMAT_MOD_LINEAR &&
+	       (layout->fourcc == DRM_FORMAT_XRGB8888 || layout->fourcc == DRM_FORMAT_ARGB8888);
+}
+
+struct tile_geometry convert_tile_geometry(const struct pixel_layout *layout)
+{
+	struct tile_geometry g = { 1, 1 };
+	struct tiling t;
+
+	if (tiling_get(layout->modifier, convert_bytes_per_pixel(layout->fourcc), &t) == 0) {
+		g.width_bytes = t.width_bytes;
+		g.height_rows = t.height_rows;
+	}
+	return g;
+}
+
+static uint32_t round_up(uint32_t v, uint32_t to)
+{
+	return (v + to - 1) / to * to;
+}
+
+/* Bytes a row needs: a 4:2:2 row of odd width still ends on a whole macropixel. */
+static uint32_t row_bytes(const struct format *f, uint32_t width)
+{
+	return round_up(width, f->group) * f->cpp;
+}
+
+static int check_size(const struct pixel_layout *l, const struct format *f,
+		      const struct tile_geometry *g, size_t buffer_size, const char **why)
+{
+	size_t need;
+
+	if (g->height_rows > 1) {
+		/* The last tile row is allocated whole even when the picture
+		 * ends inside it. */
+		if (__builtin_mul_overflow((size_t)round_up(l->height, g->height_rows),
+					   (size_t)l->stride, &need)) {
+			*why = "buffer size overflows";
+			return -EINVAL;
+		}
+	} else if (__builtin_mul_overflow((size_t)(l->height - 1), (size_t)l->stride, &need) ||
+		   __builtin_add_overflow(need, (size_t)row_bytes(f, l->width), &need)) {
+		*why = "buffer size overflows";
+		return -EINVAL;
+	}
+	if (buffer_size < need) {
+		*why = g->height_rows > 1 ? "buffer too small for the last tile row"
+					  : "buffer too small for the last row";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int convert_check(const struct pixel_layout *l, size_t buffer_size, const char **why)
+{
+	const struct format *f = format_find(l->fourcc);
+	struct tiling t;
+	struct tile_geometry g = { 1, 1 };
+
+	*why = "ok";
+	if (!f) {
+		*why = "unsupported pixel format";
+		return -ENOTSUP;
+	}
+	if (l->modifier != DRM_FORMAT_MOD_LINEAR) {
+		if (tiling_get(l->modifier, f->cpp, &t) < 0) {
+			*why = "unsupported format modifier";
+			return -ENOTSUP;
+		}
+		g.width_bytes = t.width_bytes;
+		g.height_rows = t.height_rows;
+	}
+	if (l->width == 0 || l->height == 0) {
+		*why = "empty plane";
+		return -EINVAL;
+	}
+	if (l->width > MAX_DIMENSION || l->height > MAX_DIMENSION) {
+		*why = "plane larger than 16384x16384";
+		return -EINVAL;
+	}
+	if (l->stride < row_bytes(f, l->width)) {
+		*why = "stride shorter than a row";
+		return -EINVAL;
+	}
+	if (l->stride > MAX_STRIDE) {
+		*why = "stride too large";
+		return -EINVAL;
+	}
+	if (l->stride % g.width_bytes) {
+		*why = "stride not a multiple of the tile width";
+		return -EINVAL;
+	}
+	return check_size(l, f, &g, buffer_size, why);
+}
+
+/*
+ * Converts w pixels of row y from pixel x (x a multiple of the format's
+ * group) of a tiled surface: detile into a staging buffer, then convert.
+ */
+static void convert_tiled_span(const struct detiler *d, const struct format *f, uint32_t y,
+			       uint32_t x, uint32_t w, uint8_t *dst)
+{
+	uint8_t tmp[CHUNK_BYTES] __attribute__((aligned(64)));
+	uint32_t chunk = CHUNK_BYTES / f->cpp;
+
+	if (f->rows == ARGBCopy) {
+		detile_row(d, y, x * 4, w * 4, dst);
+		return;
+	}
+	for (uint32_t i = 0; i < w; i += chunk) {
+		uint32_t n = w - i < chunk ? w - i : chunk;
+
+		detile_row(d, y, (x + i) * f->cpp, row_bytes(f, n), tmp);
+		f->rows(tmp, 0, dst + (size_t)i * 4, 0, (int)n, 1);
+	}
+}
+
+static void convert_span(const struct pixel_layout *l, const struct format *f,
+			 const struct detiler *d, const uint8_t *src, uint32_t y, uint32_t x,
+			 uint32_t w, uint8_t *dst)
+{
+	if (d)
+		convert_tiled_span(d, f, y, x, w, dst);
+	else
+		f->rows(src + (size_t)y * l->stride + (size_t)x * f->cpp, 0, dst, 0, (int)w, 1);
+}
+
+void convert_rect(const struct pixel_layout *l, const uint8_t *src, uint8_t *dst,
+		  size_t dst_stride, struct rect r)
+{
+	const struct format *f = format_find(l->fourcc);
+	struct detiler detiler, *d = NULL;
+	struct tiling t;
+
+	/* Clip, so a caller's slip cannot reach past the plane. */
+	if (!f || r.x >= l->width || r.y >= l->height)
+		return;
+	if (r.width > l->width - r.x)
+		r.width = l->width - r.x;
+	if (r.height > l->height - r.y)
+		r.height = l->height - r.y;
+	if (r.width == 0 || r.height == 0)
+		return;
+
+	dst += (size_t)r.y * dst_stride + (size_t)r.x * 4;
+	if (l->modifier != DRM_FORMAT_MOD_LINEAR) {
+		if (tiling_get(l->modifier, f->cpp, &t) < 0)
+			return;
+		detile_init(&detiler, &t, src, l->stride);
+		d = &detiler;
+	} else if (r.x % f->group == 0) {
+		f->rows(src + (size_t)r.y * l->stride + (size_t)r.x * f->cpp, (int)l->stride, dst,
+			(int)dst_stride, (int)r.width, (int)r.height);
+		return;
+	}
+
+	for (uint32_t y = r.y; y < r.y + r.height; y++, dst += dst_stride) {
+		uint32_t x = r.x, w = r.width;
+		uint8_t *out = dst;
+
+		/* A rectangle starting on the second pixel of a macropixel:
+		 * convert the pair, keep the second. */
+		if (x % f->group) {
+			uint8_t pair[8];
+
+			convert_span(l, f, d, src, y, x - 1, 2, pair);
+			memcpy(out, pair + 4, 4);
+			x++;
+			w--;
+			out += 4;
+		}
+		if (w)
+			convert_span(l, f, d, src, y, x, w, out);
+	}
+}
