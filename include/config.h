@@ -81,6 +81,12 @@ int config_validate(const struct config *cfg, char *err, size_t errlen);
 void config_print(const struct config *cfg, FILE *out);
 
 /*
+ * Prints the documented example file: every key, commented out with its
+ * default, in table order (conf/mdev-vncd.conf.example is this output).
+ */
+void config_print_example(FILE *out);
+
+/*
  * Which keys differ between two configs and cannot change without a
  * restart (for SIGHUP): writes their names comma-separated into buf
  * (truncated if short); returns the count.
