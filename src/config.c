@@ -348,9 +348,10 @@ static int parse_addrport(const char *s, struct listen_addr *out, char *what, si
 	memcpy(host, begin, (size_t)(end - begin));
 	host[end - begin] = '\0';
 	if (inet_pton(family, host, bin) != 1) {
+		bool bare_v6 = family == AF_INET && inet_pton(AF_INET6, host, bin) == 1;
+
 		snprintf(what, wlen, "'%s' is not a numeric IPv%d address%s", host,
-			 family == AF_INET ? 4 : 6,
-			 family == AF_INET && strchr(host, ':') ? " (IPv6 goes in brackets)" : "");
+			 family == AF_INET ? 4 : 6, bare_v6 ? " (IPv6 goes in brackets)" : "");
 		return -EINVAL;
 	}
 	if (parse_ranged(port, 1, 65535, &v, what, wlen) < 0)
