@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_DISPLAY_H
+#define MDEV_VNCD_DISPLAY_H
+
+#include <stdint.h>
+
+struct frame_store;
+struct plane_source;
+
+/*
+ * The display pipeline, one refresh at a time: query the primary plane,
+ * get its buffer, convert what changed into the frame store. When there is
+ * no guest picture to show, it draws a placeholder saying why. It logs each
+ * state change once, never once per frame.
+ */
+struct display;
+
+struct display_stats {
+	uint64_t refreshes;      /* plane queries made */
+	uint64_t frames_changed; /* refreshes that changed pixels */
+	uint64_t query_errors;
+	uint64_t tiles_changed;
+};
+
+/* Borrows planes and store; both must outlive the display. */
+struct display *display_new(struct plane_source *planes, struct frame_store *store,
+			    const char *instance);
+void display_free(struct display *display);
+
+void display_refresh(struct display *display);
+
+const struct display_stats *display_stats(const struct display *display);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_FRAME_STORE_H
+#define MDEV_VNCD_FRAME_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "damage.h"
+#include "rect.h"
+
+/*
+ * The daemon's picture of the guest display (XRGB8888), which it owns:
+ * written by the display loop, read by the VNC client threads.
+ *
+ * Each client copies the tiles it has not seen yet into a framebuffer of
+ * its own, under the read lock, and encodes from that copy. So no client
+ * ever reads a half-written frame, and a client stuck on its socket holds
+ * no lock: it cannot delay the display loop or the other clients.
+ */
+struct frame_store;
+struct frame_reader;
+
+struct frame_store *frame_store_new(void);
+/* All readers must have been freed first. */
+void frame_store_free(struct frame_store *store);
+
+/*
+ * Writer side, display loop only. begin_write takes the write lock and
+ * returns the picture, reallocated (and *resized set) when the size
+ * changes; end_write hands the damage to every reader (NULL: everything
+ * changed), drops the lock and wakes the readers that got damage.
+ */
+int frame_store_begin_write(struct frame_store *store, uint32_t width, uint32_t height,
+			    uint8_t **pixels, size_t *stride, bool *resized);
+void frame_store_end_write(struct frame_store *store, const struct damage_map *damage);
+
+/* Reader side: one per client thread. */
+struct frame_reader *frame_reader_new(struct frame_store *store);
+void frame_reader_free(struct frame_reader *reader);
+/* Readable (an eventfd) when the reader has damage to copy. */
+int frame_reader_wake_fd(const struct frame_reader *reader);
+/* Wakes the reader's thread without damage (shutdown). */
+void frame_reader_wake(struct frame_reader *reader);
+
+struct frame_copy_target {
+	void *ctx;
+	/* The picture has a new size: returns the client's new framebuffer (4 bytes per pixel, rows
+	 * of width * 4 bytes), or NULL to stay as it is (the next sync tries again). */
+	uint8_t *(*resize)(void *ctx, uint32_t width, uint32_t height);
+	/* These pixels of the client's framebuffer were just copied. */
+	void (*copied)(void *ctx, struct rect r);
+};
+
+/*
+ * Copies what the reader has not seen into dst (the client's framebuffer of
+ * the size last returned by resize). Returns the number of rectangles
+ * copied; 0 when there was nothing new.
+ */
+size_t frame_reader_sync(struct frame_reader *reader, uint8_t *dst,
+			 const struct frame_copy_target *target);
+
+/* Size of the current picture (0x0 before the first frame). */
+void frame_store_size(struct frame_store *store, uint32_t *width, uint32_t *height);
+
+#endif

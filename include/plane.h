@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_PLANE_H
+#define MDEV_VNCD_PLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+#include "import.h"
+
+struct vfio_device;
+
+/*
+ * The plane source: asks the device what its display planes show and
+ * hands out readable buffers for them. It owns every dmabuf fd the device
+ * gives and every mapping made of them or of a region.
+ *
+ * Drivers recycle a dmabuf_id once its last fd is closed, and the real
+ * mbochs corrupts memory when one id is fetched twice while an fd is open
+ * or fetched again after close. So each id is fetched once and its fd is
+ * kept in a most-recently-used cache: a flip back to an old id finds it
+ * there, and an id is forgotten exactly when its fd is closed.
+ */
+#define PLANE_DMABUF_CACHE_SIZE 8
+
+/* drm_plane_type values of the VFIO query (libdrm's xf86drmMode.h, without its weight). */
+#ifndef DRM_PLANE_TYPE_PRIMARY
+#define DRM_PLANE_TYPE_PRIMARY 1
+#define DRM_PLANE_TYPE_CURSOR 2
+#endif
+
+enum plane_transport {
+	PLANE_TRANSPORT_DMABUF,
+	PLANE_TRANSPORT_REGION,
+};
+
+struct plane_buffer {
+	uint32_t id;           /* dmabuf_id, or region index */
+	size_t real_size;      /* lseek(SEEK_END) of the dmabuf, or the region's size */
+	int import_error;      /* 0 when map is valid, else -errno of the import */
+	const char *import_why;
+	struct mapped_buffer map;
+};
+
+struct plane_source;
+
+/* Probes which plane transport the device offers and logs it once. */
+int plane_source_new(struct vfio_device *dev, const struct import_method *import,
+		     struct plane_source **out);
+void plane_source_free(struct plane_source *src);
+
+enum plane_transport plane_source_transport(const struct plane_source *src);
+
+/*
+ * Queries a plane (DRM_PLANE_TYPE_PRIMARY or _CURSOR) with a zeroed struct.
+ * Returns 0 with *info filled (possibly a disabled plane: see
+ * plane_info_enabled) or -errno from the device.
+ */
+int plane_source_query(struct plane_source *src, uint32_t drm_plane_type,
+		       struct vfio_device_gfx_plane_info *info);
+
+/* A disabled plane is success with the picture's numbers all zero. */
+bool plane_info_enabled(const struct vfio_device_gfx_plane_info *info);
+
+/*
+ * The buffer behind an enabled plane, fetched and imported at most once per
+ * id. A refused import is cached too (see import_error): it is not retried
+ * every frame. The buffer stays valid until the next call.
+ */
+int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_plane_info *info,
+			struct plane_buffer **out);
+
+/* Brackets CPU reads of buf->map.data (dmabuf sync). */
+int plane_source_begin_read(struct plane_source *src, struct plane_buffer *buf);
+void plane_source_end_read(struct plane_source *src, struct plane_buffer *buf);
+
+/* Number of dmabuf fds held, for tests and metrics. */
+unsigned plane_source_cached_dmabufs(const struct plane_source *src);
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_VFIO_DEVICE_H
+#define MDEV_VNCD_VFIO_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+/*
+ * The mediated device, opened through VFIO. The object owns the device fd
+ * and whatever had to stay open to get it (container and group, or the
+ * iommufd); vfio_device_free() closes them all.
+ */
+struct vfio_device;
+
+/* How the device fd was obtained, for the log. */
+const char *vfio_device_origin(const struct vfio_device *dev);
+
+/*
+ * Opens the mdev with this UUID: through the iommufd cdev path where
+ * /dev/iommu and the device's vfio-dev node exist, else through its IOMMU
+ * group and a TYPE1v2 container. 0 or -errno; *why names the failed step.
+ */
+int vfio_device_open_uuid(const char *uuid, struct vfio_device **out, const char **why);
+
+/* Adopts an already-open device fd (inherited from the VMM side). Takes it even on failure. */
+int vfio_device_adopt_fd(int fd, const char *origin, struct vfio_device **out, const char **why);
+
+/* Connects to a unix socket and receives the device fd with SCM_RIGHTS. */
+int vfio_device_receive(const char *socket_path, struct vfio_device **out, const char **why);
+
+void vfio_device_free(struct vfio_device *dev);
+
+int vfio_device_fd(const struct vfio_device *dev);
+uint32_t vfio_device_num_regions(const struct vfio_device *dev);
+uint32_t vfio_device_num_irqs(const struct vfio_device *dev);
+
+/* Region geometry; queried with argsz = sizeof(struct vfio_region_info) (mbochs rejects larger). */
+int vfio_device_region_info(const struct vfio_device *dev, uint32_t index,
+			    struct vfio_region_info *out);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_VNC_CLIENT_H
+#define MDEV_VNCD_VNC_CLIENT_H
+
+#include <stdbool.h>
+
+struct frame_store;
+
+/*
+ * One VNC client and the thread that serves it: a libvncserver screen of
+ * its own whose framebuffer is the client's private copy of the picture,
+ * refreshed from the frame store when the display loop reports damage.
+ */
+struct vnc_client;
+
+struct vnc_client_params {
+	int fd;                   /* the accepted socket; ownership passes to the client */
+	const char *peer;         /* for the log */
+	const char *desktop_name;
+	struct frame_store *store;
+	/* Called from the client's thread as it ends; the owner then joins it. */
+	void (*finished)(void *ctx, struct vnc_client *client);
+	void *ctx;
+};
+
+int vnc_client_start(const struct vnc_client_params *params, struct vnc_client **out);
+/* Asks the thread to end now, even if it is blocked writing to a stalled client. */
+void vnc_client_stop(struct vnc_client *client);
+/* Waits for the thread and frees everything the client held. */
+void vnc_client_join(struct vnc_client *client);
+
+const char *vnc_client_peer(const struct vnc_client *client);
+bool vnc_client_finished(const struct vnc_client *client);
+
+#endif

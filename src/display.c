@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "display.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert.h"
+#include "drm_formats.h"
+#include "frame_diff.h"
+#include "frame_store.h"
+#include "log.h"
+#include "placeholder.h"
+#include "plane.h"
+
+/* What clients currently see, so a state is drawn and logged once. */
+struct shown {
+	bool guest;
+	enum placeholder_kind kind;
+	char detail[128];
+};
+
+struct display {
+	struct plane_source *planes;
+	struct frame_store *store;
+	struct frame_diff *diff;
+	char instance[64];
+	struct shown shown;
+	bool shown_anything;
+	uint32_t width, height;          /* size of the picture clients have */
+	struct pixel_layout guest_layout; /* last guest mode shown, for the mode-change log */
+	struct log_latch query_failed;
+	struct display_stats stats;
+};
+
+struct display *display_new(struct plane_source *planes, struct frame_store *store,
+			    const char *instance)
+{
+	struct display *display = calloc(1, sizeof(*display));
+	if (!display)
+		return NULL;
+	display->planes = planes;
+	display->store = store;
+	display->diff = frame_diff_new();
+	if (!display->diff) {
+		free(display);
+		return NULL;
+	}
+	snprintf(display->instance, sizeof(display->instance), "%s", instance);
+	display->width = PLACEHOLDER_WIDTH;
+	display->height = PLACEHOLDER_HEIGHT;
+	return display;
+}
+
+void display_free(struct display *display)
+{
+	if (!display)
+		return;
+	frame_diff_free(display->diff);
+	free(display);
+}
+
+const struct display_stats *display_stats(const struct display *display)
+{
+	return &display->stats;
+}
+
+static const char *const placeholder_log_text[] = {
+	[PLACEHOLDER_NO_SIGNAL] = "the guest turned its display off",
+	[PLACEHOLDER_CANNOT_MAP] = "cannot map the display buffer",
+	[PLACEHOLDER_UNSUPPORTED_FORMAT] = "unsupported pixel format",
+	[PLACEHOLDER_BAD_PLANE] = "the device described an invalid plane",
+};
+
+/*
+ * Shows a daemon-drawn picture, keeping the clients' current size so a
+ * blip does not resize every viewer. Logged and drawn once per state.
+ */
+static void show_placeholder(struct display *display, enum placeholder_kind kind,
+			     const char *detail)
+{
+	struct shown want = { .guest = false, .kind = kind };
+	snprintf(want.detail, sizeof(want.detail), "%s", detail ? detail : "");
+	if (display->shown_anything && !display->shown.guest && display->shown.kind == kind &&
+	    strcmp(display->shown.detail, want.detail) == 0)
+		return;
+
+	uint8_t *pixels;
+	size_t stride;
+	bool resized;
+	if (frame_store_begin_write(display->store, display->width, display->height, &pixels,
+				    &stride, &resized) < 0) {
+		log_error("out of memory drawing the %ux%u placeholder; will retry next frame",
+			  display->width, display->height);
+		return;
+	}
+	placeholder_draw(pixels, stride, display->width, display->height, kind, display->instance,
+			 detail);
+	frame_store_end_write(display->store, NULL);
+	/* The framebuffer no longer holds the guest's last frame. */
+	frame_diff_reset(display->diff);
+
+	log_warning("%s%s%s; clients see a placeholder until it recovers",
+		    placeholder_log_text[kind], detail ? ": " : "", detail ? detail : "");
+	display->shown = want;
+	display->shown_anything = true;
+}
+
+static void format_name(uint32_t fourcc, char out[5])
+{
+	for (int i = 0; i < 4; i++) {
+		char c = (char)((fourcc >> (8 * i)) & 0xff);
+		out[i] = c >= 32 && c < 127 ? c : '?';
+	}
+	out[4] = '\0';
+}
+
+static void note_guest_mode(struct display *display, const struct pixel_layout *layout)
+{
+	const struct pixel_layout *old = &display->guest_layout;
+	if (display->shown.guest && display->shown_anything && old->width == layout->width &&
+	    old->height == layout->height && old->fourcc == layout->fourcc &&
+	    old->modifier == layout->modifier)
+		return;
+	char name[5];
+	format_name(layout->fourcc, name);
+	log_info("display on: %ux%u %s modifier 0x%llx stride %u", layout->width, layout->height,
+		 name, (unsigned long long)layout->modifier, layout->stride);
+	display->guest_layout = *layout;
+}
+
+/* Every number from the device must agree with the buffer before a pixel is read. */
+static int check_plane(struct display *display, const struct vfio_device_gfx_plane_info *info,
+		       const struct plane_buffer *buf, const struct pixel_layout *layout)
+{
+	const char *why = NULL;
+	char detail[128];
+	if (info->size > buf->real_size) {
+		snprintf(detail, sizeof(detail), "plane size %u exceeds the buffer's %zu bytes",
+			 info->size, buf->real_size);
+		show_placeholder(display, PLACEHOLDER_BAD_PLANE, detail);
+		return -EINVAL;
+	}
+	int ret = convert_check(layout, info->size, &why);
+	if (ret == -ENOTSUP) {
+		placeholder_format_detail(detail, sizeof(detail), layout->fourcc, layout->modifier);
+		show_placeholder(display, PLACEHOLDER_UNSUPPORTED_FORMAT, detail);
+	} else if (ret < 0) {
+		snprintf(detail, sizeof(detail), "%ux%u stride %u size %u: %s", layout->width,
+			 layout->height, layout->stride, info->size, why);
+		show_placeholder(display, PLACEHOLDER_BAD_PLANE, detail);
+	}
+	return ret;
+}
+
+static void show_guest(struct display *display, const struct pixel_layout *layout,
+		       struct plane_buffer *buf, size_t size)
+{
+	if (buf->map.data == NULL)
+		return;
+	int ret = plane_source_begin_read(display->planes, buf);
+	if (ret < 0) {
+		log_debug("DMA_BUF_IOCTL_SYNC start failed: %s", strerror(-ret));
+		return;
+	}
+	uint8_t *pixels;
+	size_t stride;
+	bool resized;
+	if (frame_store_begin_write(display->store, layout->width, layout->height, &pixels, &stride,
+				    &resized) < 0) {
+		plane_source_end_read(display->planes, buf);
+		log_error("out of memory for a %ux%u framebuffer; will retry next frame",
+			  layout->width, layout->height);
+		return;
+	}
+	if (resized)
+		frame_diff_reset(display->diff);
+	const struct damage_map *damage =
+		frame_diff_apply(display->diff, layout, buf->map.data, size, pixels, stride);
+	frame_store_end_write(display->store, damage);
+	plane_source_end_read(display->planes, buf);
+
+	display->width = layout->width;
+	display->height = layout->height;
+	if (damage && !damage_map_empty(damage)) {
+		display->stats.frames_changed++;
+		display->stats.tiles_changed += damage->dirty_count;
+	}
+	note_guest_mode(display, layout);
+	display->shown.guest = true;
+	display->shown_anything = true;
+}
+
+void display_refresh(struct display *display)
+{
+	struct vfio_device_gfx_plane_info info;
+	display->stats.refreshes++;
+	int ret = plane_source_query(display->planes, DRM_PLANE_TYPE_PRIMARY, &info);
+	if (ret < 0) {
+		display->stats.query_errors++;
+		/* mbochs fails the first query after a mode change with ENOMEM: the next works. */
+		if (ret == -ENOMEM || ret == -EAGAIN)
+			return;
+		log_once(&display->query_failed, LOG_LEVEL_WARNING,
+			 "querying the primary plane failed: %s; keeping the last picture and "
+			 "retrying every frame", strerror(-ret));
+		return;
+	}
+	if (display->query_failed.raised) {
+		log_info("primary plane queries work again");
+		log_latch_clear(&display->query_failed);
+	}
+	if (!plane_info_enabled(&info)) {
+		show_placeholder(display, PLACEHOLDER_NO_SIGNAL, NULL);
+		return;
+	}
+
+	struct pixel_layout layout = {
+		.fourcc = info.drm_format,
+		.modifier = info.drm_format_mod,
+		.width = info.width,
+		.height = info.height,
+		.stride = info.stride,
+	};
+	struct plane_buffer *buf;
+	ret = plane_source_buffer(display->planes, &info, &buf);
+	if (ret < 0) {
+		char detail[96];
+		snprintf(detail, sizeof(detail), "cannot get buffer %u: %s", info.dmabuf_id,
+			 strerror(-ret));
+		show_placeholder(display, PLACEHOLDER_BAD_PLANE, detail);
+		return;
+	}
+	if (check_plane(display, &info, buf, &layout) < 0)
+		return;
+	if (buf->import_error) {
+		show_placeholder(display, PLACEHOLDER_CANNOT_MAP, buf->import_why);
+		return;
+	}
+	show_guest(display, &layout, buf, info.size);
+}

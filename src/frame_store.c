@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "frame_store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "fd_util.h"
+
+struct frame_reader {
+	struct frame_store *store;
+	struct frame_reader *next;
+	int wake_fd;
+	uint64_t generation;     /* picture size the reader last copied */
+	struct damage_map pending;
+	struct rect *rects;
+};
+
+struct frame_store {
+	pthread_rwlock_t lock;
+	uint8_t *pixels;
+	uint32_t width, height;
+	size_t stride;
+	uint64_t generation;     /* bumped on every resize */
+	struct frame_reader *readers;
+};
+
+struct frame_store *frame_store_new(void)
+{
+	struct frame_store *store = calloc(1, sizeof(*store));
+	if (!store)
+		return NULL;
+	if (pthread_rwlock_init(&store->lock, NULL) != 0) {
+		free(store);
+		return NULL;
+	}
+	return store;
+}
+
+void frame_store_free(struct frame_store *store)
+{
+	if (!store)
+		return;
+	pthread_rwlock_destroy(&store->lock);
+	free(store->pixels);
+	free(store);
+}
+
+void frame_store_size(struct frame_store *store, uint32_t *width, uint32_t *height)
+{
+	pthread_rwlock_rdlock(&store->lock);
+	*width = store->width;
+	*height = store->height;
+	pthread_rwlock_unlock(&store->lock);
+}
+
+/* Sizes a reader's pending damage to the picture, all of it pending. */
+static int reader_resize(struct frame_reader *reader, uint32_t width, uint32_t height)
+{
+	damage_map_done(&reader->pending);
+	free(reader->rects);
+	reader->rects = NULL;
+	if (width == 0)
+		return 0;
+	if (damage_map_init(&reader->pending, width, height) < 0)
+		return -ENOMEM;
+	reader->rects = calloc((size_t)reader->pending.cols * reader->pending.rows,
+			       sizeof(*reader->rects));
+	if (!reader->rects)
+		return -ENOMEM;
+	damage_map_mark_all(&reader->pending);
+	return 0;
+}
+
+int frame_store_begin_write(struct frame_store *store, uint32_t width, uint32_t height,
+			    uint8_t **pixels, size_t *stride, bool *resized)
+{
+	pthread_rwlock_wrlock(&store->lock);
+	*resized = false;
+	if (store->width != width || store->height != height || !store->pixels) {
+		size_t new_stride = (size_t)width * 4;
+		uint8_t *fresh = calloc(height, new_stride);
+		if (!fresh) {
+			pthread_rwlock_unlock(&store->lock);
+			return -ENOMEM;
+		}
+		free(store->pixels);
+		store->pixels = fresh;
+		store->width = width;
+		store->height = height;
+		store->stride = new_stride;
+		store->generation++;
+		*resized = true;
+	}
+	*pixels = store->pixels;
+	*stride = store->stride;
+	return 0;
+}
+
+static void wake(int fd)
+{
+	uint64_t one = 1;
+	/* A full counter already means "wake up": nothing is lost if this fails. */
+	if (write(fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+void frame_store_end_write(struct frame_store *store, const struct damage_map *damage)
+{
+	for (struct frame_reader *r = store->readers; r; r = r->next) {
+		if (r->pending.width != store->width || r->pending.height != store->height) {
+			/* A failed resize leaves no map: the reader's next sync retries it. */
+			reader_resize(r, store->width, store->height);
+		} else if (damage) {
+			if (damage_map_empty(damage))
+				continue;
+			damage_map_merge(&r->pending, damage);
+		} else {
+			damage_map_mark_all(&r->pending);
+		}
+		wake(r->wake_fd);
+	}
+	pthread_rwlock_unlock(&store->lock);
+}
+
+struct frame_reader *frame_reader_new(struct frame_store *store)
+{
+	struct frame_reader *reader = calloc(1, sizeof(*reader));
+	if (!reader)
+		return NULL;
+	reader->store = store;
+	reader->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (reader->wake_fd < 0) {
+		free(reader);
+		return NULL;
+	}
+	pthread_rwlock_wrlock(&store->lock);
+	/* A new reader has seen nothing: its first sync copies the whole picture. */
+	reader->generation = store->generation - 1;
+	reader->next = store->readers;
+	store->readers = reader;
+	pthread_rwlock_unlock(&store->lock);
+	wake(reader->wake_fd);
+	return reader;
+}
+
+void frame_reader_free(struct frame_reader *reader)
+{
+	if (!reader)
+		return;
+	struct frame_store *store = reader->store;
+	pthread_rwlock_wrlock(&store->lock);
+	for (struct frame_reader **p = &store->readers; *p; p = &(*p)->next) {
+		if (*p == reader) {
+			*p = reader->next;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&store->lock);
+	damage_map_done(&reader->pending);
+	free(reader->rects);
+	close_fd(reader->wake_fd);
+	free(reader);
+}
+
+int frame_reader_wake_fd(const struct frame_reader *reader)
+{
+	return reader->wake_fd;
+}
+
+void frame_reader_wake(struct frame_reader *reader)
+{
+	wake(reader->wake_fd);
+}
+
+static void copy_rect(uint8_t *dst, size_t dst_stride, const uint8_t *src, size_t src_stride,
+		      struct rect r)
+{
+	for (uint32_t y = r.y; y < r.y + r.height; y++)
+		memcpy(dst + y * dst_stride + (size_t)r.x * 4, src + y * src_stride + (size_t)r.x * 4,
+		       (size_t)r.width * 4);
+}
+
+size_t frame_reader_sync(struct frame_reader *reader, uint8_t *dst,
+			 const struct frame_copy_target *target)
+{
+	uint64_t drained;
+	/* Drain first: damage added after this point wakes us again. */
+	if (read(reader->wake_fd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
+		return 0;
+
+	struct frame_store *store = reader->store;
+	size_t n = 0;
+	/* The write lock is needed only to resize our own pending map safely. */
+	pthread_rwlock_wrlock(&store->lock);
+	if (!store->pixels)
+		goto out;
+	if (reader->generation != store->generation) {
+		dst = target->resize(target->ctx, store->width, store->height);
+		if (!dst || reader_resize(reader, store->width, store->height) < 0)
+			goto out;
+		reader->generation = store->generation;
+	}
+	if (!reader->rects || damage_map_empty(&reader->pending))
+		goto out;
+	n = damage_map_rects(&reader->pending, reader->rects);
+	for (size_t i = 0; i < n; i++) {
+		copy_rect(dst, (size_t)store->width * 4, store->pixels, store->stride,
+			  reader->rects[i]);
+		target->copied(target->ctx, reader->rects[i]);
+	}
+	damage_map_clear(&reader->pending);
+out:
+	pthread_rwlock_unlock(&store->lock);
+	return n;
+}

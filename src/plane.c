@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "plane.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "fd_util.h"
+#include "log.h"
+#include "vfio_device.h"
+
+struct cached_buffer {
+	struct plane_buffer buf;
+	int fd;            /* owned dmabuf fd; -1 for a region or a free slot */
+	bool used;
+	uint64_t last_use;
+};
+
+struct plane_source {
+	struct vfio_device *dev;
+	const struct import_method *import;
+	enum plane_transport transport;
+	uint64_t use_clock;
+	struct cached_buffer dmabufs[PLANE_DMABUF_CACHE_SIZE];
+	struct cached_buffer region; /* the one region a region plane points at */
+};
+
+static bool probe(int fd, uint32_t flags)
+{
+	struct vfio_device_gfx_plane_info info = {
+		.argsz = sizeof(info),
+		.flags = VFIO_GFX_PLANE_TYPE_PROBE | flags,
+	};
+	return ioctl(fd, VFIO_DEVICE_QUERY_GFX_PLANE, &info) == 0;
+}
+
+int plane_source_new(struct vfio_device *dev, const struct import_method *import,
+		     struct plane_source **out)
+{
+	int fd = vfio_device_fd(dev);
+	bool dmabuf = probe(fd, VFIO_GFX_PLANE_TYPE_DMABUF);
+	bool region = probe(fd, VFIO_GFX_PLANE_TYPE_REGION);
+
+	log_info("device (%s) offers display planes: dmabuf %s, region %s",
+		 vfio_device_origin(dev), dmabuf ? "yes" : "no", region ? "yes" : "no");
+	if (!dmabuf && !region) {
+		log_error("device (%s) has no display planes (QUERY_GFX_PLANE probe failed for "
+			  "both dmabuf and region): not a vGPU with a display, exiting",
+			  vfio_device_origin(dev));
+		return -ENODEV;
+	}
+
+	struct plane_source *src = calloc(1, sizeof(*src));
+	if (!src)
+		return -ENOMEM;
+	src->dev = dev;
+	src->import = import;
+	/* Dmabuf planes can be imported on a GPU later; prefer them when both exist. */
+	src->transport = dmabuf ? PLANE_TRANSPORT_DMABUF : PLANE_TRANSPORT_REGION;
+	for (unsigned i = 0; i < PLANE_DMABUF_CACHE_SIZE; i++)
+		src->dmabufs[i].fd = -1;
+	src->region.fd = -1;
+	*out = src;
+	return 0;
+}
+
+static void cached_buffer_release(struct plane_source *src, struct cached_buffer *entry)
+{
+	if (!entry->used)
+		return;
+	if (entry->buf.import_error == 0)
+		src->import->unmap(&entry->buf.map);
+	close_fd(entry->fd);
+	memset(entry, 0, sizeof(*entry));
+	entry->fd = -1;
+}
+
+void plane_source_free(struct plane_source *src)
+{
+	if (!src)
+		return;
+	for (unsigned i = 0; i < PLANE_DMABUF_CACHE_SIZE; i++)
+		cached_buffer_release(src, &src->dmabufs[i]);
+	cached_buffer_release(src, &src->region);
+	free(src);
+}
+
+enum plane_transport plane_source_transport(const struct plane_source *src)
+{
+	return src->transport;
+}
+
+int plane_source_query(struct plane_source *src, uint32_t drm_plane_type,
+		       struct vfio_device_gfx_plane_info *info)
+{
+	/* Some drivers copy the input back untouched for a disabled plane: start from zero. */
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->flags = src->transport == PLANE_TRANSPORT_DMABUF ? VFIO_GFX_PLANE_TYPE_DMABUF
+							       : VFIO_GFX_PLANE_TYPE_REGION;
+	info->drm_plane_type = drm_plane_type;
+	if (ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_QUERY_GFX_PLANE, info) < 0)
+		return -errno;
+	return 0;
+}
+
+bool plane_info_enabled(const struct vfio_device_gfx_plane_info *info)
+{
+	return info->drm_format != 0 && info->width != 0 && info->height != 0 && info->size != 0;
+}
+
+unsigned plane_source_cached_dmabufs(const struct plane_source *src)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < PLANE_DMABUF_CACHE_SIZE; i++)
+		n += src->dmabufs[i].used;
+	return n;
+}
+
+static void import_entry(struct plane_source *src, struct cached_buffer *entry,
+			 const struct import_request *req)
+{
+	entry->buf.import_error =
+		src->import->map(req, &entry->buf.map, &entry->buf.import_why);
+}
+
+static struct cached_buffer *dmabuf_slot(struct plane_source *src, uint32_t id)
+{
+	struct cached_buffer *oldest = NULL;
+	for (unsigned i = 0; i < PLANE_DMABUF_CACHE_SIZE; i++) {
+		struct cached_buffer *entry = &src->dmabufs[i];
+		if (entry->used && entry->buf.id == id)
+			return entry;
+		if (!oldest || !entry->used || (oldest->used && entry->last_use < oldest->last_use))
+			oldest = entry;
+	}
+	/* Closing the least recently used fd lets the driver recycle that id. */
+	cached_buffer_release(src, oldest);
+	return oldest;
+}
+
+static int fetch_dmabuf(struct plane_source *src, struct cached_buffer *entry, uint32_t id)
+{
+	uint32_t dmabuf_id = id;
+	int fd = ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_GET_GFX_DMABUF, &dmabuf_id);
+	if (fd < 0)
+		return -errno;
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end <= 0) {
+		/* Without its real size no pixel of it can be trusted. */
+		int err = end < 0 ? -errno : -EINVAL;
+		close(fd);
+		return err;
+	}
+	entry->used = true;
+	entry->fd = fd;
+	entry->buf.id = id;
+	entry->buf.real_size = (size_t)end;
+	struct import_request req = { .fd = fd, .is_dmabuf = true, .size = (size_t)end };
+	import_entry(src, entry, &req);
+	return 0;
+}
+
+static int region_buffer(struct plane_source *src, uint32_t index)
+{
+	struct cached_buffer *entry = &src->region;
+	if (entry->used && entry->buf.id == index)
+		return 0;
+	cached_buffer_release(src, entry);
+
+	struct vfio_region_info region;
+	int ret = vfio_device_region_info(src->dev, index, &region);
+	if (ret < 0)
+		return ret;
+	if (!(region.flags & VFIO_REGION_INFO_FLAG_MMAP) || region.size == 0)
+		return -ENOTSUP;
+	entry->used = true;
+	entry->buf.id = index;
+	entry->buf.real_size = region.size;
+	struct import_request req = {
+		.fd = vfio_device_fd(src->dev),
+		.offset = (off_t)region.offset,
+		.size = region.size,
+	};
+	import_entry(src, entry, &req);
+	return 0;
+}
+
+int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_plane_info *info,
+			struct plane_buffer **out)
+{
+	if (src->transport == PLANE_TRANSPORT_REGION) {
+		int ret = region_buffer(src, info->region_index);
+		if (ret < 0)
+			return ret;
+		*out = &src->region.buf;
+		return 0;
+	}
+
+	struct cached_buffer *entry = dmabuf_slot(src, info->dmabuf_id);
+	if (!entry->used) {
+		int ret = fetch_dmabuf(src, entry, info->dmabuf_id);
+		if (ret < 0)
+			return ret;
+	}
+	entry->last_use = ++src->use_clock;
+	*out = &entry->buf;
+	return 0;
+}
+
+int plane_source_begin_read(struct plane_source *src, struct plane_buffer *buf)
+{
+	return src->import->begin_read(&buf->map);
+}
+
+void plane_source_end_read(struct plane_source *src, struct plane_buffer *buf)
+{
+	src->import->end_read(&buf->map);
+}

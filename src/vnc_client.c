@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "vnc_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <rfb/rfb.h>
+
+#include "fd_util.h"
+#include "frame_store.h"
+#include "log.h"
+
+struct vnc_client {
+	pthread_t thread;
+	int fd;               /* handed to libvncserver, which closes it */
+	int shutdown_fd;      /* our dup of the socket: stop() shuts it down without racing a close */
+	char peer[64];
+	char desktop_name[64];
+	struct frame_store *store;
+	struct frame_reader *reader;
+	rfbScreenInfoPtr screen;
+	uint8_t *pixels;      /* the screen's framebuffer, owned here */
+	atomic_bool stop;
+	atomic_bool finished;
+	void (*finished_cb)(void *ctx, struct vnc_client *client);
+	void *ctx;
+};
+
+/* The daemon's picture is XRGB8888: B, G, R, X in memory. */
+static void set_server_format(rfbScreenInfoPtr screen)
+{
+	screen->serverFormat.redShift = 16;
+	screen->serverFormat.greenShift = 8;
+	screen->serverFormat.blueShift = 0;
+}
+
+/* Input is accepted and dropped: the daemon is view-only for now. */
+static void ignore_key(rfbBool down, rfbKeySym key, rfbClientPtr cl)
+{
+}
+
+static void ignore_pointer(int mask, int x, int y, rfbClientPtr cl)
+{
+}
+
+static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_t height)
+{
+	uint8_t *pixels = calloc(height, (size_t)width * 4);
+	if (!pixels)
+		return NULL;
+	int argc = 0;
+	rfbScreenInfoPtr screen = rfbGetScreen(&argc, NULL, (int)width, (int)height, 8, 3, 4);
+	if (!screen) {
+		free(pixels);
+		return NULL;
+	}
+	set_server_format(screen);
+	screen->frameBuffer = (char *)pixels;
+	screen->desktopName = client->desktop_name;
+	screen->alwaysShared = TRUE;
+	screen->deferUpdateTime = 0;
+	screen->kbdAddEvent = ignore_key;
+	screen->ptrAddEvent = ignore_pointer;
+	/* No cursor until the device shows one; libvncserver's default is an X. */
+	screen->cursor = NULL;
+	screen->screenData = client;
+	client->screen = screen;
+	client->pixels = pixels;
+
+	rfbNewClient(screen, client->fd);
+	/* From here libvncserver owns the socket. */
+	client->fd = -1;
+	return pixels;
+}
+
+static uint8_t *resize_screen(void *ctx, uint32_t width, uint32_t height)
+{
+	struct vnc_client *client = ctx;
+	if (!client->screen)
+		return create_screen(client, width, height);
+
+	uint8_t *pixels = calloc(height, (size_t)width * 4);
+	if (!pixels)
+		return NULL;
+	/* Sends DesktopSize / ExtendedDesktopSize to the client. */
+	rfbNewFramebuffer(client->screen, (char *)pixels, (int)width, (int)height, 8, 3, 4);
+	set_server_format(client->screen);
+	free(client->pixels);
+	client->pixels = pixels;
+	return pixels;
+}
+
+static void mark_copied(void *ctx, struct rect r)
+{
+	struct vnc_client *client = ctx;
+	rfbMarkRectAsModified(client->screen, (int)r.x, (int)r.y, (int)(r.x + r.width),
+			      (int)(r.y + r.height));
+}
+
+static bool client_connected(const struct vnc_client *client)
+{
+	return client->screen && client->screen->clientHead &&
+	       client->screen->clientHead->sock != RFB_INVALID_SOCKET;
+}
+
+static void serve(struct vnc_client *client)
+{
+	const struct frame_copy_target target = {
+		.ctx = client,
+		.resize = resize_screen,
+		.copied = mark_copied,
+	};
+	int wake_fd = frame_reader_wake_fd(client->reader);
+
+	while (!atomic_load(&client->stop)) {
+		struct pollfd fds[2] = {
+			{ .fd = wake_fd, .events = POLLIN },
+			{ .fd = client->screen ? client->screen->clientHead->sock : -1,
+			  .events = POLLIN },
+		};
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents & POLLIN)
+			frame_reader_sync(client->reader, client->pixels, &target);
+		if (!client->screen)
+			continue; /* no picture yet: the handshake waits for the first frame */
+		rfbProcessEvents(client->screen, 0);
+		if (!client_connected(client))
+			break;
+	}
+}
+
+static void *client_thread(void *arg)
+{
+	struct vnc_client *client = arg;
+	serve(client);
+	if (client->screen) {
+		rfbScreenCleanup(client->screen);
+		client->screen = NULL;
+	}
+	atomic_store(&client->finished, true);
+	client->finished_cb(client->ctx, client);
+	return NULL;
+}
+
+int vnc_client_start(const struct vnc_client_params *params, struct vnc_client **out)
+{
+	struct vnc_client *client = calloc(1, sizeof(*client));
+	if (!client) {
+		close_fd(params->fd);
+		return -ENOMEM;
+	}
+	client->fd = params->fd;
+	client->shutdown_fd = fcntl(params->fd, F_DUPFD_CLOEXEC, 0);
+	snprintf(client->peer, sizeof(client->peer), "%s", params->peer);
+	snprintf(client->desktop_name, sizeof(client->desktop_name), "%s", params->desktop_name);
+	client->store = params->store;
+	client->finished_cb = params->finished;
+	client->ctx = params->ctx;
+	client->reader = frame_reader_new(params->store);
+
+	int ret = -ENOMEM;
+	if (client->shutdown_fd < 0 || !client->reader)
+		goto fail;
+	ret = -pthread_create(&client->thread, NULL, client_thread, client);
+	if (ret < 0)
+		goto fail;
+	*out = client;
+	return 0;
+fail:
+	frame_reader_free(client->reader);
+	close_fd(client->shutdown_fd);
+	close_fd(client->fd);
+	free(client);
+	return ret;
+}
+
+void vnc_client_stop(struct vnc_client *client)
+{
+	atomic_store(&client->stop, true);
+	/* Fails a blocked read or write at once; the thread then sees stop. */
+	shutdown(client->shutdown_fd, SHUT_RDWR);
+	frame_reader_wake(client->reader);
+}
+
+void vnc_client_join(struct vnc_client *client)
+{
+	pthread_join(client->thread, NULL);
+	frame_reader_free(client->reader);
+	close_fd(client->shutdown_fd);
+	close_fd(client->fd); /* still ours if the screen was never created */
+	free(client->pixels);
+	free(client);
+}
+
+const char *vnc_client_peer(const struct vnc_client *client)
+{
+	return client->peer;
+}
+
+bool vnc_client_finished(const struct vnc_client *client)
+{
+	return atomic_load(&client->finished);
+}
