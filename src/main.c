@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* mdev-vncd: command line, configuration, then the daemon. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "fd_util.h"
+#include "log.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: mdev-vncd [OPTIONS]\n"
+		"Serves the display of a VFIO mediated vGPU to VNC clients.\n\n"
+		"  -c, --config FILE      read settings from FILE (see mdev-vncd.conf(5))\n"
+		"      --check-config FILE  validate FILE, print the effective settings, exit\n"
+		"  -u, --uuid UUID        open the mdev with this UUID through VFIO\n"
+		"  -d, --device-fd N      use the already-open VFIO device fd N\n"
+		"  -l, --listen ADDR:PORT listen for VNC clients there (comma-separated list)\n"
+		"  -r, --refresh-hz N     poll the display N times a second (1..240)\n"
+		"  -i, --instance NAME    name used in logs and shown to clients\n"
+		"  -f, --foreground       do not detach from the terminal\n"
+		"  -v, --verbose          log debug detail\n"
+		"  -h, --help             show this help\n"
+		"  -V, --version          show the version\n"
+		"Flags override the config file.\n");
+}
+
+/* A flag given on the command line, applied over the config file. */
+struct override {
+	const char *key;
+	const char *value;
+	const char *flag;
+};
+
+struct cli {
+	const char *config_path;
+	const char *check_path;
+	bool foreground;
+	struct override overrides[16];
+	unsigned n_overrides;
+};
+
+static int parse_cli(int argc, char **argv, struct cli *cli)
+{
+	enum { OPT_CHECK = 256 };
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, OPT_CHECK },
+		{ "uuid", required_argument, NULL, 'u' },
+		{ "device-fd", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "refresh-hz", required_argument, NULL, 'r' },
+		{ "instance", required_argument, NULL, 'i' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	static const struct override keys[] = {
+		['u'] = { "uuid", NULL, "--uuid" },
+		['d'] = { "device_fd", NULL, "--device-fd" },
+		['l'] = { "listen", NULL, "--listen" },
+		['r'] = { "refresh_hz", NULL, "--refresh-hz" },
+		['i'] = { "instance", NULL, "--instance" },
+		['v'] = { "log_level", "debug", "--verbose" },
+	};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "c:u:d:l:r:i:fvhV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			cli->config_path = optarg;
+			break;
+		case OPT_CHECK:
+			cli->check_path = optarg;
+			break;
+		case 'f':
+			cli->foreground = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		case 'V':
+			printf("mdev-vncd %s\n", MDEV_VNCD_VERSION);
+			exit(EXIT_SUCCESS);
+		case 'u': case 'd': case 'l': case 'r': case 'i': case 'v': {
+			struct override o = keys[opt];
+			if (!o.value)
+				o.value = optarg;
+			if (cli->n_overrides < sizeof(cli->overrides) / sizeof(cli->overrides[0]))
+				cli->overrides[cli->n_overrides++] = o;
+			break;
+		}
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mdev-vncd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int build_config(const struct cli *cli, const char *path, struct config *cfg)
+{
+	char err[512];
+	config_init(cfg);
+	if (path && config_load(cfg, path, err, sizeof(err)) < 0)
+		goto fail;
+	for (unsigned i = 0; i < cli->n_overrides; i++) {
+		const struct override *o = &cli->overrides[i];
+		if (config_set(cfg, o->key, o->value, o->flag, err, sizeof(err)) < 0)
+			goto fail;
+	}
+	if (config_validate(cfg, err, sizeof(err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "mdev-vncd: %s\n", err);
+	return -EINVAL;
+}
+
+/*
+ * Detaches, returning in the child the fd to report readiness on. The
+ * parent waits for that byte, so its exit status says whether the daemon
+ * came up, and errors during start still reach the terminal.
+ */
+static int detach(void)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(ready[1]);
+		char ok = 0;
+		ssize_t n = read(ready[0], &ok, 1);
+		_exit(n == 1 && ok == 1 ? EXIT_SUCCESS : EXIT_FAILURE);
+	}
+	close(ready[0]);
+	if (setsid() < 0)
+		return -errno;
+	return ready[1];
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	if (parse_cli(argc, argv, &cli) < 0)
+		return 2;
+
+	struct config cfg;
+	if (cli.check_path) {
+		if (build_config(&cli, cli.check_path, &cfg) < 0)
+			return 1;
+		config_print(&cfg, stdout);
+		return 0;
+	}
+	if (build_config(&cli, cli.config_path, &cfg) < 0)
+		return 1;
+
+	log_init(cfg.instance, cfg.log_level);
+	int ready_fd = -1;
+	if (!cli.foreground) {
+		ready_fd = detach();
+		if (ready_fd < 0) {
+			log_error("cannot detach: %s; exiting", strerror(-ready_fd));
+			return 1;
+		}
+	}
+	return daemon_run(&cfg, cli.config_path, ready_fd);
+}
