@@ -22,11 +22,17 @@ static int malformed(struct chain *c, const char *why)
 	return -EINVAL;
 }
 
-/* Copies a capability out of the buffer: the device gives no alignment. */
-static int read_cap(struct chain *c, size_t off, void *dst, size_t size)
+/*
+ * Copies a known capability out of the buffer (the device gives no
+ * alignment); each may appear once.
+ */
+static int read_once(struct chain *c, size_t off, void *dst, size_t size, bool *seen)
 {
 	if (size > c->end - off)
 		return malformed(c, "capability truncated by the end of the answer");
+	if (*seen)
+		return malformed(c, "a capability given twice");
+	*seen = true;
 	memcpy(dst, c->buf + off, size);
 	return 0;
 }
@@ -34,13 +40,10 @@ static int read_cap(struct chain *c, size_t off, void *dst, size_t size)
 static int take_type(struct chain *c, size_t off, struct display_irq_caps *out)
 {
 	struct vfio_irq_info_cap_type cap;
-	int r = read_cap(c, off, &cap, sizeof(cap));
+	int r = read_once(c, off, &cap, sizeof(cap), &c->seen_type);
 
 	if (r < 0)
 		return r;
-	if (c->seen_type)
-		return malformed(c, "type capability given twice");
-	c->seen_type = true;
 	out->is_display_irq = cap.type == VFIO_IRQ_TYPE_GFX &&
 			      cap.subtype == VFIO_IRQ_SUBTYPE_GFX_DISPLAY_IRQ;
 	return (int)sizeof(cap);
@@ -49,13 +52,10 @@ static int take_type(struct chain *c, size_t off, struct display_irq_caps *out)
 static int take_display(struct chain *c, size_t off, struct display_irq_caps *out)
 {
 	struct vfio_irq_info_cap_display cap;
-	int r = read_cap(c, off, &cap, sizeof(cap));
+	int r = read_once(c, off, &cap, sizeof(cap), &c->seen_display);
 
 	if (r < 0)
 		return r;
-	if (c->seen_display)
-		return malformed(c, "display capability given twice");
-	c->seen_display = true;
 	out->has_plane_values = true;
 	out->primary_event = cap.pri_event_val;
 	out->cursor_event = cap.cur_event_val;
