@@ -12,6 +12,8 @@
 #define DEFAULT_LISTEN_FMT "127.0.0.1:%u,[::1]:%u"
 /* Room for the longest formatted value: CONFIG_MAX_LISTEN bracketed v6 listeners. */
 #define VALUE_MAX 1024
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct config_key;
 
@@ -20,7 +22,9 @@ struct key_type {
 	int (*parse)(const struct config_key *k, struct config *cfg, const char *value, char *what,
 		     size_t wlen);
 	void (*format)(const struct config_key *k, const struct config *cfg, char *buf, size_t len);
+	/* What the key accepts, for error messages: computed from the key, or fixed text. */
 	void (*allowed)(const struct config_key *k, char *buf, size_t len);
+	const char *allowed_text;
 };
 
 struct config_key {
@@ -103,7 +107,7 @@ static void uint_allowed(const struct config_key *k, char *buf, size_t len)
 	snprintf(buf, len, "a whole number from %u to %u", k->min, k->max);
 }
 
-static const struct key_type uint_type = { uint_parse, uint_format, uint_allowed };
+static const struct key_type uint_type = { uint_parse, uint_format, uint_allowed, NULL };
 
 static int bool_parse(const struct config_key *k, struct config *cfg, const char *value,
 		      char *what, size_t wlen)
@@ -128,12 +132,8 @@ static void bool_format(const struct config_key *k, const struct config *cfg, ch
 	snprintf(buf, len, "%s", *(const bool *)cfield(cfg, k) ? "yes" : "no");
 }
 
-static void bool_allowed(const struct config_key *k, char *buf, size_t len)
-{
-	snprintf(buf, len, "yes, no, true, false, on, off, 1, 0");
-}
-
-static const struct key_type bool_type = { bool_parse, bool_format, bool_allowed };
+static const struct key_type bool_type = { bool_parse, bool_format, NULL,
+					   "yes, no, true, false, on, off, 1, 0" };
 
 static void string_format(const struct config_key *k, const struct config *cfg, char *buf,
 			  size_t len)
@@ -141,12 +141,19 @@ static void string_format(const struct config_key *k, const struct config *cfg, 
 	snprintf(buf, len, "%s", (const char *)cfield(cfg, k));
 }
 
-static int check_length(const struct config_key *k, const char *value, char *what, size_t wlen)
+/* problem: NULL if value is good, else what is wrong with it ("is not ..."). */
+static int store_string(const struct config_key *k, struct config *cfg, const char *value,
+			const char *problem, char *what, size_t wlen)
 {
 	if (strlen(value) >= k->size) {
 		snprintf(what, wlen, "value is longer than %zu bytes", k->size - 1);
 		return -EINVAL;
 	}
+	if (problem) {
+		snprintf(what, wlen, "'%s' %s", value, problem);
+		return -EINVAL;
+	}
+	strcpy(field(cfg, k), value);
 	return 0;
 }
 
@@ -154,18 +161,11 @@ static int check_length(const struct config_key *k, const char *value, char *wha
 static int name_parse(const struct config_key *k, struct config *cfg, const char *value,
 		      char *what, size_t wlen)
 {
-	int r = check_length(k, value, what, wlen);
+	bool plain = *value && value[0] != '-' && value[0] != '.' &&
+		     !value[strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					  "0123456789._-")];
 
-	if (r < 0)
-		return r;
-	if (!*value || value[0] == '-' || value[0] == '.' ||
-	    value[strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				"0123456789._-")]) {
-		snprintf(what, wlen, "'%s' is not a valid name", value);
-		return -EINVAL;
-	}
-	strcpy(field(cfg, k), value);
-	return 0;
+	return store_string(k, cfg, value, plain ? NULL : "is not a valid name", what, wlen);
 }
 
 static void name_allowed(const struct config_key *k, char *buf, size_t len)
@@ -174,27 +174,20 @@ static void name_allowed(const struct config_key *k, char *buf, size_t len)
 		 k->size - 1);
 }
 
-static const struct key_type name_type = { name_parse, string_format, name_allowed };
+static const struct key_type name_type = { name_parse, string_format, name_allowed, NULL };
 
 static int path_parse(const struct config_key *k, struct config *cfg, const char *value,
 		      char *what, size_t wlen)
 {
-	int r = check_length(k, value, what, wlen);
+	const char *problem = NULL;
 
-	if (r < 0)
-		return r;
-	if (*value && value[0] != '/') {
-		snprintf(what, wlen, "'%s' is not an absolute path", value);
-		return -EINVAL;
-	}
+	if (*value && value[0] != '/')
+		problem = "is not an absolute path";
 	for (const char *p = value; *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			snprintf(what, wlen, "the path contains a control character");
-			return -EINVAL;
-		}
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			problem = "contains a control character";
 	}
-	strcpy(field(cfg, k), value);
-	return 0;
+	return store_string(k, cfg, value, problem, what, wlen);
 }
 
 static void path_allowed(const struct config_key *k, char *buf, size_t len)
@@ -203,7 +196,7 @@ static void path_allowed(const struct config_key *k, char *buf, size_t len)
 		 k->size - 1);
 }
 
-static const struct key_type path_type = { path_parse, string_format, path_allowed };
+static const struct key_type path_type = { path_parse, string_format, path_allowed, NULL };
 
 static int uuid_parse(const struct config_key *k, struct config *cfg, const char *value,
 		      char *what, size_t wlen)
@@ -233,12 +226,10 @@ static int uuid_parse(const struct config_key *k, struct config *cfg, const char
 	return 0;
 }
 
-static void uuid_allowed(const struct config_key *k, char *buf, size_t len)
-{
-	snprintf(buf, len, "8-4-4-4-12 hexadecimal digits (an mdev UUID), or empty for none");
-}
-
-static const struct key_type uuid_type = { uuid_parse, string_format, uuid_allowed };
+static const struct key_type uuid_type = {
+	uuid_parse, string_format, NULL,
+	"8-4-4-4-12 hexadecimal digits (an mdev UUID), or empty for none"
+};
 
 static int fd_parse(const struct config_key *k, struct config *cfg, const char *value,
 		    char *what, size_t wlen)
@@ -263,12 +254,10 @@ static void fd_format(const struct config_key *k, const struct config *cfg, char
 	snprintf(buf, len, "%d", cfg->device_fd);
 }
 
-static void fd_allowed(const struct config_key *k, char *buf, size_t len)
-{
-	snprintf(buf, len, "-1 for none, or an inherited descriptor from 3 to %d", INT_MAX);
-}
-
-static const struct key_type fd_type = { fd_parse, fd_format, fd_allowed };
+static const struct key_type fd_type = {
+	fd_parse, fd_format, NULL,
+	"-1 for none, or an inherited descriptor from 3 to " STR(INT_MAX)
+};
 
 static int loglevel_parse(const struct config_key *k, struct config *cfg, const char *value,
 			  char *what, size_t wlen)
@@ -286,13 +275,8 @@ static void loglevel_format(const struct config_key *k, const struct config *cfg
 	snprintf(buf, len, "%s", log_level_name(cfg->log_level));
 }
 
-static void loglevel_allowed(const struct config_key *k, char *buf, size_t len)
-{
-	snprintf(buf, len, "error, warning, info, debug");
-}
-
-static const struct key_type loglevel_type = { loglevel_parse, loglevel_format,
-					       loglevel_allowed };
+static const struct key_type loglevel_type = { loglevel_parse, loglevel_format, NULL,
+					       "error, warning, info, debug" };
 
 static const char *const share_names[] = { [SHARE_SHARED] = "shared",
 					   [SHARE_EXCLUSIVE] = "exclusive" };
@@ -316,12 +300,8 @@ static void share_format(const struct config_key *k, const struct config *cfg, c
 	snprintf(buf, len, "%s", share_names[cfg->share]);
 }
 
-static void share_allowed(const struct config_key *k, char *buf, size_t len)
-{
-	snprintf(buf, len, "shared, exclusive");
-}
-
-static const struct key_type share_type = { share_parse, share_format, share_allowed };
+static const struct key_type share_type = { share_parse, share_format, NULL,
+					    "shared, exclusive" };
 
 /* "1.2.3.4:5900" or "[::1]:5900"; host is stored in inet_ntop's canonical form. */
 static int parse_addrport(const char *s, struct listen_addr *out, char *what, size_t wlen)
@@ -432,15 +412,11 @@ static void listen_format(const struct config_key *k, const struct config *cfg, 
 	}
 }
 
-static void listen_allowed(const struct config_key *k, char *buf, size_t len)
-{
-	snprintf(buf, len,
-		 "up to %d comma-separated numeric ADDR:PORT, IPv6 in brackets "
-		 "([::1]:5900), ports 1 to 65535; empty for none",
-		 CONFIG_MAX_LISTEN);
-}
-
-static const struct key_type listen_type = { listen_parse, listen_format, listen_allowed };
+static const struct key_type listen_type = {
+	listen_parse, listen_format, NULL,
+	"up to " STR(CONFIG_MAX_LISTEN) " comma-separated numeric ADDR:PORT, IPv6 in brackets "
+	"([::1]:5900), ports 1 to 65535; empty for none"
+};
 
 static bool listen_is_default(const struct config *cfg, unsigned display)
 {
@@ -467,7 +443,7 @@ static int display_parse(const struct config_key *k, struct config *cfg, const c
 	return listen_parse(k, cfg, list, what, wlen);
 }
 
-static const struct key_type display_type = { display_parse, uint_format, uint_allowed };
+static const struct key_type display_type = { display_parse, uint_format, uint_allowed, NULL };
 
 static int metrics_parse(const struct config_key *k, struct config *cfg, const char *value,
 			 char *what, size_t wlen)
@@ -484,12 +460,10 @@ static int metrics_parse(const struct config_key *k, struct config *cfg, const c
 	return 0;
 }
 
-static void metrics_allowed(const struct config_key *k, char *buf, size_t len)
-{
-	snprintf(buf, len, "one numeric ADDR:PORT, IPv6 in brackets, or empty for off");
-}
-
-static const struct key_type metrics_type = { metrics_parse, string_format, metrics_allowed };
+static const struct key_type metrics_type = {
+	metrics_parse, string_format, NULL,
+	"one numeric ADDR:PORT, IPv6 in brackets, or empty for off"
+};
 
 static int edid_parse(const struct config_key *k, struct config *cfg, const char *value,
 		      char *what, size_t wlen)
@@ -528,7 +502,7 @@ static void edid_allowed(const struct config_key *k, char *buf, size_t len)
 		 k->max);
 }
 
-static const struct key_type edid_type = { edid_parse, edid_format, edid_allowed };
+static const struct key_type edid_type = { edid_parse, edid_format, edid_allowed, NULL };
 
 #define FIELD(m) offsetof(struct config, m), sizeof(((struct config *)0)->m)
 #define NOFIELD 0, 0
@@ -624,7 +598,10 @@ static int set_key(struct config *cfg, const struct config_key *k, const char *v
 
 	if (k->type->parse(k, cfg, value, what, sizeof(what)) == 0)
 		return 0;
-	k->type->allowed(k, allowed, sizeof(allowed));
+	if (k->type->allowed)
+		k->type->allowed(k, allowed, sizeof(allowed));
+	else
+		snprintf(allowed, sizeof(allowed), "%s", k->type->allowed_text);
 	key_error(err, errlen, where, k->name, what, allowed);
 	return -EINVAL;
 }
