@@ -642,6 +642,7 @@ struct load_ctx {
 	int line;
 	int set_at[N_KEYS]; /* line that set each key, 0 = not yet */
 	int err_line;       /* line of the first error we reported, 0 = none */
+	int read_errno;     /* fgets failed for a reason other than the end of file */
 	char *err;
 	size_t errlen;
 };
@@ -664,8 +665,13 @@ static char *load_reader(char *str, int num, void *stream)
 	const char *start, *p;
 	size_t len;
 
-	if (ctx->err_line || !fgets(str, num, ctx->file))
+	if (ctx->err_line)
 		return NULL;
+	if (!fgets(str, num, ctx->file)) {
+		if (ferror(ctx->file))
+			ctx->read_errno = errno ? errno : EIO;
+		return NULL;
+	}
 	ctx->line++;
 	len = strlen(str);
 	if (len && str[len - 1] != '\n' && !feof(ctx->file)) {
@@ -754,12 +760,15 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	instance_from_path(cfg, path);
 	r = ini_parse_stream(load_reader, &ctx, load_handler, &ctx);
 	fclose(ctx.file);
+	if (ctx.read_errno) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ctx.read_errno));
+		return -ctx.read_errno;
+	}
 	if (r > 0 && (!ctx.err_line || r < ctx.err_line)) {
-		char names[VALUE_MAX];
-
-		key_names(names, sizeof(names));
-		snprintf(err, errlen, "%s:%d: expected 'key = value'; allowed keys: %s", path, r,
-			 names);
+		snprintf(err, errlen,
+			 "%s:%d: not a 'key = value' line; allowed: 'key = value', or a comment "
+			 "starting with # or ;",
+			 path, r);
 		return -EINVAL;
 	}
 	if (ctx.err_line)

@@ -342,7 +342,7 @@ static void test_syntax_errors(void **state)
 
 	config_init(&c);
 	assert_int_equal(load_text(&c, "refresh_hz = 30\njust words\n", err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "t.conf:2: expected 'key = value'"));
+	assert_non_null(strstr(err, "t.conf:2: not a 'key = value' line; allowed: "));
 
 	assert_int_equal(load_text(&c, "refresh_hz = 30\n   max_clients = 3\n", err, sizeof(err)),
 			 -EINVAL);
@@ -367,6 +367,8 @@ static void test_missing_file(void **state)
 	config_init(&c);
 	assert_int_equal(config_load(&c, "/nonexistent/x.conf", err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/x.conf: "));
+	/* A directory opens, but reading it fails: that must not pass as an empty file. */
+	assert_int_equal(config_load(&c, tmpdir, err, sizeof(err)), -EISDIR);
 }
 
 static void test_instance_from_file_name(void **state)
