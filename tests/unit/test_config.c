@@ -246,9 +246,8 @@ static void test_every_key_bad(void **state)
 
 		config_init(&c);
 		before = c;
-		assert_int_equal(config_set(&c, bad[i].key, bad[i].value, "--opt", err,
-					    sizeof(err)),
-				 -EINVAL);
+		if (config_set(&c, bad[i].key, bad[i].value, "--opt", err, sizeof(err)) != -EINVAL)
+			fail_msg("%s = '%s' was not refused", bad[i].key, bad[i].value);
 		snprintf(head, sizeof(head), "--opt: key '%s': ", bad[i].key);
 		if (strncmp(err, head, strlen(head)) != 0 || !strstr(err, bad[i].printed) ||
 		    !strstr(err, "; allowed: "))
