@@ -56,7 +56,10 @@ void config_init(struct config *cfg);
 /*
  * Parses the file over cfg. 0 or -errno; err gets one "file:line: ..."
  * message. If the file does not set instance, it becomes the file's
- * basename without ".conf".
+ * basename without ".conf" (so load before applying command-line overrides).
+ * Lines: "key = value" at top level, comments start with # or ; (inih also
+ * strips " ; ..." after a value). Sections, indented lines and lines over
+ * inih's 200-byte buffer are errors.
  */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
