@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "simctl.h"
+
+#define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint16_t free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	close(fd);
+	return ntohs(addr.sin_port);
+}
+
+static bool port_open(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	bool ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void exec_daemon(const struct daemon_proc *d, const struct daemon_options *opts)
+{
+	char port[32], env_preload[512], env_control[192], env_report[192];
+	snprintf(port, sizeof(port), "127.0.0.1:%u", d->port);
+#ifdef PRELOAD_FIRST
+	snprintf(env_preload, sizeof(env_preload), "LD_PRELOAD=%s %s", PRELOAD_FIRST, SIM_LIBRARY);
+#else
+	snprintf(env_preload, sizeof(env_preload), "LD_PRELOAD=%s", SIM_LIBRARY);
+#endif
+	snprintf(env_control, sizeof(env_control), "VGPU_SIM_CONTROL=%s", d->control);
+	snprintf(env_report, sizeof(env_report), "VGPU_SIM_REPORT=%s", d->report);
+	putenv(env_preload);
+	putenv(env_control);
+	putenv(env_report);
+	for (const char *const *e = opts && opts->extra_env ? opts->extra_env : NULL; e && *e; e++)
+		putenv((char *)*e);
+
+	const char *argv[32] = { DAEMON_BINARY, "--foreground", "--instance", "e2e",
+				 "--listen", port, "--uuid", SIM_UUID };
+	int argc = 8;
+	for (const char *const *a = opts && opts->extra_args ? opts->extra_args : NULL; a && *a;
+	     a++)
+		argv[argc++] = *a;
+	argv[argc] = NULL;
+
+	int log = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(log, STDERR_FILENO);
+	close(log);
+	execv(DAEMON_BINARY, (char **)argv);
+	_exit(127);
+}
+
+void daemon_start(struct daemon_proc *d, const struct daemon_options *opts)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/mdev-vncd-e2e.XXXXXX");
+	assert_non_null(mkdtemp(d->dir));
+	snprintf(d->control, sizeof(d->control), "%s/sim.sock", d->dir);
+	snprintf(d->report, sizeof(d->report), "%s/report", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/daemon.log", d->dir);
+	d->port = free_port();
+
+	d->pid = fork();
+	assert_true(d->pid >= 0);
+	if (d->pid == 0)
+		exec_daemon(d, opts);
+
+	d->sim = simctl_connect(d->control, 10000);
+	assert_non_null(d->sim);
+	uint64_t deadline = now_ms() + 10000;
+	while (!port_open(d->port)) {
+		int status;
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			char cmd[256];
+			snprintf(cmd, sizeof(cmd), "cat %s >&2", d->log);
+			if (system(cmd) < 0)
+				perror("system");
+			fail_msg("daemon exited during start (status 0x%x)", status);
+		}
+		assert_true(now_ms() < deadline);
+		usleep(10000);
+	}
+}
+
+int daemon_stop(struct daemon_proc *d, int sig)
+{
+	simctl_free(d->sim);
+	d->sim = NULL;
+	kill(d->pid, sig);
+	int status = 0;
+	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+long daemon_report_value(const struct daemon_proc *d, const char *key)
+{
+	FILE *f = fopen(d->report, "r");
+	if (!f)
+		return -1;
+	char line[256];
+	long value = -1;
+	size_t len = strlen(key);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, len) == 0 && line[len] == '=')
+			value = strtol(line + len + 1, NULL, 10);
+	}
+	fclose(f);
+	return value;
+}
+
+int daemon_log_count(const struct daemon_proc *d, const char *needle)
+{
+	FILE *f = fopen(d->log, "r");
+	if (!f)
+		return 0;
+	char line[1024];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+void picture_fill(uint8_t *pixels, uint32_t width, uint32_t height, uint32_t seed)
+{
+	uint32_t *p = (uint32_t *)pixels;
+	uint32_t state = seed * 2654435761u + 1;
+	for (size_t i = 0; i < (size_t)width * height; i++) {
+		/* xorshift: every pixel different, the same for the same seed */
+		state ^= state << 13;
+		state ^= state >> 17;
+		state ^= state << 5;
+		p[i] = state & 0x00ffffff;
+	}
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_E2E_HARNESS_H
+#define MDEV_VNCD_E2E_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Runs the production daemon under the simulated vGPU (LD_PRELOAD) in a
+ * private temporary directory, and talks to it as a user would: over VNC.
+ */
+struct daemon_proc {
+	pid_t pid;
+	uint16_t port;
+	char dir[64];       /* temporary directory: control socket, report, log */
+	char control[128];  /* the sim's control socket */
+	char report[128];   /* written by the sim at exit */
+	char log[128];      /* the daemon's stderr */
+	struct simctl *sim;
+};
+
+struct daemon_options {
+	const char *const *extra_args; /* NULL-terminated, may be NULL */
+	const char *const *extra_env;  /* "NAME=value", NULL-terminated, may be NULL */
+	bool by_uuid;                  /* default: --uuid of the sim's device */
+};
+
+/* Starts the daemon and connects to the sim; fails the test on error. */
+void daemon_start(struct daemon_proc *d, const struct daemon_options *opts);
+/* Sends sig, waits for exit, returns the exit status (or 128+signal). */
+int daemon_stop(struct daemon_proc *d, int sig);
+/* Value of key=N in the sim's exit report, -1 if absent. */
+long daemon_report_value(const struct daemon_proc *d, const char *key);
+/* Number of lines of the daemon's log containing needle. */
+int daemon_log_count(const struct daemon_proc *d, const char *needle);
+
+/* A free TCP port on 127.0.0.1 (bound then released). */
+uint16_t free_port(void);
+uint64_t now_ms(void);
+
+/* Deterministic test pictures: XRGB8888, stride width*4. */
+void picture_fill(uint8_t *pixels, uint32_t width, uint32_t height, uint32_t seed);
+
+#endif
