@@ -61,8 +61,9 @@ void damage_map_mark_rect(struct damage_map *map, struct rect r)
 {
 	if (r.width == 0 || r.height == 0 || r.x >= map->width || r.y >= map->height)
 		return;
-	uint32_t x2 = r.x + r.width > map->width ? map->width : r.x + r.width;
-	uint32_t y2 = r.y + r.height > map->height ? map->height : r.y + r.height;
+	/* 64-bit sums: a rectangle from the network or a device may overflow 32 bits. */
+	uint32_t x2 = (uint64_t)r.x + r.width > map->width ? map->width : r.x + r.width;
+	uint32_t y2 = (uint64_t)r.y + r.height > map->height ? map->height : r.y + r.height;
 	for (uint32_t row = r.y / DAMAGE_TILE; row <= (y2 - 1) / DAMAGE_TILE; row++)
 		for (uint32_t col = r.x / DAMAGE_TILE; col <= (x2 - 1) / DAMAGE_TILE; col++)
 			mark(map, col, row);
