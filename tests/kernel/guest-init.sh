@@ -1,0 +1,40 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# /init of the kernel test bed's guest (busybox sh). The case comes from the
+# kernel command line (kbed.case=stock|fixed|mdpy); the result is printed on
+# the serial console for run-kernel-tests.sh and the guest powers off.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+ip link set lo up
+
+kcase=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in kbed.case=*) kcase=${arg#kbed.case=} ;; esac
+done
+echo "KBED: init, case '$kcase', kernel $(uname -r)"
+
+load() {
+	insmod "$1" || { echo "KBED-RESULT: FAIL $kcase: insmod $1"; poweroff -f; }
+}
+for m in $(cat /lib/modules/kbed/order); do
+	load "/lib/modules/kbed/$m"
+done
+case "$kcase" in
+stock) load /lib/modules/kbed/stock/mbochs.ko ;;
+fixed) load /lib/modules/kbed/fixed/mbochs.ko ;;
+mdpy) load /lib/modules/kbed/stock/mdpy.ko ;;
+esac
+
+/bin/guest_driver "$kcase" /bin/mdev-vncd /bin/vnc_check
+status=$?
+# A kernel splat explains most failures; show it with the verdict.
+if [ $status -ne 0 ] || dmesg | grep -qE 'BUG|WARNING|Oops'; then
+	echo "KBED: ---- dmesg ----"
+	dmesg | tail -n 80
+fi
+echo "KBED: guest_driver exited with $status"
+poweroff -f

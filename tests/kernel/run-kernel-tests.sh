@@ -1,0 +1,190 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Kernel test bed: runs mdev-vncd against the REAL kernel samples mbochs
+# (stock and with tests/kernel/mbochs-fixes.patch) and mdpy inside a QEMU
+# guest (software emulation, no KVM needed), and checks over VNC that every
+# picture the guest draws arrives exactly.
+#
+# Run alone (as root is not needed; Debian 12 packages):
+#   apt-get install -y qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
+#       linux-source busybox-static cpio xz-utils gcc make libvncclient-dev
+#   tests/kernel/run-kernel-tests.sh --daemon build/src/mdev-vncd
+# or through ctest:  ctest --test-dir build -L kernel --output-on-failure
+#
+# Cost: about 1.5 GB of disk for the packages (mostly linux-source and the
+# headers), under 10 MB in the work dir; the first run extracts and builds
+# the sample modules (~20 s, cached by input hash afterwards); then three
+# guest boots of ~10 s each plus the steps, 1-3 minutes in all on 2 cores.
+#
+# Options: --daemon PATH (required), --driver PATH, --checker PATH (built
+# from tests/kernel with cc when not given), --work DIR (default
+# /tmp/kbed-$UID), --case NAME (repeatable: stock, fixed, mdpy; default all).
+# Exit: 0 pass, 1 fail (the guest's console is printed), 77 skip (QEMU cannot
+# start or a package is missing; the reason is printed).
+
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")" && pwd)
+WORK=/tmp/kbed-$UID
+DAEMON= DRIVER= CHECKER=
+CASES=()
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--daemon) DAEMON=$2; shift 2 ;;
+	--driver) DRIVER=$2; shift 2 ;;
+	--checker) CHECKER=$2; shift 2 ;;
+	--work) WORK=$2; shift 2 ;;
+	--case) CASES+=("$2"); shift 2 ;;
+	*) echo "usage: $0 --daemon PATH [--driver PATH] [--checker PATH] [--work DIR] [--case NAME]..." >&2
+	   exit 2 ;;
+	esac
+done
+[ ${#CASES[@]} -gt 0 ] || CASES=(stock fixed mdpy)
+[ -n "$DAEMON" ] || { echo "kbed: --daemon is required" >&2; exit 2; }
+mkdir -p "$WORK"
+
+skip() { echo "kbed: SKIP: $*"; exit 77; }
+phase_start() { PHASE=$1; T0=$(date +%s.%N); }
+phase_end() { printf 'kbed: phase %-22s %6.1f s %s\n' "$PHASE" "$(echo "$(date +%s.%N) - $T0" | bc)" "${1:-}"; }
+
+# --- prerequisites: a missing package is a skip that names it ---------------
+phase_start prerequisites
+need() { command -v "$1" >/dev/null || skip "$1 not found: apt-get install -y $2"; }
+need qemu-system-x86_64 qemu-system-x86
+need cpio cpio
+need xz xz-utils
+need make make
+need bc bc
+need cc gcc
+VMLINUZ=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$VMLINUZ" ] || skip "no /boot/vmlinuz-*: apt-get install -y linux-image-amd64"
+KVER=${VMLINUZ#/boot/vmlinuz-}
+KMOD=/lib/modules/$KVER
+[ -e "$KMOD/build/Makefile" ] || skip "no headers for $KVER: apt-get install -y linux-headers-amd64"
+TARBALL=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$TARBALL" ] || skip "no /usr/src/linux-source-*.tar.xz: apt-get install -y linux-source"
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 ||
+	skip "no static busybox: apt-get install -y busybox-static"
+[ -x "$DAEMON" ] || { echo "kbed: FAIL: daemon $DAEMON is not an executable" >&2; exit 1; }
+phase_end "kernel $KVER, $(basename "$TARBALL")"
+
+# --- the sample modules, cached by their inputs -----------------------------
+phase_start modules
+KEY=$(printf '%s\n' "$KVER" "$(stat -c '%s %Y' "$TARBALL" "$KMOD/build/Makefile")" \
+	"$(cat "$SRC/mbochs-fixes.patch")" | sha256sum | cut -c1-16)
+MODDIR=$WORK/modules-$KEY
+if [ -e "$MODDIR/done" ]; then
+	phase_end "(cached: $MODDIR)"
+else
+	rm -rf "$WORK"/modules-*
+	mkdir -p "$MODDIR/src" "$MODDIR/stock" "$MODDIR/fixed"
+	tar -xJf "$TARBALL" -C "$MODDIR/src" --strip-components=3 --wildcards \
+		'*/samples/vfio-mdev/mbochs.c' '*/samples/vfio-mdev/mdpy.c' \
+		'*/samples/vfio-mdev/mdpy-defs.h'
+	cp "$MODDIR"/src/* "$MODDIR/stock/"
+	cp "$MODDIR/src/mbochs.c" "$MODDIR/fixed/"
+	patch -s -p1 -d "$MODDIR/fixed" <"$SRC/mbochs-fixes.patch"
+	echo 'obj-m := mbochs.o mdpy.o' >"$MODDIR/stock/Kbuild"
+	echo 'obj-m := mbochs.o' >"$MODDIR/fixed/Kbuild"
+	for v in stock fixed; do
+		make -s -C "$KMOD/build" M="$MODDIR/$v" modules >"$MODDIR/$v/build.log" 2>&1 ||
+			{ cat "$MODDIR/$v/build.log"; echo "kbed: FAIL: $v module build"; exit 1; }
+	done
+	touch "$MODDIR/done"
+	phase_end "(built for $KVER)"
+fi
+
+# --- the guest programs ------------------------------------------------------
+phase_start programs
+CFLAGS="-O2 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE"
+if [ -z "$DRIVER" ]; then
+	DRIVER=$WORK/guest_driver
+	cc $CFLAGS -static -o "$DRIVER" "$SRC/guest_driver.c"
+fi
+if [ -z "$CHECKER" ]; then
+	CHECKER=$WORK/vnc_check
+	cc $CFLAGS -o "$CHECKER" "$SRC/vnc_check.c" -lvncclient
+fi
+phase_end
+
+# --- initramfs ---------------------------------------------------------------
+phase_start initramfs
+ROOT=$WORK/root
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp,lib/modules/kbed/stock,lib/modules/kbed/fixed}
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+cp "$SRC/guest-init.sh" "$ROOT/init"
+cp "$DAEMON" "$ROOT/bin/mdev-vncd"
+cp "$DRIVER" "$ROOT/bin/guest_driver"
+cp "$CHECKER" "$ROOT/bin/vnc_check"
+# shared libraries and the loader, at the paths ldd names
+for bin in "$DAEMON" "$DRIVER" "$CHECKER"; do
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' || true); do
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+done
+# vfio, vfio_iommu_type1 and mdev with their dependencies, in load order
+modpaths() {
+	local m
+	for m in "$@"; do
+		local line
+		line=$(grep -E "/$m\\.ko(\\.xz|\\.zst)?:" "$KMOD/modules.dep") ||
+			{ echo "kbed: FAIL: $m not in $KMOD/modules.dep" >&2; exit 1; }
+		# modules.dep lists dependencies nearest first: load them reversed
+		echo "${line#*:}" | tr ' ' '\n' | grep . | tac
+		echo "${line%%:*}"
+	done | awk '!seen[$0]++'
+}
+: >"$ROOT/lib/modules/kbed/order"
+for path in $(modpaths vfio vfio_iommu_type1 mdev); do
+	name=$(basename "$path")
+	case "$name" in
+	*.xz) xz -dc "$KMOD/$path" >"$ROOT/lib/modules/kbed/${name%.xz}"; name=${name%.xz} ;;
+	*.zst) zstd -qdc "$KMOD/$path" >"$ROOT/lib/modules/kbed/${name%.zst}"; name=${name%.zst} ;;
+	*) cp "$KMOD/$path" "$ROOT/lib/modules/kbed/" ;;
+	esac
+	echo "$name" >>"$ROOT/lib/modules/kbed/order"
+done
+cp "$MODDIR"/stock/*.ko "$ROOT/lib/modules/kbed/stock/"
+cp "$MODDIR"/fixed/*.ko "$ROOT/lib/modules/kbed/fixed/"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initramfs.cpio.gz"
+phase_end "($(du -h "$WORK/initramfs.cpio.gz" | cut -f1))"
+
+# --- one guest boot per case -------------------------------------------------
+failed=()
+for c in "${CASES[@]}"; do
+	phase_start "guest $c"
+	log=$WORK/console-$c.log
+	rc=0
+	timeout 600 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic \
+		-no-reboot -nic none -kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" \
+		-append "console=ttyS0 quiet panic=-1 kbed.case=$c" \
+		</dev/null >"$log" 2>"$WORK/qemu-$c.err" || rc=$?
+	if ! grep -q 'KBED: init' "$log"; then
+		if [ $rc -ne 0 ] && [ $rc -ne 124 ] && ! grep -q 'SeaBIOS' "$log"; then
+			cat "$WORK/qemu-$c.err"
+			skip "QEMU cannot start (exit $rc)"
+		fi
+	fi
+	verdict=$(grep -a 'KBED-RESULT:' "$log" | tail -n 1 | tr -d '\r' || true)
+	if [[ "$verdict" == "KBED-RESULT: PASS $c" ]]; then
+		phase_end "PASS"
+		grep -a '^KBED: step' "$log" | tr -d '\r' | sed 's/^/    /'
+	else
+		phase_end "FAIL ${verdict:-no verdict, qemu exit $rc}"
+		echo "kbed: ---- console of guest $c ($log) ----"
+		tr -d '\r' <"$log"
+		echo "kbed: ---- end of console ----"
+		failed+=("$c")
+	fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "kbed: FAILED: ${failed[*]}"
+	exit 1
+fi
+echo "kbed: all cases passed: ${CASES[*]}"
