@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VGPU_SIMCTL_H
+#define VGPU_SIMCTL_H
+
+/*
+ * Client of the simulated vGPU's control socket ($VGPU_SIM_CONTROL): tests
+ * play the guest's part through it, frame by frame. One request at a time
+ * per struct simctl; every call waits for the sim's answer.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+struct simctl;
+
+struct sim_plane_desc {
+	uint32_t fourcc; /* DRM_FORMAT_*; 0 = plane disabled */
+	uint64_t modifier;
+	uint32_t width, height, stride;
+	uint32_t size;       /* size reported to the daemon */
+	uint32_t alloc_size; /* real buffer size; 0 = same as size (set differently to lie) */
+	int32_t x, y;        /* cursor position */
+	uint32_t x_hot, y_hot;
+};
+
+struct sim_stats {
+	uint64_t query_primary, query_cursor, query_probe, get_dmabuf, set_irqs, irq_signals,
+		dmabuf_double_fetch, dmabuf_refetch_after_close;
+	uint32_t open_dmabuf_fds, device_fds_open;
+};
+
+enum sim_fault {
+	SIM_FAULT_ENOMEM_AFTER_MODESET, /* arg 0/1: quirk off/on (default on) */
+	SIM_FAULT_QUERY_EIO,            /* arg N: the next N queries fail with EIO */
+	SIM_FAULT_MMAP_EINVAL,          /* arg 0/1: refuse dmabuf mmap like stock mbochs */
+	SIM_FAULT_MMAP_ENODEV,          /* arg 0/1: refuse dmabuf mmap like GVT-g */
+	SIM_FAULT_DMABUF_EIO,           /* arg N: next N GET_GFX_DMABUF fail with EIO */
+	/* Extensions beyond the agreed list; appended so the values above hold. */
+	SIM_FAULT_ID_RECYCLE, /* arg 0/1: release an id when its last fd closes (default on) */
+};
+
+/* Connects, retrying until the sim answers or timeout_ms passes. NULL on failure. */
+struct simctl *simctl_connect(const char *socket_path, int timeout_ms);
+void simctl_free(struct simctl *ctl);
+/*
+ * New mode: a new zero-filled buffer (new dmabuf id) with this geometry becomes
+ * the plane's current buffer (arms the ENOMEM quirk for primary). fourcc 0
+ * disables the plane (the query then returns all zeros). plane: 1 primary,
+ * 2 cursor.
+ */
+int simctl_set_plane(struct simctl *ctl, int plane, const struct sim_plane_desc *desc);
+/* Writes bytes into the current buffer of the plane at offset (same dmabuf id). */
+int simctl_write(struct simctl *ctl, int plane, size_t offset, const void *data, size_t len);
+/*
+ * Page flip: the plane's other buffer (double buffering, same geometry; ids
+ * alternate like mbochs: going back returns the old id) gets these bytes
+ * (len <= alloc size) and becomes current.
+ */
+int simctl_flip(struct simctl *ctl, int plane, const void *data, size_t len);
+int simctl_move_cursor(struct simctl *ctl, int32_t x, int32_t y);
+int simctl_fault(struct simctl *ctl, enum sim_fault fault, uint32_t arg);
+/* Fires the display-event IRQ with this value (OR of plane bits). */
+int simctl_irq(struct simctl *ctl, uint64_t value);
+int simctl_stats(struct simctl *ctl, struct sim_stats *out);
+/* Reads back the EDID blob last written (link state, size), for EDID tests. */
+int simctl_edid(struct simctl *ctl, void *buf, size_t cap, uint32_t *size, uint32_t *link_up);
+
+#endif
