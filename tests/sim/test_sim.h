@@ -25,5 +25,7 @@ void test_set_primary(struct test_dev *d, uint32_t w, uint32_t h);
 void test_irq_info(void **state);
 void test_irq_eventfd(void **state);
 void test_edid(void **state);
+void test_region_mode(void **state);
+void test_irq_variant(void **state);
 
 #endif
