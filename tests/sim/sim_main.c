@@ -214,7 +214,8 @@ __attribute__((constructor)) static void sim_init(void)
 	}
 	if (sim.cfg.control && *sim.cfg.control) {
 		ret = sim_control_start(sim.cfg.control);
-		if (ret < 0)
+		/* EADDRINUSE: a process we spawned, while its parent serves the socket. */
+		if (ret < 0 && ret != -EADDRINUSE)
 			fprintf(stderr, "vgpu-sim: control socket %s: %s\n", sim.cfg.control,
 				strerror(-ret));
 	}
