@@ -22,22 +22,26 @@ struct tiling {
 /* Tile layout of an I915_FORMAT_MOD_{X,Y,Yf}_TILED modifier; -ENOTSUP otherwise. */
 int tiling_get(uint64_t modifier, unsigned bytes_per_pixel, struct tiling *out);
 
-/* What detile_row needs per rectangle, computed once by detile_init. */
+/* What detile_rect needs per rectangle, computed once by detile_init. */
 struct detiler {
 	struct tiling tiling;
 	const uint8_t *src;
 	size_t band_bytes; /* stride x tile rows: one row of tiles */
 	uint32_t width_shift; /* log2(tile width in bytes) */
 	uint32_t run_offset[32]; /* in-tile offset of each 16-byte run of a row */
+	uint32_t line_offset[64]; /* in-tile offset of each row's first byte */
+	uint8_t run_row[256];     /* row, and 16-byte column, of each run of a tile */
+	uint8_t run_column[256];  /* in memory order */
 };
 
 void detile_init(struct detiler *d, const struct tiling *t, const uint8_t *src, uint32_t stride);
 
 /*
- * Copies len bytes of pixel row y, starting at byte column bx, from the
- * tiled surface into out (linear). Reads only inside the tile rows that
- * hold row y.
+ * Copies rows [y, y + rows) x bytes [bx, bx + len) of the tiled surface into
+ * out, a linear picture of out_stride bytes per row. Reads only the tiles
+ * that hold those bytes.
  */
-void detile_row(const struct detiler *d, uint32_t y, uint32_t bx, uint32_t len, uint8_t *out);
+void detile_rect(const struct detiler *d, uint32_t y, uint32_t rows, uint32_t bx, uint32_t len,
+		 uint8_t *out, size_t out_stride);
 
 #endif

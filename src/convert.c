@@ -10,7 +10,8 @@
 
 #define MAX_DIMENSION 16384u
 #define MAX_STRIDE (1u << 30) /* libyuv takes int strides */
-#define CHUNK_BYTES 8192u     /* staging for one piece of a tiled row */
+#define STAGING_BYTES 32768u  /* detiled block awaiting conversion */
+#define SHUFFLE_BYTES 8192u   /* 4:2:2 row piece being reordered */
 
 /* libyuv's shape: (src, src_stride, dst, dst_stride, width, height). */
 typedef int (*rows_fn)(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride,
@@ -33,8 +34,8 @@ static const uint8_t vyuy_to_uyvy[16] = { 2, 1, 0, 3, 6, 5, 4, 7, 10, 9, 8, 11, 
 static int swapped_422_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride,
 			    int width, int height, const uint8_t *shuffler, rows_fn rows)
 {
-	uint8_t tmp[CHUNK_BYTES] __attribute__((aligned(64)));
-	const int chunk = CHUNK_BYTES / 2;
+	uint8_t tmp[SHUFFLE_BYTES] __attribute__((aligned(64)));
+	const int chunk = SHUFFLE_BYTES / 2;
 
 	for (int y = 0; y < height; y++) {
 		const uint8_t *s = src + (ptrdiff_t)y * src_stride;
@@ -212,35 +213,54 @@ int convert_check(const struct pixel_layout *l, size_t buffer_size, const char *
 }
 
 /*
- * Converts w pixels of row y from pixel x (x a multiple of the format's
- * group) of a tiled surface: detile into a staging buffer, then convert.
+ * Tiled, converting formats: detile a block of at most one tile row into
+ * a staging buffer, then convert the block with one libyuv call.
  */
-static void convert_tiled_span(const struct detiler *d, const struct format *f, uint32_t y,
-			       uint32_t x, uint32_t w, uint8_t *dst)
+static void convert_tiled(const struct detiler *d, const struct format *f, struct rect r,
+			  uint8_t *dst, size_t dst_stride)
 {
-	uint8_t tmp[CHUNK_BYTES] __attribute__((aligned(64)));
-	uint32_t chunk = CHUNK_BYTES / f->cpp;
+	uint8_t tmp[STAGING_BYTES] __attribute__((aligned(64)));
+	uint32_t th = d->tiling.height_rows;
+	uint32_t chunk = STAGING_BYTES / th / f->cpp / 2 * 2;
 
-	if (f->rows == ARGBCopy) {
-		detile_row(d, y, x * 4, w * 4, dst);
-		return;
-	}
-	for (uint32_t i = 0; i < w; i += chunk) {
-		uint32_t n = w - i < chunk ? w - i : chunk;
+	for (uint32_t y = r.y; y < r.y + r.height;) {
+		uint32_t rows = th - y % th;
 
-		detile_row(d, y, (x + i) * f->cpp, row_bytes(f, n), tmp);
-		f->rows(tmp, 0, dst + (size_t)i * 4, 0, (int)n, 1);
+		if (rows > r.y + r.height - y)
+			rows = r.y + r.height - y;
+		for (uint32_t i = 0; i < r.width; i += chunk) {
+			uint32_t n = r.width - i < chunk ? r.width - i : chunk;
+			uint32_t bytes = row_bytes(f, n);
+
+			detile_rect(d, y, rows, (r.x + i) * f->cpp, bytes, tmp, bytes);
+			f->rows(tmp, (int)bytes, dst + (size_t)(y - r.y) * dst_stride + (size_t)i * 4,
+				(int)dst_stride, (int)n, (int)rows);
+		}
+		y += rows;
 	}
 }
 
-static void convert_span(const struct pixel_layout *l, const struct format *f,
-			 const struct detiler *d, const uint8_t *src, uint32_t y, uint32_t x,
-			 uint32_t w, uint8_t *dst)
+/*
+ * A 4:2:2 rectangle starting on the second pixel of a macropixel: convert
+ * each row's pair, keep the second pixel.
+ */
+static void convert_lead_column(const struct pixel_layout *l, const struct format *f,
+				const struct detiler *d, const uint8_t *src, struct rect r,
+				uint8_t *dst, size_t dst_stride)
 {
-	if (d)
-		convert_tiled_span(d, f, y, x, w, dst);
-	else
-		f->rows(src + (size_t)y * l->stride + (size_t)x * f->cpp, 0, dst, 0, (int)w, 1);
+	uint32_t bx = (r.x - 1) * f->cpp;
+
+	for (uint32_t y = r.y; y < r.y + r.height; y++, dst += dst_stride) {
+		uint8_t macropixel[4], pair[8];
+		const uint8_t *s = src + (size_t)y * l->stride + bx;
+
+		if (d) {
+			detile_rect(d, y, 1, bx, sizeof(macropixel), macropixel, 0);
+			s = macropixel;
+		}
+		f->rows(s, 0, pair, 0, 2, 1);
+		memcpy(dst, pair + 4, 4);
+	}
 }
 
 void convert_rect(const struct pixel_layout *l, const uint8_t *src, uint8_t *dst,
@@ -260,34 +280,26 @@ void convert_rect(const struct pixel_layout *l, const uint8_t *src, uint8_t *dst
 	if (r.width == 0 || r.height == 0)
 		return;
 
-	dst += (size_t)r.y * dst_stride + (size_t)r.x * 4;
 	if (l->modifier != DRM_FORMAT_MOD_LINEAR) {
 		if (tiling_get(l->modifier, f->cpp, &t) < 0)
 			return;
 		detile_init(&detiler, &t, src, l->stride);
 		d = &detiler;
-	} else if (r.x % f->group == 0) {
+	}
+	dst += (size_t)r.y * dst_stride + (size_t)r.x * 4;
+	if (r.x % f->group) {
+		convert_lead_column(l, f, d, src, r, dst, dst_stride);
+		if (--r.width == 0)
+			return;
+		r.x++;
+		dst += 4;
+	}
+
+	if (!d)
 		f->rows(src + (size_t)r.y * l->stride + (size_t)r.x * f->cpp, (int)l->stride, dst,
 			(int)dst_stride, (int)r.width, (int)r.height);
-		return;
-	}
-
-	for (uint32_t y = r.y; y < r.y + r.height; y++, dst += dst_stride) {
-		uint32_t x = r.x, w = r.width;
-		uint8_t *out = dst;
-
-		/* A rectangle starting on the second pixel of a macropixel:
-		 * convert the pair, keep the second. */
-		if (x % f->group) {
-			uint8_t pair[8];
-
-			convert_span(l, f, d, src, y, x - 1, 2, pair);
-			memcpy(out, pair + 4, 4);
-			x++;
-			w--;
-			out += 4;
-		}
-		if (w)
-			convert_span(l, f, d, src, y, x, w, out);
-	}
+	else if (f->rows == ARGBCopy)
+		detile_rect(d, r.y, r.height, r.x * 4, r.width * 4, dst, dst_stride);
+	else
+		convert_tiled(d, f, r, dst, dst_stride);
 }

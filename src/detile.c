@@ -3,10 +3,12 @@
 
 #include <drm_fourcc.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define TILE_SHIFT 12
 #define RUN_BYTES 16u
+#define RUNS_PER_TILE 256u
 
 /*
  * X tile: 512 bytes x 8 rows, row-major: offset = row * 512 + x. Every
@@ -66,6 +68,22 @@ static uint32_t deposit(uint32_t value, uint32_t mask)
 	return out;
 }
 
+/* The inverse: gathers the bits of value under mask into the low bits. */
+static uint32_t extract(uint32_t value, uint32_t mask)
+{
+	uint32_t out = 0, next = 1;
+
+	for (uint32_t bit = 1; mask; bit <<= 1) {
+		if (mask & bit) {
+			if (value & bit)
+				out |= next;
+			next <<= 1;
+			mask &= ~bit;
+		}
+	}
+	return out;
+}
+
 void detile_init(struct detiler *d, const struct tiling *t, const uint8_t *src, uint32_t stride)
 {
 	d->tiling = *t;
@@ -74,40 +92,72 @@ void detile_init(struct detiler *d, const struct tiling *t, const uint8_t *src, 
 	d->width_shift = (uint32_t)__builtin_ctz(t->width_bytes);
 	for (uint32_t k = 0; k < t->width_bytes / RUN_BYTES; k++)
 		d->run_offset[k] = deposit(k * RUN_BYTES, t->x_mask);
+	for (uint32_t v = 0; v < t->height_rows; v++)
+		d->line_offset[v] = deposit(v, t->y_mask);
+	for (uint32_t i = 0; i < RUNS_PER_TILE; i++) {
+		d->run_row[i] = (uint8_t)extract(i * RUN_BYTES, t->y_mask);
+		d->run_column[i] = (uint8_t)(extract(i * RUN_BYTES, t->x_mask) / RUN_BYTES);
+	}
 }
 
-void detile_row(const struct detiler *d, uint32_t y, uint32_t bx, uint32_t len, uint8_t *out)
+/* Copies bytes [u, u + n) of one row of one tile; line points at that row's
+ * first byte in the tile. */
+static void copy_tile_row(const struct detiler *d, const uint8_t *line, uint32_t u, uint32_t n,
+			  uint8_t *out)
 {
-	const struct tiling *t = &d->tiling;
-	const uint8_t *band = d->src + (size_t)(y / t->height_rows) * d->band_bytes +
-			      deposit(y % t->height_rows, t->y_mask);
-	uint32_t runs_per_tile = t->width_bytes / RUN_BYTES;
-	uint32_t end = bx + len;
+	uint32_t end = u + n;
 
-	while (bx < end) {
-		const uint8_t *tile = band + ((size_t)(bx >> d->width_shift) << TILE_SHIFT);
-		uint32_t k = (bx & (t->width_bytes - 1)) / RUN_BYTES;
-		uint32_t skip = bx % RUN_BYTES;
+	if (u % RUN_BYTES) {
+		uint32_t head = RUN_BYTES - u % RUN_BYTES;
 
-		if (skip == 0 && end - bx >= RUN_BYTES) {
-			/* Constant-size copies: the compiler turns them into one
-			 * vector load and store each. */
-			uint32_t runs = runs_per_tile - k;
+		if (head > n)
+			head = n;
+		memcpy(out, line + d->run_offset[u / RUN_BYTES] + u % RUN_BYTES, head);
+		out += head;
+		u += head;
+	}
+	for (; u + RUN_BYTES <= end; u += RUN_BYTES, out += RUN_BYTES)
+		memcpy(out, line + d->run_offset[u / RUN_BYTES], RUN_BYTES);
+	if (u < end)
+		memcpy(out, line + d->run_offset[u / RUN_BYTES], end - u);
+}
 
-			if (runs > (end - bx) / RUN_BYTES)
-				runs = (end - bx) / RUN_BYTES;
-			for (uint32_t i = 0; i < runs; i++)
-				memcpy(out + i * RUN_BYTES, tile + d->run_offset[k + i], RUN_BYTES);
-			out += runs * RUN_BYTES;
-			bx += runs * RUN_BYTES;
-		} else {
-			uint32_t n = RUN_BYTES - skip;
+/* A whole tile, read front to back: where each run lands is precomputed. */
+static void copy_whole_tile(const uint8_t *tile, uint8_t *out, const size_t *dst_offset)
+{
+	for (uint32_t i = 0; i < RUNS_PER_TILE; i++)
+		memcpy(out + dst_offset[i], tile + i * RUN_BYTES, RUN_BYTES);
+}
 
-			if (n > end - bx)
-				n = end - bx;
-			memcpy(out, tile + d->run_offset[k] + skip, n);
-			out += n;
-			bx += n;
+void detile_rect(const struct detiler *d, uint32_t y, uint32_t rows, uint32_t bx, uint32_t len,
+		 uint8_t *out, size_t out_stride)
+{
+	const uint32_t th = d->tiling.height_rows, tw = d->tiling.width_bytes;
+	const uint32_t end_y = y + rows, end_x = bx + len;
+	size_t dst_offset[RUNS_PER_TILE];
+
+	for (uint32_t i = 0; i < RUNS_PER_TILE; i++)
+		dst_offset[i] = d->run_row[i] * out_stride + d->run_column[i] * RUN_BYTES;
+
+	for (uint32_t y0 = y; y0 < end_y;) {
+		const uint8_t *band = d->src + (size_t)(y0 / th) * d->band_bytes;
+		uint32_t y1 = (y0 / th + 1) * th < end_y ? (y0 / th + 1) * th : end_y;
+		bool whole_rows = y0 % th == 0 && y1 - y0 == th;
+
+		for (uint32_t x0 = bx; x0 < end_x;) {
+			const uint8_t *tile = band + ((size_t)(x0 >> d->width_shift) << TILE_SHIFT);
+			uint32_t x1 = (x0 / tw + 1) * tw < end_x ? (x0 / tw + 1) * tw : end_x;
+			uint8_t *o = out + (size_t)(y0 - y) * out_stride + (x0 - bx);
+
+			if (whole_rows && x0 % tw == 0 && x1 - x0 == tw) {
+				copy_whole_tile(tile, o, dst_offset);
+			} else {
+				for (uint32_t v = y0; v < y1; v++, o += out_stride)
+					copy_tile_row(d, tile + d->line_offset[v % th], x0 % tw,
+						      x1 - x0, o);
+			}
+			x0 = x1;
 		}
+		y0 = y1;
 	}
 }
