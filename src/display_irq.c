@@ -39,9 +39,9 @@ struct display_irq {
 /* One SET_IRQS on the display IRQ; efd is the eventfd for DATA_EVENTFD, else ignored. */
 static int set_irqs(const struct display_irq *irq, uint32_t flags, uint32_t count, int32_t efd)
 {
-	struct {
+	union {
 		struct vfio_irq_set set;
-		int32_t fd;
+		unsigned char raw[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
 	} req = {
 		.set = {
 			.argsz = sizeof(req.set),
@@ -52,8 +52,8 @@ static int set_irqs(const struct display_irq *irq, uint32_t flags, uint32_t coun
 	};
 
 	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-		req.set.argsz += sizeof(req.fd);
-		req.fd = efd;
+		req.set.argsz += sizeof(efd);
+		memcpy(req.set.data, &efd, sizeof(efd));
 	}
 	if (ioctl(irq->device_fd, VFIO_DEVICE_SET_IRQS, &req) < 0)
 		return -errno;

@@ -111,6 +111,7 @@ static int setup(void **state)
 	const char *uuid = getenv("VGPU_SIM_UUID");
 	struct fixture *f = calloc(1, sizeof(*f));
 	const char *why = NULL;
+	struct sim_stats stats;
 
 	memset(&dev_fake, 0, sizeof(dev_fake));
 	if (!f)
@@ -122,7 +123,8 @@ static int setup(void **state)
 	}
 	f->base = event_base_new();
 	f->ctl = simctl_connect(getenv("VGPU_SIM_CONTROL"), 2000);
-	return f->base && f->ctl ? 0 : -1;
+	/* One round trip: the sim has accepted the connection before fds are counted. */
+	return f->base && f->ctl && simctl_stats(f->ctl, &stats) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
