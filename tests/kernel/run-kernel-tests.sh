@@ -44,6 +44,7 @@ done
 [ ${#CASES[@]} -gt 0 ] || CASES=(stock fixed mdpy)
 [ -n "$DAEMON" ] || { echo "kbed: --daemon is required" >&2; exit 2; }
 mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd) # kbuild needs an absolute M=
 
 skip() { echo "kbed: SKIP: $*"; exit 77; }
 phase_start() { PHASE=$1; T0=$(date +%s.%N); }
