@@ -66,11 +66,58 @@ static int vyuy_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_s
 }
 
 /*
+ * 10-bit RGB keeps the top 8 bits of each channel. libyuv has AR30ToARGB,
+ * but only as a scalar C row (about 3x a memcpy at 4K); four pixels at a
+ * time in GCC/Clang vector types bring it to memcpy speed.
+ */
+typedef uint32_t u32x4 __attribute__((vector_size(16)));
+
+static inline u32x4 rgb30_pixels(u32x4 w, unsigned r_shift, unsigned b_shift)
+{
+	return (w >> (b_shift + 2) & 0xff) | (w >> 12 & 0xff) << 8 |
+	       (w >> (r_shift + 2) & 0xff) << 16 | 0xff000000u;
+}
+
+static inline void rgb30_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride,
+			      int width, int height, unsigned r_shift, unsigned b_shift)
+{
+	for (int y = 0; y < height; y++) {
+		const uint8_t *s = src + (ptrdiff_t)y * src_stride;
+		uint8_t *d = dst + (ptrdiff_t)y * dst_stride;
+		int x = 0;
+		u32x4 w = { 0 }, px;
+
+		for (; x + 4 <= width; x += 4) {
+			memcpy(&w, s + x * 4, sizeof(w));
+			px = rgb30_pixels(w, r_shift, b_shift);
+			memcpy(d + x * 4, &px, sizeof(px));
+		}
+		if (x < width) {
+			memcpy(&w, s + x * 4, (size_t)(width - x) * 4);
+			px = rgb30_pixels(w, r_shift, b_shift);
+			memcpy(d + x * 4, &px, (size_t)(width - x) * 4);
+		}
+	}
+}
+
+static int xrgb30_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride,
+		       int width, int height)
+{
+	rgb30_rows(src, src_stride, dst, dst_stride, width, height, 20, 0);
+	return 0;
+}
+
+static int xbgr30_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride,
+		       int width, int height)
+{
+	rgb30_rows(src, src_stride, dst, dst_stride, width, height, 0, 20);
+	return 0;
+}
+
+/*
  * libyuv names formats after the little-endian 32-bit word, as DRM does:
  * libyuv "ARGB" is DRM ARGB8888 (B, G, R, A bytes), "ABGR" is DRM ABGR8888,
- * "AR30" is DRM ARGB2101010 and "RGB565" is DRM RGB565. AB30ToARGB is
- * libyuv's alias of AR30ToABGR, which is right for DRM XBGR2101010. 10-bit
- * channels are cut to their top 8 bits.
+ * "RGB565" is DRM RGB565.
  *
  * YUV: libyuv's YUY2ToARGB and UYVYToARGB use BT.601 limited range (Y
  * 16..235). That is what i915 (and so GVT-g) planes scan out unless the
@@ -91,8 +138,8 @@ static const struct format formats[] = {
 	{ DRM_FORMAT_XBGR8888, 4, 1, ABGRToARGB },
 	{ DRM_FORMAT_ABGR8888, 4, 1, ABGRToARGB },
 	{ DRM_FORMAT_RGB565, 2, 1, RGB565ToARGB },
-	{ DRM_FORMAT_XRGB2101010, 4, 1, AR30ToARGB },
-	{ DRM_FORMAT_XBGR2101010, 4, 1, AB30ToARGB },
+	{ DRM_FORMAT_XRGB2101010, 4, 1, xrgb30_rows },
+	{ DRM_FORMAT_XBGR2101010, 4, 1, xbgr30_rows },
 	{ DRM_FORMAT_YUYV, 2, 2, YUY2ToARGB },
 	{ DRM_FORMAT_UYVY, 2, 2, UYVYToARGB },
 	{ DRM_FORMAT_YVYU, 2, 2, yvyu_rows },

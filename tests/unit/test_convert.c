@@ -28,7 +28,7 @@ struct fmt_case {
 	uint32_t fourcc;
 	const char *name;
 	unsigned cpp;
-	unsigned tolerance; /* per channel: 0 exact, 1 for 10-bit cut, YUV rounding */
+	unsigned tolerance; /* per channel: 0 exact; YUV: rounding */
 };
 
 static const struct fmt_case fmts[] = {
@@ -37,8 +37,8 @@ static const struct fmt_case fmts[] = {
 	{ DRM_FORMAT_XBGR8888, "XBGR8888", 4, 0 },
 	{ DRM_FORMAT_ABGR8888, "ABGR8888", 4, 0 },
 	{ DRM_FORMAT_RGB565, "RGB565", 2, 0 },
-	{ DRM_FORMAT_XRGB2101010, "XRGB2101010", 4, 1 },
-	{ DRM_FORMAT_XBGR2101010, "XBGR2101010", 4, 1 },
+	{ DRM_FORMAT_XRGB2101010, "XRGB2101010", 4, 0 },
+	{ DRM_FORMAT_XBGR2101010, "XBGR2101010", 4, 0 },
 	/* libyuv's 6-bit fixed point against exact BT.601 arithmetic. */
 	{ DRM_FORMAT_YUYV, "YUYV", 2, 3 },
 	{ DRM_FORMAT_UYVY, "UYVY", 2, 3 },
