@@ -17,21 +17,26 @@ struct tiling {
 	uint32_t height_rows;
 	uint32_t x_mask;
 	uint32_t y_mask;
+	/* Derived from the masks once, on first use: */
+	uint32_t run_offset[32];  /* in-tile offset of each 16-byte run of a row */
+	uint32_t line_offset[64]; /* in-tile offset of each row's first byte */
+	uint8_t run_row[256];     /* row, and 16-byte column, of each run of a */
+	uint8_t run_column[256];  /* tile in memory order */
 };
 
-/* Tile layout of an I915_FORMAT_MOD_{X,Y,Yf}_TILED modifier; -ENOTSUP otherwise. */
-int tiling_get(uint64_t modifier, unsigned bytes_per_pixel, struct tiling *out);
+/*
+ * Tile layout of an I915_FORMAT_MOD_{X,Y,Yf}_TILED modifier for a format of
+ * bytes_per_pixel; NULL if we do not detile that. Static storage,
+ * thread-safe.
+ */
+const struct tiling *tiling_get(uint64_t modifier, unsigned bytes_per_pixel);
 
-/* What detile_rect needs per rectangle, computed once by detile_init. */
+/* One tiled surface being read. */
 struct detiler {
-	struct tiling tiling;
+	const struct tiling *tiling;
 	const uint8_t *src;
 	size_t band_bytes; /* stride x tile rows: one row of tiles */
 	uint32_t width_shift; /* log2(tile width in bytes) */
-	uint32_t run_offset[32]; /* in-tile offset of each 16-byte run of a row */
-	uint32_t line_offset[64]; /* in-tile offset of each row's first byte */
-	uint8_t run_row[256];     /* row, and 16-byte column, of each run of a tile */
-	uint8_t run_column[256];  /* in memory order */
 };
 
 void detile_init(struct detiler *d, const struct tiling *t, const uint8_t *src, uint32_t stride);

@@ -65,6 +65,21 @@ static int vyuy_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_s
 				UYVYToARGB);
 }
 
+/* libyuv's ARGBCopy costs about 3x glibc's memcpy on 64-pixel rows. */
+static int copy_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stride, int width,
+		     int height)
+{
+	size_t row = (size_t)width * 4;
+
+	if (src_stride == dst_stride && (size_t)src_stride == row) {
+		memcpy(dst, src, row * (size_t)height);
+		return 0;
+	}
+	for (int y = 0; y < height; y++)
+		memcpy(dst + (ptrdiff_t)y * dst_stride, src + (ptrdiff_t)y * src_stride, row);
+	return 0;
+}
+
 /*
  * 10-bit RGB keeps the top 8 bits of each channel. libyuv has AR30ToARGB,
  * but only as a scalar C row (about 3x a memcpy at 4K); four pixels at a
@@ -133,8 +148,8 @@ static int xbgr30_rows(const uint8_t *src, int src_stride, uint8_t *dst, int dst
  * source alpha or write 0xff.
  */
 static const struct format formats[] = {
-	{ DRM_FORMAT_XRGB8888, 4, 1, ARGBCopy },
-	{ DRM_FORMAT_ARGB8888, 4, 1, ARGBCopy },
+	{ DRM_FORMAT_XRGB8888, 4, 1, copy_rows },
+	{ DRM_FORMAT_ARGB8888, 4, 1, copy_rows },
 	{ DRM_FORMAT_XBGR8888, 4, 1, ABGRToARGB },
 	{ DRM_FORMAT_ABGR8888, 4, 1, ABGRToARGB },
 	{ DRM_FORMAT_RGB565, 2, 1, RGB565ToARGB },
@@ -171,11 +186,12 @@ bool convert_is_copy(const struct pixel_layout *layout)
 struct tile_geometry convert_tile_geometry(const struct pixel_layout *layout)
 {
 	struct tile_geometry g = { 1, 1 };
-	struct tiling t;
+	const struct tiling *t =
+		tiling_get(layout->modifier, convert_bytes_per_pixel(layout->fourcc));
 
-	if (tiling_get(layout->modifier, convert_bytes_per_pixel(layout->fourcc), &t) == 0) {
-		g.width_bytes = t.width_bytes;
-		g.height_rows = t.height_rows;
+	if (t) {
+		g.width_bytes = t->width_bytes;
+		g.height_rows = t->height_rows;
 	}
 	return g;
 }
@@ -220,22 +236,18 @@ static int check_size(const struct pixel_layout *l, const struct format *f,
 int convert_check(const struct pixel_layout *l, size_t buffer_size, const char **why)
 {
 	const struct format *f = format_find(l->fourcc);
-	struct tiling t;
-	struct tile_geometry g = { 1, 1 };
+	struct tile_geometry g;
 
 	*why = "ok";
 	if (!f) {
 		*why = "unsupported pixel format";
 		return -ENOTSUP;
 	}
-	if (l->modifier != DRM_FORMAT_MOD_LINEAR) {
-		if (tiling_get(l->modifier, f->cpp, &t) < 0) {
-			*why = "unsupported format modifier";
-			return -ENOTSUP;
-		}
-		g.width_bytes = t.width_bytes;
-		g.height_rows = t.height_rows;
+	if (l->modifier != DRM_FORMAT_MOD_LINEAR && !tiling_get(l->modifier, f->cpp)) {
+		*why = "unsupported format modifier";
+		return -ENOTSUP;
 	}
+	g = convert_tile_geometry(l);
 	if (l->width == 0 || l->height == 0) {
 		*why = "empty plane";
 		return -EINVAL;
@@ -267,7 +279,7 @@ static void convert_tiled(const struct detiler *d, const struct format *f, struc
 			  uint8_t *dst, size_t dst_stride)
 {
 	uint8_t tmp[STAGING_BYTES] __attribute__((aligned(64)));
-	uint32_t th = d->tiling.height_rows;
+	uint32_t th = d->tiling->height_rows;
 	uint32_t chunk = STAGING_BYTES / th / f->cpp / 2 * 2;
 
 	for (uint32_t y = r.y; y < r.y + r.height;) {
@@ -315,7 +327,7 @@ void convert_rect(const struct pixel_layout *l, const uint8_t *src, uint8_t *dst
 {
 	const struct format *f = format_find(l->fourcc);
 	struct detiler detiler, *d = NULL;
-	struct tiling t;
+	const struct tiling *t;
 
 	/* Clip, so a caller's slip cannot reach past the plane. */
 	if (!f || r.x >= l->width || r.y >= l->height)
@@ -328,9 +340,10 @@ void convert_rect(const struct pixel_layout *l, const uint8_t *src, uint8_t *dst
 		return;
 
 	if (l->modifier != DRM_FORMAT_MOD_LINEAR) {
-		if (tiling_get(l->modifier, f->cpp, &t) < 0)
+		t = tiling_get(l->modifier, f->cpp);
+		if (!t)
 			return;
-		detile_init(&detiler, &t, src, l->stride);
+		detile_init(&detiler, t, src, l->stride);
 		d = &detiler;
 	}
 	dst += (size_t)r.y * dst_stride + (size_t)r.x * 4;
@@ -345,7 +358,7 @@ void convert_rect(const struct pixel_layout *l, const uint8_t *src, uint8_t *dst
 	if (!d)
 		f->rows(src + (size_t)r.y * l->stride + (size_t)r.x * f->cpp, (int)l->stride, dst,
 			(int)dst_stride, (int)r.width, (int)r.height);
-	else if (f->rows == ARGBCopy)
+	else if (f->rows == copy_rows)
 		detile_rect(d, r.y, r.height, r.x * 4, r.width * 4, dst, dst_stride);
 	else
 		convert_tiled(d, f, r, dst, dst_stride);

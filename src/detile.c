@@ -2,7 +2,7 @@
 #include "detile.h"
 
 #include <drm_fourcc.h>
-#include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -14,14 +14,14 @@
  * X tile: 512 bytes x 8 rows, row-major: offset = row * 512 + x. Every
  * row of a tile is one 512-byte run.
  */
-static const struct tiling tiling_x = { 512, 8, 0x1ff, 0xe00 };
+#define TILING_X { 512, 8, 0x1ff, 0xe00, { 0 }, { 0 }, { 0 }, { 0 } }
 
 /*
  * Legacy Y tile: 128 bytes x 32 rows, cut into eight 16-byte (OWord) wide
  * columns stored one after the other, each column 32 rows top to bottom:
  * offset = (x / 16) * 512 + row * 16 + x % 16.
  */
-static const struct tiling tiling_y = { 128, 32, 0xe0f, 0x1f0 };
+#define TILING_Y { 128, 32, 0xe0f, 0x1f0, { 0 }, { 0 }, { 0 }, { 0 } }
 
 /*
  * Yf ("standard" tiling, Skylake+) interleaves x and y bits above the
@@ -33,24 +33,18 @@ static const struct tiling tiling_y = { 128, 32, 0xe0f, 0x1f0 };
  * which matches the tile sizes i915 uses for Yf (intel_tile_width_bytes).
  * The Intel PRM text itself was not at hand to cross-check.
  */
-static const struct tiling tiling_yf_16_32 = { 128, 32, 0xa8f, 0x570 };
-static const struct tiling tiling_yf_8 = { 64, 64, 0xa0f, 0x5f0 };
+#define TILING_YF_16_32 { 128, 32, 0xa8f, 0x570, { 0 }, { 0 }, { 0 }, { 0 } }
+#define TILING_YF_8 { 64, 64, 0xa0f, 0x5f0, { 0 }, { 0 }, { 0 }, { 0 } }
 
-int tiling_get(uint64_t modifier, unsigned bytes_per_pixel, struct tiling *out)
-{
-	if (modifier == I915_FORMAT_MOD_X_TILED)
-		*out = tiling_x;
-	else if (modifier == I915_FORMAT_MOD_Y_TILED)
-		*out = tiling_y;
-	else if (modifier == I915_FORMAT_MOD_Yf_TILED && bytes_per_pixel == 1)
-		*out = tiling_yf_8;
-	else if (modifier == I915_FORMAT_MOD_Yf_TILED &&
-		 (bytes_per_pixel == 2 || bytes_per_pixel == 4))
-		*out = tiling_yf_16_32;
-	else
-		return -ENOTSUP;
-	return 0;
-}
+enum { X_TILED, Y_TILED, YF_TILED_16_32, YF_TILED_8, NUM_TILINGS };
+
+static struct tiling tilings[NUM_TILINGS] = {
+	[X_TILED] = TILING_X,
+	[Y_TILED] = TILING_Y,
+	[YF_TILED_16_32] = TILING_YF_16_32,
+	[YF_TILED_8] = TILING_YF_8,
+};
+static pthread_once_t tilings_once = PTHREAD_ONCE_INIT;
 
 /* Spreads the low bits of value over the set bits of mask, lowest first. */
 static uint32_t deposit(uint32_t value, uint32_t mask)
@@ -84,20 +78,48 @@ static uint32_t extract(uint32_t value, uint32_t mask)
 	return out;
 }
 
+/* The masks unrolled into tables, so detiling does no bit arithmetic. */
+static void tilings_fill(void)
+{
+	for (size_t n = 0; n < NUM_TILINGS; n++) {
+		struct tiling *t = &tilings[n];
+
+		for (uint32_t k = 0; k < t->width_bytes / RUN_BYTES; k++)
+			t->run_offset[k] = deposit(k * RUN_BYTES, t->x_mask);
+		for (uint32_t v = 0; v < t->height_rows; v++)
+			t->line_offset[v] = deposit(v, t->y_mask);
+		for (uint32_t i = 0; i < RUNS_PER_TILE; i++) {
+			t->run_row[i] = (uint8_t)extract(i * RUN_BYTES, t->y_mask);
+			t->run_column[i] = (uint8_t)(extract(i * RUN_BYTES, t->x_mask) / RUN_BYTES);
+		}
+	}
+}
+
+const struct tiling *tiling_get(uint64_t modifier, unsigned bytes_per_pixel)
+{
+	size_t n;
+
+	if (modifier == I915_FORMAT_MOD_X_TILED)
+		n = X_TILED;
+	else if (modifier == I915_FORMAT_MOD_Y_TILED)
+		n = Y_TILED;
+	else if (modifier == I915_FORMAT_MOD_Yf_TILED && bytes_per_pixel == 1)
+		n = YF_TILED_8;
+	else if (modifier == I915_FORMAT_MOD_Yf_TILED &&
+		 (bytes_per_pixel == 2 || bytes_per_pixel == 4))
+		n = YF_TILED_16_32;
+	else
+		return NULL;
+	pthread_once(&tilings_once, tilings_fill);
+	return &tilings[n];
+}
+
 void detile_init(struct detiler *d, const struct tiling *t, const uint8_t *src, uint32_t stride)
 {
-	d->tiling = *t;
+	d->tiling = t;
 	d->src = src;
 	d->band_bytes = (size_t)stride * t->height_rows;
 	d->width_shift = (uint32_t)__builtin_ctz(t->width_bytes);
-	for (uint32_t k = 0; k < t->width_bytes / RUN_BYTES; k++)
-		d->run_offset[k] = deposit(k * RUN_BYTES, t->x_mask);
-	for (uint32_t v = 0; v < t->height_rows; v++)
-		d->line_offset[v] = deposit(v, t->y_mask);
-	for (uint32_t i = 0; i < RUNS_PER_TILE; i++) {
-		d->run_row[i] = (uint8_t)extract(i * RUN_BYTES, t->y_mask);
-		d->run_column[i] = (uint8_t)(extract(i * RUN_BYTES, t->x_mask) / RUN_BYTES);
-	}
 }
 
 /* Copies bytes [u, u + n) of one row of one tile; line points at that row's
@@ -112,14 +134,22 @@ static void copy_tile_row(const struct detiler *d, const uint8_t *line, uint32_t
 
 		if (head > n)
 			head = n;
-		memcpy(out, line + d->run_offset[u / RUN_BYTES] + u % RUN_BYTES, head);
+		memcpy(out, line + d->tiling->run_offset[u / RUN_BYTES] + u % RUN_BYTES, head);
 		out += head;
 		u += head;
 	}
 	for (; u + RUN_BYTES <= end; u += RUN_BYTES, out += RUN_BYTES)
-		memcpy(out, line + d->run_offset[u / RUN_BYTES], RUN_BYTES);
+		memcpy(out, line + d->tiling->run_offset[u / RUN_BYTES], RUN_BYTES);
 	if (u < end)
-		memcpy(out, line + d->run_offset[u / RUN_BYTES], end - u);
+		memcpy(out, line + d->tiling->run_offset[u / RUN_BYTES], end - u);
+}
+
+/* Where each run of a tile, in memory order, goes in the output. */
+static bool whole_tile_offsets(const struct tiling *t, size_t out_stride, size_t *dst_offset)
+{
+	for (uint32_t i = 0; i < RUNS_PER_TILE; i++)
+		dst_offset[i] = t->run_row[i] * out_stride + t->run_column[i] * RUN_BYTES;
+	return true;
 }
 
 /* A whole tile, read front to back: where each run lands is precomputed. */
@@ -132,12 +162,10 @@ static void copy_whole_tile(const uint8_t *tile, uint8_t *out, const size_t *dst
 void detile_rect(const struct detiler *d, uint32_t y, uint32_t rows, uint32_t bx, uint32_t len,
 		 uint8_t *out, size_t out_stride)
 {
-	const uint32_t th = d->tiling.height_rows, tw = d->tiling.width_bytes;
+	const uint32_t th = d->tiling->height_rows, tw = d->tiling->width_bytes;
 	const uint32_t end_y = y + rows, end_x = bx + len;
 	size_t dst_offset[RUNS_PER_TILE];
-
-	for (uint32_t i = 0; i < RUNS_PER_TILE; i++)
-		dst_offset[i] = d->run_row[i] * out_stride + d->run_column[i] * RUN_BYTES;
+	bool have_offsets = false;
 
 	for (uint32_t y0 = y; y0 < end_y;) {
 		const uint8_t *band = d->src + (size_t)(y0 / th) * d->band_bytes;
@@ -150,10 +178,13 @@ void detile_rect(const struct detiler *d, uint32_t y, uint32_t rows, uint32_t bx
 			uint8_t *o = out + (size_t)(y0 - y) * out_stride + (x0 - bx);
 
 			if (whole_rows && x0 % tw == 0 && x1 - x0 == tw) {
+				if (!have_offsets)
+					have_offsets = whole_tile_offsets(d->tiling, out_stride,
+									  dst_offset);
 				copy_whole_tile(tile, o, dst_offset);
 			} else {
 				for (uint32_t v = y0; v < y1; v++, o += out_stride)
-					copy_tile_row(d, tile + d->line_offset[v % th], x0 % tw,
+					copy_tile_row(d, tile + d->tiling->line_offset[v % th], x0 % tw,
 						      x1 - x0, o);
 			}
 			x0 = x1;
