@@ -312,6 +312,60 @@ static int apply(struct device *d, const struct step *s)
 	}
 }
 
+static int get_dmabuf(struct device *d, uint32_t id)
+{
+	int fd = ioctl(d->fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+
+	return fd < 0 ? fail(-errno, "GET_GFX_DMABUF %u: %m", id) : fd;
+}
+
+/*
+ * Checks our mbochs patch before the daemon relies on it, doing what each
+ * stock bug punishes: the first query after a mode change, a CPU mapping of
+ * an 800x600 (not page-sized) buffer, two fds for one id, and re-fetching an
+ * id after closing it. A stock module fails here or splats in dmesg.
+ */
+static int dmabuf_selftest(struct device *d, const struct kbed_picture *p)
+{
+	struct vfio_device_gfx_plane_info pl = {
+		.argsz = sizeof(pl), .flags = VFIO_GFX_PLANE_TYPE_DMABUF, .drm_plane_type = 1};
+	int fd[3] = {-1, -1, -1}, ret = 0;
+	uint32_t *map;
+
+	if (ioctl(d->fd, VFIO_DEVICE_QUERY_GFX_PLANE, &pl))
+		return fail(-errno, "first QUERY_GFX_PLANE after the mode change: %m");
+	if (pl.width != p->width || pl.height != p->height || !pl.dmabuf_id)
+		return fail(-EIO, "plane %ux%u id %u, want %ux%u", pl.width, pl.height,
+			    pl.dmabuf_id, p->width, p->height);
+	for (int i = 0; i < 2 && !ret; i++) {
+		fd[i] = get_dmabuf(d, pl.dmabuf_id);
+		ret = fd[i] < 0 ? fd[i] : 0;
+	}
+	map = ret ? MAP_FAILED : mmap(NULL, pl.size, PROT_READ, MAP_SHARED, fd[1], 0);
+	if (!ret && map == MAP_FAILED)
+		ret = fail(-errno, "mmap of a %ux%u dmabuf: %m", pl.width, pl.height);
+	for (uint32_t y = 0; !ret && y < p->height; y++) {
+		for (uint32_t x = 0; x < p->width; x++) {
+			uint32_t got = map[(size_t)y * pl.stride / 4 + x] & 0xffffffu;
+
+			if (got != kbed_pixel(p, x, y)) {
+				ret = fail(-EIO, "dmabuf pixel %u,%u is %06x", x, y, got);
+				break;
+			}
+		}
+	}
+	if (map != MAP_FAILED)
+		munmap(map, pl.size);
+	for (int i = 0; i < 2; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	if (!ret)
+		fd[2] = get_dmabuf(d, pl.dmabuf_id);
+	if (fd[2] >= 0)
+		close(fd[2]);
+	return ret ? ret : fd[2] < 0 ? fd[2] : 0;
+}
+
 static pid_t spawn(char *const argv[], int keep_fd, int in, int out, const char *log)
 {
 	pid_t pid = fork();
@@ -617,8 +671,17 @@ static int case_mbochs(struct bed *b, bool fixed)
 		ret = device_open(&b->dev, uuid, true);
 	if (ret)
 		return ret;
-	if (fixed)
-		return run_held(b, BY_SOCKET, fixed_steps, sizeof(fixed_steps) / sizeof(fixed_steps[0]));
+	if (fixed) {
+		ret = apply(&b->dev, &fixed_steps[0]);
+		if (!ret)
+			ret = dmabuf_selftest(&b->dev, &fixed_steps[0].pic);
+		if (!ret)
+			printf("KBED: mbochs-fixes.patch self-test passed\n");
+		if (!ret)
+			ret = run_held(b, BY_SOCKET, fixed_steps,
+				       sizeof(fixed_steps) / sizeof(fixed_steps[0]));
+		return ret;
+	}
 	ret = run_held(b, BY_FD, stock_steps, sizeof(stock_steps) / sizeof(stock_steps[0]));
 	if (!ret) {
 		int n = count_in_log(b->d[0].log, "cannot map");
