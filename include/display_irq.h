@@ -36,6 +36,7 @@ typedef void display_irq_cb(void *ctx, unsigned planes);
  *   -ENOENT  the device has no display IRQ (logged at info level);
  *   -EINVAL  a capability chain is malformed, or asks for more than 64 KiB
  *            (logged as a warning with the index and the reason);
+ *   -ENOMEM  out of memory;
  *   -errno   eventfd, event or SET_IRQS failed (logged).
  * On failure nothing stays enabled or open.
  */

@@ -84,7 +84,6 @@ static int query_index(int fd, uint32_t index, struct display_irq_caps *caps, ui
 	void *buf = NULL;
 	int r = -EINVAL;
 
-	*why = "the device keeps raising argsz";
 	for (int tries = 0; tries < IRQ_INFO_TRIES; tries++) {
 		void *grown = realloc(buf, size);
 
@@ -106,6 +105,7 @@ static int query_index(int fd, uint32_t index, struct display_irq_caps *caps, ui
 		if (r != -ENOSPC)
 			break;
 		r = -EINVAL;
+		*why = "the device keeps raising argsz";
 		if (info.argsz > IRQ_INFO_MAX) {
 			*why = "argsz asks for more than 64 KiB";
 			break;
@@ -132,6 +132,8 @@ static int find_display_irq(struct vfio_device *dev, struct display_irq *irq)
 			irq->maskable = flags & VFIO_IRQ_INFO_MASKABLE;
 			return 0;
 		}
+		if (r == -ENOMEM)
+			return r;
 		if (r == -EINVAL) {
 			log_warning("IRQ index %u: malformed capability chain: %s", i, why);
 			malformed = true;
@@ -238,12 +240,10 @@ void display_irq_free(struct display_irq *irq)
 
 static int device_set_masked(const struct display_irq *irq, bool masked)
 {
+	const uint32_t action = masked ? VFIO_IRQ_SET_ACTION_MASK : VFIO_IRQ_SET_ACTION_UNMASK;
+
 	if (irq->maskable)
-		return set_irqs(irq,
-				VFIO_IRQ_SET_DATA_NONE |
-					(masked ? VFIO_IRQ_SET_ACTION_MASK :
-						  VFIO_IRQ_SET_ACTION_UNMASK),
-				1, -1);
+		return set_irqs(irq, VFIO_IRQ_SET_DATA_NONE | action, 1, -1);
 	return masked ? disable_trigger(irq) : enable_trigger(irq);
 }
 

@@ -6,8 +6,8 @@
  * LD_PRELOAD=../sim/libvgpusim.so (relative to this binary), one child per
  * mode; each child runs the tests of its mode.
  */
-#include <dlfcn.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <libgen.h>
@@ -47,10 +47,11 @@
  * sizes and plays device behaviours the sim does not have.
  */
 static struct {
-	uint32_t want_argsz;    /* answer argsz = this to any smaller GET_IRQ_INFO */
-	bool hide_maskable;     /* clear VFIO_IRQ_INFO_MASKABLE in answers */
-	int set_irqs_errno;     /* fail every SET_IRQS with this */
-	unsigned n_info;        /* GET_IRQ_INFO calls on the display index */
+	uint32_t want_argsz; /* answer argsz = this to any smaller GET_IRQ_INFO */
+	bool keep_raising;   /* always answer argsz = what was sent + 64 */
+	bool hide_maskable;  /* clear VFIO_IRQ_INFO_MASKABLE in answers */
+	int set_irqs_errno;  /* fail every SET_IRQS with this */
+	unsigned n_info;     /* GET_IRQ_INFO calls on the display index */
 	uint32_t sent[8], answered[8];
 } dev_fake;
 
@@ -83,6 +84,8 @@ int ioctl(int fd, unsigned long req, ...)
 		dev_fake.sent[dev_fake.n_info] = sent;
 		if (info->argsz < dev_fake.want_argsz)
 			info->argsz = dev_fake.want_argsz;
+		if (dev_fake.keep_raising)
+			info->argsz = sent + 64;
 		dev_fake.answered[dev_fake.n_info++] = info->argsz;
 	}
 	if (dev_fake.hide_maskable)
@@ -267,6 +270,15 @@ static void test_argsz_too_large(void **state)
 	assert_open_fails(f, -EINVAL);
 }
 
+static void test_argsz_keeps_growing(void **state)
+{
+	struct fixture *f = *state;
+
+	dev_fake.keep_raising = true;
+	assert_open_fails(f, -EINVAL);
+	assert_true(dev_fake.n_info >= 2 && dev_fake.n_info <= 8);
+}
+
 static void test_plane_bits(void **state)
 {
 	struct fixture *f = *state;
@@ -388,9 +400,16 @@ static void test_malformed(void **state)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest display_tests[] = {
-	T(test_discovery),	   T(test_argsz_growth),	     T(test_argsz_too_large),
-	T(test_plane_bits),	   T(test_summed_signals),	     T(test_mask),
-	T(test_mask_holds_pending_count), T(test_mask_not_maskable), T(test_free_disables),
+	T(test_discovery),
+	T(test_argsz_growth),
+	T(test_argsz_too_large),
+	T(test_argsz_keeps_growing),
+	T(test_plane_bits),
+	T(test_summed_signals),
+	T(test_mask),
+	T(test_mask_holds_pending_count),
+	T(test_mask_not_maskable),
+	T(test_free_disables),
 	T(test_set_irqs_fails),
 };
 static const struct CMUnitTest nocap_tests[] = { T(test_nocap) };
