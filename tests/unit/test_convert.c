@@ -39,7 +39,7 @@ static const struct fmt_case fmts[] = {
 	{ DRM_FORMAT_RGB565, "RGB565", 2, 0 },
 	{ DRM_FORMAT_XRGB2101010, "XRGB2101010", 4, 0 },
 	{ DRM_FORMAT_XBGR2101010, "XBGR2101010", 4, 0 },
-	/* libyuv's 6-bit fixed point against exact BT.601 arithmetic. */
+	/* libyuv's 6-bit fixed point against exact BT.601: off by up to 3. */
 	{ DRM_FORMAT_YUYV, "YUYV", 2, 3 },
 	{ DRM_FORMAT_UYVY, "UYVY", 2, 3 },
 	{ DRM_FORMAT_YVYU, "YVYU", 2, 3 },
@@ -399,6 +399,36 @@ static void test_every_format_and_tiling(void **state)
 	}
 }
 
+/* Rectangles reaching past the plane are clipped; empty ones write nothing. */
+static void test_rect_clipping(void **state)
+{
+	static const struct rect cases[] = {
+		{ 150, 40, 1000, 1000 }, /* clipped to 150,40 53x5 */
+		{ 203, 0, 5, 5 },	 /* starts past the right edge */
+		{ 0, 45, 5, 5 },	 /* starts past the bottom */
+		{ 10, 10, 0, 7 },
+		{ 10, 10, 7, 0 },
+	};
+
+	for (size_t mi = 0; mi < 4; mi++) {
+		struct plane p;
+
+		plane_make(&p, &fmts[0], mods[mi], 203, 45, 0);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct target t;
+			struct rect r = cases[i];
+
+			target_make(&t, 203, 45);
+			convert_rect(&p.layout, p.src.buf, target_origin(&t), t.stride, r);
+			r.width = r.x >= 203 ? 0 : r.width > 203 - r.x ? 203 - r.x : r.width;
+			r.height = r.y >= 45 ? 0 : r.height > 45 - r.y ? 45 - r.y : r.height;
+			target_verify(&t, &p, r, "clipped rect");
+			free(t.mem);
+		}
+		fenced_free(&p.src);
+	}
+}
+
 static void check_case(uint32_t fourcc, uint64_t mod, uint32_t w, uint32_t h, uint32_t stride,
 			 size_t size, int expected)
 {
@@ -510,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_properties),
 		cmocka_unit_test(test_check_rejects),
 		cmocka_unit_test(test_every_format_and_tiling),
+		cmocka_unit_test(test_rect_clipping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
