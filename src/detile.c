@@ -10,39 +10,33 @@
 #define RUN_BYTES 16u
 #define RUNS_PER_TILE 256u
 
-/*
- * X tile: 512 bytes x 8 rows, row-major: offset = row * 512 + x. Every
- * row of a tile is one 512-byte run.
- */
-#define TILING_X { 512, 8, 0x1ff, 0xe00, { 0 }, { 0 }, { 0 }, { 0 } }
-
-/*
- * Legacy Y tile: 128 bytes x 32 rows, cut into eight 16-byte (OWord) wide
- * columns stored one after the other, each column 32 rows top to bottom:
- * offset = (x / 16) * 512 + row * 16 + x % 16.
- */
-#define TILING_Y { 128, 32, 0xe0f, 0x1f0, { 0 }, { 0 }, { 0 }, { 0 } }
-
-/*
- * Yf ("standard" tiling, Skylake+) interleaves x and y bits above the
- * 16-byte run, and the interleave depends on the bits per pixel. The
- * layouts come from Intel's GMM library (gmmlib, CpuSwizzleBlt.c,
- * INTEL_TILE_YF_8/16/32), offset bits 11..0 listed high to low:
- *   16 and 32 bpp, 128 bytes x 32 rows: x6 y4 x5 y3 x4 y2 y1 y0 x3 x2 x1 x0
- *   8 bpp, 64 bytes x 64 rows:          x5 y5 x4 y4 y3 y2 y1 y0 x3 x2 x1 x0
- * which matches the tile sizes i915 uses for Yf (intel_tile_width_bytes).
- * The Intel PRM text itself was not at hand to cross-check.
- */
-#define TILING_YF_16_32 { 128, 32, 0xa8f, 0x570, { 0 }, { 0 }, { 0 }, { 0 } }
-#define TILING_YF_8 { 64, 64, 0xa0f, 0x5f0, { 0 }, { 0 }, { 0 }, { 0 } }
-
 enum { X_TILED, Y_TILED, YF_TILED_16_32, YF_TILED_8, NUM_TILINGS };
 
 static struct tiling tilings[NUM_TILINGS] = {
-	[X_TILED] = TILING_X,
-	[Y_TILED] = TILING_Y,
-	[YF_TILED_16_32] = TILING_YF_16_32,
-	[YF_TILED_8] = TILING_YF_8,
+	/*
+	 * X tile: 512 bytes x 8 rows, row-major: offset = row * 512 + x.
+	 * Every row of a tile is one 512-byte run.
+	 */
+	[X_TILED] = { .width_bytes = 512, .height_rows = 8, .x_mask = 0x1ff, .y_mask = 0xe00 },
+	/*
+	 * Legacy Y tile: 128 bytes x 32 rows, cut into eight 16-byte (OWord)
+	 * wide columns stored one after the other, each column 32 rows top to
+	 * bottom: offset = (x / 16) * 512 + row * 16 + x % 16.
+	 */
+	[Y_TILED] = { .width_bytes = 128, .height_rows = 32, .x_mask = 0xe0f, .y_mask = 0x1f0 },
+	/*
+	 * Yf ("standard" tiling, Skylake+) interleaves x and y bits above the
+	 * 16-byte run, and the interleave depends on the bits per pixel. The
+	 * layouts come from Intel's GMM library (gmmlib, CpuSwizzleBlt.c,
+	 * INTEL_TILE_YF_8/16/32), offset bits 11..0 listed high to low:
+	 *   16 and 32 bpp, 128 bytes x 32 rows: x6 y4 x5 y3 x4 y2 y1 y0 x3..x0
+	 *   8 bpp, 64 bytes x 64 rows:          x5 y5 x4 y4 y3 y2 y1 y0 x3..x0
+	 * The tile sizes match i915's for Yf (intel_tile_width_bytes). The
+	 * Intel PRM text itself was not at hand to cross-check the interleave.
+	 */
+	[YF_TILED_16_32] = { .width_bytes = 128, .height_rows = 32, .x_mask = 0xa8f,
+			     .y_mask = 0x570 },
+	[YF_TILED_8] = { .width_bytes = 64, .height_rows = 64, .x_mask = 0xa0f, .y_mask = 0x5f0 },
 };
 static pthread_once_t tilings_once = PTHREAD_ONCE_INIT;
 
