@@ -8,7 +8,7 @@
 #
 # Run alone (as root is not needed; Debian 12 packages):
 #   apt-get install -y qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
-#       linux-source busybox-static cpio xz-utils gcc make libvncclient-dev
+#       linux-source busybox-static cpio xz-utils gcc make libvncserver-dev
 #   tests/kernel/run-kernel-tests.sh --daemon build/src/mdev-vncd
 # or through ctest:  ctest --test-dir build -L kernel --output-on-failure
 #
@@ -48,7 +48,10 @@ WORK=$(cd "$WORK" && pwd) # kbuild needs an absolute M=
 
 skip() { echo "kbed: SKIP: $*"; exit 77; }
 phase_start() { PHASE=$1; T0=$(date +%s.%N); }
-phase_end() { printf 'kbed: phase %-22s %6.1f s %s\n' "$PHASE" "$(echo "$(date +%s.%N) - $T0" | bc)" "${1:-}"; }
+phase_end() {
+	awk -v p="$PHASE" -v t0="$T0" -v t1="$(date +%s.%N)" -v note="${1:-}" \
+		'BEGIN { printf "kbed: phase %-22s %6.1f s %s\n", p, t1 - t0, note }'
+}
 
 # --- prerequisites: a missing package is a skip that names it ---------------
 phase_start prerequisites
@@ -57,7 +60,6 @@ need qemu-system-x86_64 qemu-system-x86
 need cpio cpio
 need xz xz-utils
 need make make
-need bc bc
 need cc gcc
 VMLINUZ=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$VMLINUZ" ] || skip "no /boot/vmlinuz-*: apt-get install -y linux-image-amd64"
