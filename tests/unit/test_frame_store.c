@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <poll.h>
@@ -439,7 +440,7 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* Frame n: every pixel n, written slowly, the size changing now and then. */
+/* Frame n: every pixel n, written slowly under the lock, the size changing now and then. */
 static void write_frames(struct frame_store *s, struct damage_map full[2])
 {
 	static const uint32_t sizes[2][2] = { { 200, 90 }, { 130, 140 } };
@@ -460,6 +461,9 @@ static void write_frames(struct frame_store *s, struct damage_map full[2])
 				sched_yield();
 		}
 		frame_store_end_write(s, n % 2 ? NULL : &full[k]);
+		/* Between frames, as a display loop waits for the next flip: readers get the lock. */
+		if (n % 4 == 0)
+			nanosleep(&(struct timespec){ .tv_nsec = 50000 }, NULL);
 	}
 }
 
