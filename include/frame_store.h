@@ -60,6 +60,9 @@ struct frame_copy_target {
 size_t frame_reader_sync(struct frame_reader *reader, uint8_t *dst,
 			 const struct frame_copy_target *target);
 
+/* Zeroed, page-aligned picture memory (free() releases it), for fast row copies. */
+uint8_t *page_aligned_zalloc(size_t size);
+
 /* Size of the current picture (0x0 before the first frame). */
 void frame_store_size(struct frame_store *store, uint32_t *width, uint32_t *height);
 

@@ -236,6 +236,9 @@ void display_refresh(struct display *display)
 	if (check_plane(display, &info, buf, &layout) < 0)
 		return;
 	if (buf->import_error) {
+		/* The plane's numbers passed the checks: clients get the guest's mode size. */
+		display->width = layout.width;
+		display->height = layout.height;
 		show_placeholder(display, PLACEHOLDER_CANNOT_MAP, buf->import_why);
 		return;
 	}

@@ -75,6 +75,19 @@ static int reader_resize(struct frame_reader *reader, uint32_t width, uint32_t h
 	return 0;
 }
 
+/*
+ * Page-aligned like the dmabuf mappings it is copied from: a source and a
+ * destination at different offsets within a page make memcpy several times
+ * slower.
+ */
+uint8_t *page_aligned_zalloc(size_t size)
+{
+	void *p;
+	if (size == 0 || posix_memalign(&p, 4096, size) != 0)
+		return NULL;
+	return memset(p, 0, size);
+}
+
 int frame_store_begin_write(struct frame_store *store, uint32_t width, uint32_t height,
 			    uint8_t **pixels, size_t *stride, bool *resized)
 {
@@ -82,7 +95,7 @@ int frame_store_begin_write(struct frame_store *store, uint32_t width, uint32_t 
 	*resized = false;
 	if (store->width != width || store->height != height || !store->pixels) {
 		size_t new_stride = (size_t)width * 4;
-		uint8_t *fresh = calloc(height, new_stride);
+		uint8_t *fresh = page_aligned_zalloc((size_t)height * new_stride);
 		if (!fresh) {
 			pthread_rwlock_unlock(&store->lock);
 			return -ENOMEM;

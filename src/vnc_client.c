@@ -51,7 +51,7 @@ static void ignore_pointer(int mask, int x, int y, rfbClientPtr cl)
 
 static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_t height)
 {
-	uint8_t *pixels = calloc(height, (size_t)width * 4);
+	uint8_t *pixels = page_aligned_zalloc((size_t)height * width * 4);
 	if (!pixels)
 		return NULL;
 	int argc = 0;
@@ -85,7 +85,7 @@ static uint8_t *resize_screen(void *ctx, uint32_t width, uint32_t height)
 	if (!client->screen)
 		return create_screen(client, width, height);
 
-	uint8_t *pixels = calloc(height, (size_t)width * 4);
+	uint8_t *pixels = page_aligned_zalloc((size_t)height * width * 4);
 	if (!pixels)
 		return NULL;
 	/* Sends DesktopSize / ExtendedDesktopSize to the client. */

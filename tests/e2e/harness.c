@@ -72,7 +72,7 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 
 	const char *argv[32] = { DAEMON_BINARY, "--foreground", "--instance", "e2e",
 				 "--listen", port, "--uuid", SIM_UUID };
-	int argc = 8;
+	int argc = opts && opts->no_uuid ? 6 : 8;
 	for (const char *const *a = opts && opts->extra_args ? opts->extra_args : NULL; a && *a;
 	     a++)
 		argv[argc++] = *a;
@@ -85,7 +85,7 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	_exit(127);
 }
 
-void daemon_start(struct daemon_proc *d, const struct daemon_options *opts)
+static void daemon_spawn(struct daemon_proc *d, const struct daemon_options *opts)
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "/tmp/mdev-vncd-e2e.XXXXXX");
@@ -99,7 +99,27 @@ void daemon_start(struct daemon_proc *d, const struct daemon_options *opts)
 	assert_true(d->pid >= 0);
 	if (d->pid == 0)
 		exec_daemon(d, opts);
+}
 
+int daemon_run_to_exit(struct daemon_proc *d, const struct daemon_options *opts, int timeout_ms)
+{
+	daemon_spawn(d, opts);
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	int status;
+	while (waitpid(d->pid, &status, WNOHANG) != d->pid) {
+		if (now_ms() > deadline) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &status, 0);
+			fail_msg("daemon did not exit within %d ms", timeout_ms);
+		}
+		usleep(10000);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void daemon_start(struct daemon_proc *d, const struct daemon_options *opts)
+{
+	daemon_spawn(d, opts);
 	d->sim = simctl_connect(d->control, 10000);
 	assert_non_null(d->sim);
 	uint64_t deadline = now_ms() + 10000;

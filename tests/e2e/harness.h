@@ -24,11 +24,13 @@ struct daemon_proc {
 struct daemon_options {
 	const char *const *extra_args; /* NULL-terminated, may be NULL */
 	const char *const *extra_env;  /* "NAME=value", NULL-terminated, may be NULL */
-	bool by_uuid;                  /* default: --uuid of the sim's device */
+	bool no_uuid;                  /* the device comes another way (fd, socket) */
 };
 
 /* Starts the daemon and connects to the sim; fails the test on error. */
 void daemon_start(struct daemon_proc *d, const struct daemon_options *opts);
+/* Runs the daemon expecting it to exit by itself; returns its exit status. */
+int daemon_run_to_exit(struct daemon_proc *d, const struct daemon_options *opts, int timeout_ms);
 /* Sends sig, waits for exit, returns the exit status (or 128+signal). */
 int daemon_stop(struct daemon_proc *d, int sig);
 /* Value of key=N in the sim's exit report, -1 if absent. */

@@ -293,6 +293,8 @@ static void test_plane_off_shows_no_signal_then_recovers(void **state)
 	assert_non_null(probe);
 	assert_true(vnc_probe_wait_picture(probe, m.pixels, m.width, m.height, WAIT_MS));
 
+	/* The sim starts with the plane off: that start was logged already. */
+	int logged = daemon_log_count(&d, "turned its display off");
 	struct sim_plane_desc off = { 0 };
 	assert_int_equal(simctl_set_plane(d.sim, PRIMARY, &off), 0);
 	/* The placeholder keeps the size and replaces the picture. */
@@ -302,7 +304,7 @@ static void test_plane_off_shows_no_signal_then_recovers(void **state)
 	assert_false(vnc_probe_matches(probe, m.pixels, m.width, m.height));
 	assert_int_equal(probe->client->width, 800);
 	assert_true(vnc_probe_pump(probe, 300));
-	assert_int_equal(daemon_log_count(&d, "turned its display off"), 1);
+	assert_int_equal(daemon_log_count(&d, "turned its display off"), logged + 1);
 
 	mode_set(&d, &m, 800, 600, DRM_FORMAT_XRGB8888);
 	flip_picture(&d, &m, 91);
