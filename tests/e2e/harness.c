@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,6 +79,8 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 		argv[argc++] = *a;
 	argv[argc] = NULL;
 
+	/* A failed assertion must not leave daemons behind. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int log = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	dup2(log, STDERR_FILENO);
 	close(log);

@@ -63,7 +63,7 @@ static void test_inherited_device_fd(void **state)
 	daemon_start(&d, &opts);
 	close(fd);
 	check_serves_pictures(&d);
-	assert_int_equal(daemon_log_count(&d, "inherited fd"), 1);
+	assert_int_equal(daemon_log_count(&d, "opened the vGPU through inherited fd"), 1);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 	assert_int_equal(daemon_report_value(&d, "open_sim_fds"), 0);
 }
@@ -133,7 +133,7 @@ static void test_device_socket(void **state)
 	close(vmm.device_fd);
 	close(vmm.listen_fd);
 	check_serves_pictures(&d);
-	assert_int_equal(daemon_log_count(&d, "device_socket"), 1);
+	assert_int_equal(daemon_log_count(&d, "opened the vGPU through device_socket"), 1);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 

@@ -33,7 +33,7 @@
  * The unit tests link only mdevvncd_core and cmocka: the sim's control
  * client is compiled in from its source.
  */
-#include "../sim/simctl.c"
+#include "simctl.h"
 
 #define SIM_UUID_DEFAULT "4b20d080-1b54-4048-85b3-a6a62d165c01"
 #define PRI (1ull << 56)
