@@ -20,6 +20,7 @@ struct shown {
 	bool guest;
 	enum placeholder_kind kind;
 	char detail[128];
+	uint32_t width, height;
 };
 
 struct display {
@@ -32,6 +33,8 @@ struct display {
 	uint32_t width, height;          /* size of the picture clients have */
 	struct pixel_layout guest_layout; /* last guest mode shown, for the mode-change log */
 	struct log_latch query_failed;
+	/* An exporter that refuses maps refuses them for every mode: say so once until a frame shows. */
+	struct log_latch cannot_map;
 	struct display_stats stats;
 };
 
@@ -81,10 +84,16 @@ static const char *const placeholder_log_text[] = {
 static void show_placeholder(struct display *display, enum placeholder_kind kind,
 			     const char *detail)
 {
-	struct shown want = { .guest = false, .kind = kind };
+	struct shown want = {
+		.guest = false,
+		.kind = kind,
+		.width = display->width,
+		.height = display->height,
+	};
 	snprintf(want.detail, sizeof(want.detail), "%s", detail ? detail : "");
-	if (display->shown_anything && !display->shown.guest && display->shown.kind == kind &&
-	    strcmp(display->shown.detail, want.detail) == 0)
+	bool same_state = display->shown_anything && !display->shown.guest &&
+			  display->shown.kind == kind && strcmp(display->shown.detail, want.detail) == 0;
+	if (same_state && display->shown.width == want.width && display->shown.height == want.height)
 		return;
 
 	uint8_t *pixels;
@@ -102,8 +111,13 @@ static void show_placeholder(struct display *display, enum placeholder_kind kind
 	/* The framebuffer no longer holds the guest's last frame. */
 	frame_diff_reset(display->diff);
 
-	log_warning("%s%s%s; clients see a placeholder until it recovers",
-		    placeholder_log_text[kind], detail ? ": " : "", detail ? detail : "");
+	/* A new guest mode in the same state redraws at the new size, without a new log line. */
+	bool quiet = same_state || (kind == PLACEHOLDER_CANNOT_MAP && display->cannot_map.raised);
+	if (kind == PLACEHOLDER_CANNOT_MAP)
+		display->cannot_map.raised = true;
+	if (!quiet)
+		log_warning("%s%s%s; clients see a placeholder until it recovers",
+			    placeholder_log_text[kind], detail ? ": " : "", detail ? detail : "");
 	display->shown = want;
 	display->shown_anything = true;
 }
@@ -189,6 +203,7 @@ static void show_guest(struct display *display, const struct pixel_layout *layou
 		display->stats.tiles_changed += damage->dirty_count;
 	}
 	note_guest_mode(display, layout);
+	log_latch_clear(&display->cannot_map);
 	display->shown.guest = true;
 	display->shown_anything = true;
 }
