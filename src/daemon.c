@@ -12,11 +12,13 @@
 #include <systemd/sd-daemon.h>
 
 #include "display.h"
+#include "display_irq.h"
 #include "fd_util.h"
 #include "frame_store.h"
 #include "import.h"
 #include "log.h"
 #include "plane.h"
+#include "refresh.h"
 #include "vfio_device.h"
 #include "vnc_server.h"
 
@@ -29,7 +31,7 @@ struct daemon {
 	struct frame_store *store;
 	struct display *display;
 	struct vnc_server *server;
-	struct event *refresh_timer;
+	struct refresh *refresh;
 	struct event *sigterm, *sigint, *sighup;
 	int exit_status;
 };
@@ -59,37 +61,22 @@ static int open_device(const struct config *cfg, struct vfio_device **out)
 	return ret;
 }
 
-static struct timeval refresh_interval(unsigned hz)
+static void on_refresh(void *ctx, unsigned planes)
 {
-	long usec = 1000000L / (long)hz;
-	return (struct timeval){ .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 };
-}
-
-static void on_refresh(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-	display_refresh(d->display);
-}
-
-static void start_refresh(struct daemon *d)
-{
-	struct timeval tv = refresh_interval(d->cfg.refresh_hz);
-	evtimer_add(d->refresh_timer, &tv);
+	struct daemon *d = ctx;
+	if (planes & DISPLAY_EVENT_PRIMARY)
+		display_refresh(d->display);
 }
 
 /* With nobody watching, the device is left alone: an idle VM costs nothing. */
 static void on_clients_changed(void *ctx, unsigned count)
 {
 	struct daemon *d = ctx;
-	if (count == 0) {
-		evtimer_del(d->refresh_timer);
-		log_info("no clients: display polling paused");
-	} else if (!evtimer_pending(d->refresh_timer, NULL)) {
-		display_refresh(d->display);
-		start_refresh(d);
-		log_info("display polling at %u Hz", d->cfg.refresh_hz);
-	}
-	sd_notifyf(0, "STATUS=serving %u client(s), polling at %u Hz", count, d->cfg.refresh_hz);
+	refresh_set_active(d->refresh, count > 0);
+	if (count == 0)
+		log_info("no clients: display updates paused");
+	sd_notifyf(0, "STATUS=serving %u client(s); display updates by %s", count,
+		   refresh_uses_irq(d->refresh) ? "IRQ" : "polling");
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -121,8 +108,7 @@ static void reload_config(struct daemon *d)
 	d->cfg.log_level = fresh.log_level;
 	if (fresh.refresh_hz != d->cfg.refresh_hz) {
 		d->cfg.refresh_hz = fresh.refresh_hz;
-		if (evtimer_pending(d->refresh_timer, NULL))
-			start_refresh(d);
+		refresh_set_rate(d->refresh, fresh.refresh_hz);
 	}
 	log_info("SIGHUP: configuration reloaded (log_level %s, refresh_hz %u)",
 		 log_level_name(d->cfg.log_level), d->cfg.refresh_hz);
@@ -138,11 +124,10 @@ static int setup_loop(struct daemon *d)
 	d->base = event_base_new();
 	if (!d->base)
 		return -ENOMEM;
-	d->refresh_timer = event_new(d->base, -1, EV_PERSIST, on_refresh, d);
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
 	d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
 	d->sighup = evsignal_new(d->base, SIGHUP, on_sighup, d);
-	if (!d->refresh_timer || !d->sigterm || !d->sigint || !d->sighup)
+	if (!d->sigterm || !d->sigint || !d->sighup)
 		return -ENOMEM;
 	evsignal_add(d->sigterm, NULL);
 	evsignal_add(d->sigint, NULL);
@@ -169,6 +154,10 @@ static int setup_pipeline(struct daemon *d)
 		.clients_changed = on_clients_changed,
 		.ctx = d,
 	};
+	d->refresh = refresh_new(d->base, d->device, d->cfg.display_event, d->cfg.refresh_hz,
+				 on_refresh, d);
+	if (!d->refresh)
+		return -ENOMEM;
 	d->server = vnc_server_new(d->base, d->store, &options);
 	if (!d->server)
 		return -ENOMEM;
@@ -184,12 +173,11 @@ static void teardown(struct daemon *d)
 {
 	/* Clients first: their threads read the frame store. */
 	vnc_server_free(d->server);
+	refresh_free(d->refresh);
 	display_free(d->display);
 	frame_store_free(d->store);
 	plane_source_free(d->planes);
 	vfio_device_free(d->device);
-	if (d->refresh_timer)
-		event_free(d->refresh_timer);
 	if (d->sigterm)
 		event_free(d->sigterm);
 	if (d->sigint)

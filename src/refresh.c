@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "refresh.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <event2/event.h>
+
+#include "display_irq.h"
+#include "log.h"
+
+#define ALL_PLANES (DISPLAY_EVENT_PRIMARY | DISPLAY_EVENT_CURSOR)
+/* Catches a guest whose events stopped (driver changed) while clients watch. */
+#define SAFETY_POLL_SEC 1
+
+struct refresh {
+	struct event_base *base;
+	refresh_fn *fn;
+	void *ctx;
+	unsigned hz;
+	bool active;
+	struct display_irq *irq;   /* NULL: polling */
+	struct event *poll_timer;  /* polling: every 1/hz; IRQ: the slow safety poll */
+	struct event *defer_timer; /* IRQ: a coalesced refresh waiting for the rate cap */
+	unsigned pending;          /* planes named by events not yet refreshed */
+	uint64_t last_run_us;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Events may come faster than any client takes frames: two refreshes per period at most. */
+static uint64_t min_interval_us(const struct refresh *r)
+{
+	return 1000000 / (2 * (uint64_t)r->hz);
+}
+
+static void run(struct refresh *r, unsigned planes)
+{
+	r->pending = 0;
+	r->last_run_us = now_us();
+	r->fn(r->ctx, planes);
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	run(arg, ALL_PLANES);
+}
+
+static void on_deferred(evutil_socket_t fd, short what, void *arg)
+{
+	struct refresh *r = arg;
+	run(r, r->pending);
+}
+
+static void on_display_event(void *ctx, unsigned planes)
+{
+	struct refresh *r = ctx;
+	if (!r->active)
+		return;
+	r->pending |= planes;
+	if (evtimer_pending(r->defer_timer, NULL))
+		return;
+	uint64_t elapsed = now_us() - r->last_run_us;
+	uint64_t wait = min_interval_us(r);
+	if (elapsed >= wait) {
+		run(r, r->pending);
+		return;
+	}
+	struct timeval tv = { .tv_sec = 0, .tv_usec = (suseconds_t)(wait - elapsed) };
+	evtimer_add(r->defer_timer, &tv);
+}
+
+static void start_timer(struct refresh *r)
+{
+	struct timeval tv;
+	if (r->irq) {
+		tv = (struct timeval){ .tv_sec = SAFETY_POLL_SEC };
+	} else {
+		long usec = 1000000L / (long)r->hz;
+		tv = (struct timeval){ .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 };
+	}
+	evtimer_add(r->poll_timer, &tv);
+}
+
+struct refresh *refresh_new(struct event_base *base, struct vfio_device *dev, bool use_irq,
+			    unsigned hz, refresh_fn *fn, void *ctx)
+{
+	struct refresh *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->base = base;
+	r->fn = fn;
+	r->ctx = ctx;
+	r->hz = hz;
+	r->poll_timer = event_new(base, -1, EV_PERSIST, on_poll, r);
+	r->defer_timer = evtimer_new(base, on_deferred, r);
+	if (!r->poll_timer || !r->defer_timer) {
+		refresh_free(r);
+		return NULL;
+	}
+
+	if (!use_irq) {
+		log_info("display updates: polling at %u Hz (display_event = off)", hz);
+		return r;
+	}
+	/* display_irq_open logs why when the device has no usable IRQ. */
+	if (display_irq_open(dev, base, on_display_event, r, &r->irq) < 0) {
+		r->irq = NULL;
+		log_info("display updates: polling at %u Hz (no display-event IRQ)", hz);
+		return r;
+	}
+	/* Nobody watches yet: hold events back until the first client. */
+	display_irq_set_masked(r->irq, true);
+	log_info("display updates: on display events, safety poll every %d s", SAFETY_POLL_SEC);
+	return r;
+}
+
+void refresh_free(struct refresh *r)
+{
+	if (!r)
+		return;
+	display_irq_free(r->irq);
+	if (r->poll_timer)
+		event_free(r->poll_timer);
+	if (r->defer_timer)
+		event_free(r->defer_timer);
+	free(r);
+}
+
+void refresh_set_active(struct refresh *r, bool active)
+{
+	if (active == r->active)
+		return;
+	r->active = active;
+	if (!active) {
+		event_del(r->poll_timer);
+		event_del(r->defer_timer);
+		if (r->irq)
+			display_irq_set_masked(r->irq, true);
+		return;
+	}
+	if (r->irq)
+		display_irq_set_masked(r->irq, false);
+	run(r, ALL_PLANES);
+	start_timer(r);
+}
+
+void refresh_set_rate(struct refresh *r, unsigned hz)
+{
+	r->hz = hz;
+	if (r->active && !r->irq)
+		start_timer(r);
+}
+
+bool refresh_uses_irq(const struct refresh *r)
+{
+	return r->irq != NULL;
+}

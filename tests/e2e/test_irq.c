@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The display-event IRQ path under the simulated vGPU: flips signalled by
+ * the IRQ reach clients with no polling in between, the fallbacks, the idle
+ * path and an event storm.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <drm_fourcc.h>
+
+#include "harness.h"
+#include "simctl.h"
+#include "vnc_probe.h"
+
+#define PRIMARY_EVENT (1ull << 56)
+#define W 640
+#define H 480
+
+static const char *const irq_env[] = { "VGPU_SIM_IRQ=display", NULL };
+
+static uint8_t *set_mode(struct daemon_proc *d)
+{
+	struct sim_plane_desc desc = {
+		.fourcc = DRM_FORMAT_XRGB8888, .width = W, .height = H,
+		.stride = W * 4, .size = W * H * 4,
+	};
+	assert_int_equal(simctl_set_plane(d->sim, 1, &desc), 0);
+	return malloc(W * H * 4);
+}
+
+static uint64_t primary_queries(struct daemon_proc *d)
+{
+	struct sim_stats stats;
+	assert_int_equal(simctl_stats(d->sim, &stats), 0);
+	return stats.query_primary;
+}
+
+static void test_irq_flips_without_polling(void **state)
+{
+	struct daemon_options opts = { .extra_env = irq_env };
+	struct daemon_proc d;
+	daemon_start(&d, &opts);
+	uint8_t *pixels = set_mode(&d);
+	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
+	assert_non_null(probe);
+	/* The first client triggers one refresh; the mode change needs the ENOMEM retry: signal. */
+	picture_fill(pixels, W, H, 1);
+	assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
+	assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
+	if (!vnc_probe_wait_picture(probe, pixels, W, H, 300)) {
+		assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
+		assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
+	}
+	uint64_t before = primary_queries(&d), start = now_ms();
+	const uint64_t flips = 10;
+	for (uint32_t seed = 2; seed < 2 + flips; seed++) {
+		picture_fill(pixels, W, H, seed);
+		assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
+		assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
+		assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
+		usleep(100 * 1000);
+	}
+	/* One query per event; besides them only the 1 s safety poll, never 60 Hz polling. */
+	uint64_t queries = primary_queries(&d) - before;
+	uint64_t safety_polls = (now_ms() - start) / 1000 + 1;
+	print_message("%llu flips signalled: %llu plane queries\n", (unsigned long long)flips,
+		      (unsigned long long)queries);
+	assert_true(queries >= flips && queries <= flips + safety_polls);
+	assert_int_equal(daemon_log_count(&d, "display updates: on display events"), 1);
+	vnc_probe_free(probe);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	assert_int_equal(daemon_report_value(&d, "eventfds_held"), 0);
+	free(pixels);
+}
+
+static void test_idle_costs_nothing(void **state)
+{
+	struct daemon_options opts = { .extra_env = irq_env };
+	struct daemon_proc d;
+	daemon_start(&d, &opts);
+	uint8_t *pixels = set_mode(&d);
+	uint64_t before = primary_queries(&d);
+	/* No client: events are masked, so they cause no query. */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
+	usleep(1500 * 1000);
+	assert_int_equal(primary_queries(&d), before);
+
+	/* The first client resumes delivery and gets the picture. */
+	picture_fill(pixels, W, H, 3);
+	assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
+	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
+	assert_non_null(probe);
+	assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
+	assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
+	vnc_probe_free(probe);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(pixels);
+}
+
+static void expect_polling(const char *const *env, const char *const *args, const char *why)
+{
+	struct daemon_options opts = { .extra_env = env, .extra_args = args };
+	struct daemon_proc d;
+	daemon_start(&d, &opts);
+	uint8_t *pixels = set_mode(&d);
+	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
+	assert_non_null(probe);
+	for (uint32_t seed = 20; seed < 23; seed++) {
+		picture_fill(pixels, W, H, seed);
+		/* Not signalled: only polling can find these flips. */
+		assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
+		assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
+	}
+	assert_int_equal(daemon_log_count(&d, why), 1);
+	vnc_probe_free(probe);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(pixels);
+}
+
+static void test_fallback_without_irq(void **state)
+{
+	static const char *const env[] = { "VGPU_SIM_IRQ=none", NULL };
+	expect_polling(env, NULL, "polling at 60 Hz (no display-event IRQ)");
+}
+
+static void test_fallback_on_malformed_chain(void **state)
+{
+	static const char *const env[] = { "VGPU_SIM_IRQ=malformed-loop", NULL };
+	expect_polling(env, NULL, "polling at 60 Hz (no display-event IRQ)");
+}
+
+static void test_display_event_off(void **state)
+{
+	static const char *const env[] = { "VGPU_SIM_IRQ=display", NULL };
+	static const char *const args[] = { "--refresh-hz", "30", NULL };
+	/* display_event has no flag: the config file turns it off. */
+	char path[] = "/tmp/mdev-vncd-irq-off.XXXXXX.conf";
+	int fd = mkstemps(path, 5);
+	assert_true(fd >= 0);
+	dprintf(fd, "display_event = off\n");
+	close(fd);
+	const char *const with_config[] = { args[0], args[1], "--config", path, NULL };
+	expect_polling(env, with_config, "polling at 30 Hz (display_event = off)");
+	unlink(path);
+}
+
+struct storm {
+	struct simctl *ctl;
+	atomic_bool stop;
+	uint64_t sent;
+};
+
+static void *storm_thread(void *arg)
+{
+	struct storm *s = arg;
+	while (!atomic_load(&s->stop)) {
+		if (simctl_irq(s->ctl, PRIMARY_EVENT) == 0)
+			s->sent++;
+	}
+	return NULL;
+}
+
+static void test_event_storm_is_coalesced(void **state)
+{
+	struct daemon_options opts = { .extra_env = irq_env };
+	struct daemon_proc d;
+	daemon_start(&d, &opts);
+	uint8_t *pixels = set_mode(&d);
+	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
+	assert_non_null(probe);
+
+	struct storm storm = { .ctl = simctl_connect(d.control, 2000) };
+	assert_non_null(storm.ctl);
+	pthread_t thread;
+	uint64_t queries_before = primary_queries(&d);
+	uint64_t start = now_ms();
+	assert_int_equal(pthread_create(&thread, NULL, storm_thread, &storm), 0);
+	/* Through two seconds of storm, every flip still reaches the client. */
+	for (uint32_t seed = 30; seed < 50 || now_ms() - start < 2000; seed++) {
+		picture_fill(pixels, W, H, seed);
+		assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
+		assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
+	}
+	atomic_store(&storm.stop, true);
+	pthread_join(thread, NULL);
+	double seconds = (double)(now_ms() - start) / 1000.0;
+	uint64_t queries = primary_queries(&d) - queries_before;
+	print_message("storm: %llu events in %.2f s, %llu plane queries (%.0f/s)\n",
+		      (unsigned long long)storm.sent, seconds, (unsigned long long)queries,
+		      (double)queries / seconds);
+	/* Coalesced to at most two refreshes per 60 Hz period (+ one safety poll a second). */
+	assert_true((double)queries <= seconds * 121.0 + 3.0);
+	assert_true(storm.sent > queries);
+	simctl_free(storm.ctl);
+	vnc_probe_free(probe);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(pixels);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_irq_flips_without_polling),
+		cmocka_unit_test(test_idle_costs_nothing),
+		cmocka_unit_test(test_fallback_without_irq),
+		cmocka_unit_test(test_fallback_on_malformed_chain),
+		cmocka_unit_test(test_display_event_off),
+		cmocka_unit_test(test_event_storm_is_coalesced),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
