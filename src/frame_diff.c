@@ -7,12 +7,16 @@
 
 #include "drm_formats.h"
 
+/* Intel hardware tiles are 4 KiB, stored whole one after the other along a tile row. */
+#define HW_TILE_BYTES 4096u
+
 struct frame_diff {
 	bool valid;
 	struct pixel_layout layout;
 	bool is_copy;
 	bool is_linear;
 	unsigned bytes_per_pixel;
+	struct tile_geometry tile; /* hardware tile, for tiled layouts */
 	uint8_t *shadow; /* previous source bytes, for formats that are not a copy */
 	size_t shadow_size;
 	struct damage_map damage;
@@ -65,6 +69,7 @@ static int frame_diff_start(struct frame_diff *diff, const struct pixel_layout *
 	diff->is_copy = convert_is_copy(layout);
 	diff->is_linear = layout->modifier == DRM_FORMAT_MOD_LINEAR;
 	diff->bytes_per_pixel = convert_bytes_per_pixel(layout->fourcc);
+	diff->tile = convert_tile_geometry(layout);
 	if (!diff->is_copy && diff->shadow_size != src_size) {
 		free(diff->shadow);
 		diff->shadow = malloc(src_size);
@@ -75,56 +80,105 @@ static int frame_diff_start(struct frame_diff *diff, const struct pixel_layout *
 	return 0;
 }
 
-/* Keeps the shadow equal to the source where the framebuffer was rewritten. */
-static void update_shadow(struct frame_diff *diff, const uint8_t *src, const struct rect *r)
+/*
+ * Brings the shadow's rows of r up to date. Done before r is converted: if
+ * the guest writes in between, the shadow holds the older bytes and the next
+ * frame converts r again, where copying after would hide that write forever.
+ */
+static void update_shadow_rows(struct frame_diff *diff, const uint8_t *src, const struct rect *r)
 {
-	if (!diff->is_linear) {
-		memcpy(diff->shadow, src, diff->shadow_size);
-		return;
-	}
 	size_t off = (size_t)r->x * diff->bytes_per_pixel;
 	size_t len = (size_t)r->width * diff->bytes_per_pixel;
+
 	for (uint32_t y = r->y; y < r->y + r->height; y++) {
 		size_t row = (size_t)y * diff->layout.stride;
 		memcpy(diff->shadow + row + off, src + row + off, len);
 	}
 }
 
+/* Marks the damage tiles under hardware tile (col, band): its pixels, clipped by the map. */
+static void mark_hw_tile(struct frame_diff *diff, uint32_t col, uint32_t band)
+{
+	uint32_t px_per_tile = diff->tile.width_bytes / diff->bytes_per_pixel;
+	struct rect r = {
+		.x = col * px_per_tile,
+		.y = band * diff->tile.height_rows,
+		.width = px_per_tile,
+		.height = diff->tile.height_rows,
+	};
+	damage_map_mark_rect(&diff->damage, r);
+}
+
+/*
+ * Tiled: compare hardware tile by hardware tile, the way they lie in memory.
+ * Each tile row's visible tiles are one contiguous run, compared in one go;
+ * only a run that differs is compared tile by tile. Changed tiles are copied
+ * into the shadow at once (before they are converted, see update_shadow_rows).
+ */
+static void find_tiled_damage(struct frame_diff *diff, const uint8_t *src)
+{
+	const struct pixel_layout *l = &diff->layout;
+	uint32_t cols = (l->width * diff->bytes_per_pixel + diff->tile.width_bytes - 1) /
+			diff->tile.width_bytes;
+	uint32_t bands = (l->height + diff->tile.height_rows - 1) / diff->tile.height_rows;
+	size_t band_bytes = (size_t)l->stride * diff->tile.height_rows;
+	size_t run = (size_t)cols * HW_TILE_BYTES;
+
+	for (uint32_t band = 0; band < bands; band++) {
+		const uint8_t *s = src + band * band_bytes;
+		uint8_t *p = diff->shadow + band * band_bytes;
+
+		if (memcmp(s, p, run) == 0)
+			continue;
+		for (uint32_t col = 0; col < cols; col++) {
+			size_t off = (size_t)col * HW_TILE_BYTES;
+
+			if (memcmp(s + off, p + off, HW_TILE_BYTES) == 0)
+				continue;
+			memcpy(p + off, s + off, HW_TILE_BYTES);
+			mark_hw_tile(diff, col, band);
+		}
+	}
+}
+
 static void find_damage(struct frame_diff *diff, const uint8_t *src, const uint8_t *fb,
 			size_t fb_stride)
 {
-	if (diff->is_copy) {
+	if (diff->is_copy)
 		damage_compare_linear(&diff->damage, src, diff->layout.stride, fb, fb_stride, 4);
-	} else if (diff->is_linear) {
+	else if (diff->is_linear)
 		damage_compare_linear(&diff->damage, src, diff->layout.stride, diff->shadow,
 				      diff->layout.stride, diff->bytes_per_pixel);
-	} else if (memcmp(src, diff->shadow, diff->shadow_size) != 0) {
-		/* Tiled: one compare of the whole buffer tells whether anything moved. */
-		damage_map_mark_all(&diff->damage);
-	}
+	else
+		find_tiled_damage(diff, src);
 }
 
 const struct damage_map *frame_diff_apply(struct frame_diff *diff, const struct pixel_layout *layout,
 					  const uint8_t *src, size_t src_size, uint8_t *fb,
 					  size_t fb_stride)
 {
+	bool linear_shadow = false;
+
 	if (!diff->valid || !same_layout(&diff->layout, layout) ||
 	    (!diff->is_copy && diff->shadow_size != src_size)) {
 		if (frame_diff_start(diff, layout, src_size) < 0)
 			return NULL;
 		damage_map_mark_all(&diff->damage);
+		if (!diff->is_copy)
+			memcpy(diff->shadow, src, diff->shadow_size);
 	} else {
 		damage_map_clear(&diff->damage);
 		find_damage(diff, src, fb, fb_stride);
 		if (damage_map_empty(&diff->damage))
 			return &diff->damage;
+		linear_shadow = !diff->is_copy && diff->is_linear;
 	}
 
 	size_t n = damage_map_rects(&diff->damage, diff->rects);
 	for (size_t i = 0; i < n; i++) {
+		if (linear_shadow)
+			update_shadow_rows(diff, src, &diff->rects[i]);
 		convert_rect(layout, src, fb, fb_stride, diff->rects[i]);
-		if (!diff->is_copy)
-			update_shadow(diff, src, &diff->rects[i]);
 	}
 	diff->valid = true;
 	return &diff->damage;

@@ -369,36 +369,108 @@ static void test_partial_changes(void **state)
 	}
 }
 
-/* Tiled planes are compared whole: any change converts everything, no change nothing. */
-static void test_x_tiled(void **state)
-{
-	struct pixel_layout l = { DRM_FORMAT_XRGB8888, I915_FORMAT_MOD_X_TILED, 256, 16, 1024 };
-	size_t size = 1024 * 16, fb_size = 256 * 4 * 16;
-	uint8_t *src = malloc(size), *want = malloc(fb_size);
-	uint8_t *fb = mmap(NULL, fb_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct frame_diff *diff = frame_diff_new();
-	const struct damage_map *d;
-	const char *why;
+/* A tiled plane: a picture whose edges cut hardware tiles, in a buffer of whole tile rows. */
+struct tiled_case {
+	uint64_t modifier;
+	uint32_t fourcc;
+	uint32_t tw_bytes, th, cpp; /* hardware tile, from the layout descriptions */
+};
 
-	assert_true(src && want && fb != MAP_FAILED && diff);
-	assert_int_equal(convert_check(&l, size, &why), 0);
-	fill_random(src, size);
-	for (int round = 0; round < 3; round++) {
-		convert_rect(&l, src, want, 256 * 4, (struct rect){ 0, 0, 256, 16 });
-		d = frame_diff_apply(diff, &l, src, size, fb, 256 * 4);
+static const struct tiled_case tiled_cases[] = {
+	{ I915_FORMAT_MOD_X_TILED, DRM_FORMAT_XRGB8888, 512, 8, 4 },
+	{ I915_FORMAT_MOD_X_TILED, DRM_FORMAT_XBGR8888, 512, 8, 4 },
+	{ I915_FORMAT_MOD_Y_TILED, DRM_FORMAT_RGB565, 128, 32, 2 },
+	{ I915_FORMAT_MOD_Y_TILED, DRM_FORMAT_ARGB8888, 128, 32, 4 },
+	{ I915_FORMAT_MOD_Yf_TILED, DRM_FORMAT_C8, 64, 64, 1 },
+	{ I915_FORMAT_MOD_Yf_TILED, DRM_FORMAT_YUYV, 128, 32, 2 },
+};
+
+#define TW 333u /* not a multiple of any tile width */
+#define TH 97u  /* nor of any tile height */
+
+/* Changes one byte of hardware tile (col, band); returns the pixels that tile covers. */
+static struct rect touch_hw_tile(const struct tiled_case *c, uint8_t *src, uint32_t stride,
+				 uint32_t col, uint32_t band)
+{
+	size_t tile = (size_t)band * stride * c->th + (size_t)col * 4096;
+
+	src[tile + rnd() % 4096] ^= 0x24;
+	return (struct rect){ col * c->tw_bytes / c->cpp, band * c->th, c->tw_bytes / c->cpp, c->th };
+}
+
+/* The 64x64 tiles a rectangle touches inside a TW x TH picture. */
+static uint32_t expected_tiles(struct rect r, uint8_t *dirty, uint32_t cols)
+{
+	uint32_t n = 0;
+
+	for (uint32_t ty = 0; ty * DAMAGE_TILE < TH; ty++)
+		for (uint32_t tx = 0; tx < cols; tx++) {
+			bool hit = r.x < (tx + 1) * DAMAGE_TILE && tx * DAMAGE_TILE < r.x + r.width &&
+				   r.y < (ty + 1) * DAMAGE_TILE && ty * DAMAGE_TILE < r.y + r.height &&
+				   r.x < TW && r.y < TH;
+
+			dirty[ty * cols + tx] = hit;
+			n += hit;
+		}
+	return n;
+}
+
+/*
+ * Tiled planes are compared hardware tile by hardware tile: no change writes
+ * nothing, one changed hardware tile damages and rewrites exactly the 64x64
+ * tiles its pixels fall in, and the picture stays the whole conversion.
+ */
+static void test_tiled(void **state)
+{
+	for (size_t k = 0; k < sizeof(tiled_cases) / sizeof(tiled_cases[0]); k++) {
+		const struct tiled_case *c = &tiled_cases[k];
+		uint32_t stride = (TW * c->cpp / c->tw_bytes + 2) * c->tw_bytes; /* a spare tile */
+		uint32_t bands = (TH + c->th - 1) / c->th, hw_cols = stride / c->tw_bytes;
+		struct pixel_layout l = { c->fourcc, c->modifier, TW, TH, stride };
+		size_t size = (size_t)stride * c->th * bands, fb_size = (size_t)TW * 4 * TH;
+		uint8_t *src = malloc(size), *want = malloc(fb_size);
+		uint8_t *fb = mmap(NULL, fb_size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct frame_diff *diff = frame_diff_new();
+		const uint32_t cols = (TW + 63) / 64;
+		const struct damage_map *d;
+		const char *why;
+
+		assert_true(src && want && fb != MAP_FAILED && diff);
+		assert_int_equal(convert_check(&l, size, &why), 0);
+		fill_random(src, size);
+		d = frame_diff_apply(diff, &l, src, size, fb, TW * 4);
 		assert_non_null(d);
 		assert_full(d);
-		assert_memory_equal(fb, want, fb_size);
-		mprotect(fb, fb_size, PROT_READ);
-		d = frame_diff_apply(diff, &l, src, size, fb, 256 * 4);
-		mprotect(fb, fb_size, PROT_READ | PROT_WRITE);
-		assert_true(d && damage_map_empty(d));
-		src[rnd() % size] ^= 0x10;
+		for (int round = 0; round < 12; round++) {
+			uint8_t dirty[(TW + 63) / 64 * 2];
+			uint32_t col = rnd() % hw_cols, band = rnd() % bands;
+			struct rect hw = touch_hw_tile(c, src, stride, col, band);
+			uint32_t n = expected_tiles(hw, dirty, cols);
+
+			/* Outside the damage the framebuffer must keep what it had. */
+			convert_rect(&l, src, want, TW * 4, (struct rect){ 0, 0, TW, TH });
+			for (uint32_t i = 0; i < cols * 2; i++)
+				if (dirty[i])
+					for (uint32_t y = i / cols * 64; y < TH && y < i / cols * 64 + 64; y++)
+						memset(fb + (size_t)y * TW * 4 + i % cols * 256, POISON,
+						       (i % cols == cols - 1 ? TW % 64 : 64) * 4);
+			d = frame_diff_apply(diff, &l, src, size, fb, TW * 4);
+			assert_non_null(d);
+			assert_int_equal(d->dirty_count, n);
+			assert_memory_equal(d->dirty, dirty, cols * 2);
+			assert_memory_equal(fb, want, fb_size);
+
+			mprotect(fb, fb_size, PROT_READ);
+			d = frame_diff_apply(diff, &l, src, size, fb, TW * 4);
+			mprotect(fb, fb_size, PROT_READ | PROT_WRITE);
+			assert_true(d && damage_map_empty(d));
+		}
+		frame_diff_free(diff);
+		munmap(fb, fb_size);
+		free(want);
+		free(src);
 	}
-	frame_diff_free(diff);
-	munmap(fb, fb_size);
-	free(want);
-	free(src);
 }
 
 int main(void)
@@ -409,7 +481,7 @@ int main(void)
 		cmocka_unit_test(test_layout_change),
 		cmocka_unit_test(test_reset_after_placeholder),
 		cmocka_unit_test(test_partial_changes),
-		cmocka_unit_test(test_x_tiled),
+		cmocka_unit_test(test_tiled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
