@@ -20,6 +20,7 @@
  */
 struct frame_store;
 struct frame_reader;
+struct cursor_image;
 
 struct frame_store *frame_store_new(void);
 /* All readers must have been freed first. */
@@ -50,6 +51,15 @@ struct frame_copy_target {
 	uint8_t *(*resize)(void *ctx, uint32_t width, uint32_t height);
 	/* These pixels of the client's framebuffer were just copied. */
 	void (*copied)(void *ctx, struct rect r);
+	/*
+	 * Optional (NULL: the reader ignores the cursor). Called after the
+	 * picture, only once the client has a framebuffer of the current size.
+	 * cursor_shape: the shape or its visibility changed; image is NULL
+	 * when no cursor is to be shown. It is valid only during the call.
+	 * cursor_moved: the pointer (the hotspot) is now at x, y.
+	 */
+	void (*cursor_shape)(void *ctx, const struct cursor_image *image);
+	void (*cursor_moved)(void *ctx, int32_t x, int32_t y);
 };
 
 /*
@@ -59,6 +69,14 @@ struct frame_copy_target {
  */
 size_t frame_reader_sync(struct frame_reader *reader, uint8_t *dst,
 			 const struct frame_copy_target *target);
+
+/*
+ * Cursor, display loop only. set_cursor_shape takes image->argb (image is
+ * zeroed) and wakes every reader: only call it when the shape changed.
+ * set_cursor_pos wakes the readers when position or visibility changed.
+ */
+void frame_store_set_cursor_shape(struct frame_store *store, struct cursor_image *image);
+void frame_store_set_cursor_pos(struct frame_store *store, int32_t x, int32_t y, bool visible);
 
 /* Zeroed, page-aligned picture memory (free() releases it), for fast row copies. */
 uint8_t *page_aligned_zalloc(size_t size);

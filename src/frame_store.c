@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "cursor.h"
 #include "fd_util.h"
 
 struct frame_reader {
@@ -17,6 +18,19 @@ struct frame_reader {
 	uint64_t generation;     /* picture size the reader last copied */
 	struct damage_map pending;
 	struct rect *rects;
+	/* The cursor as this reader's client last got it. */
+	uint64_t cursor_serial;
+	bool cursor_visible;
+	int32_t cursor_x, cursor_y;
+};
+
+/* Apart from the picture's lock: a cursor move never waits for a frame copy. */
+struct store_cursor {
+	pthread_mutex_t lock;
+	struct cursor_image image;
+	uint64_t serial; /* bumped on every new shape */
+	int32_t x, y;
+	bool visible;
 };
 
 struct frame_store {
@@ -26,6 +40,7 @@ struct frame_store {
 	size_t stride;
 	uint64_t generation;     /* bumped on every resize */
 	struct frame_reader *readers;
+	struct store_cursor cursor;
 };
 
 struct frame_store *frame_store_new(void)
@@ -37,6 +52,11 @@ struct frame_store *frame_store_new(void)
 		free(store);
 		return NULL;
 	}
+	if (pthread_mutex_init(&store->cursor.lock, NULL) != 0) {
+		pthread_rwlock_destroy(&store->lock);
+		free(store);
+		return NULL;
+	}
 	return store;
 }
 
@@ -45,6 +65,8 @@ void frame_store_free(struct frame_store *store)
 	if (!store)
 		return;
 	pthread_rwlock_destroy(&store->lock);
+	pthread_mutex_destroy(&store->cursor.lock);
+	cursor_image_done(&store->cursor.image);
 	free(store->pixels);
 	free(store);
 }
@@ -197,16 +219,13 @@ static void copy_rect(uint8_t *dst, size_t dst_stride, const uint8_t *src, size_
 		       (size_t)r.width * 4);
 }
 
-size_t frame_reader_sync(struct frame_reader *reader, uint8_t *dst,
-			 const struct frame_copy_target *target)
+/* Copies the damaged picture under the store's lock; *ready: dst has the current size. */
+static size_t sync_picture(struct frame_reader *reader, uint8_t *dst,
+			   const struct frame_copy_target *target, bool *ready)
 {
-	uint64_t drained;
-	/* Drain first: damage added after this point wakes us again. */
-	if (read(reader->wake_fd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
-		return 0;
-
 	struct frame_store *store = reader->store;
 	size_t n = 0;
+	*ready = false;
 	/* The write lock is needed only to resize our own pending map safely. */
 	pthread_rwlock_wrlock(&store->lock);
 	if (!store->pixels)
@@ -217,6 +236,7 @@ size_t frame_reader_sync(struct frame_reader *reader, uint8_t *dst,
 			goto out;
 		reader->generation = store->generation;
 	}
+	*ready = true;
 	if (!reader->rects || damage_map_empty(&reader->pending))
 		goto out;
 	n = damage_map_rects(&reader->pending, reader->rects);
@@ -229,4 +249,73 @@ size_t frame_reader_sync(struct frame_reader *reader, uint8_t *dst,
 out:
 	pthread_rwlock_unlock(&store->lock);
 	return n;
+}
+
+static void sync_cursor(struct frame_reader *reader, const struct frame_copy_target *target)
+{
+	struct store_cursor *cur = &reader->store->cursor;
+	pthread_mutex_lock(&cur->lock);
+	/* A shape that changed while hidden is no news to a client that shows none. */
+	bool news = reader->cursor_visible != cur->visible ||
+		    (cur->visible && reader->cursor_serial != cur->serial);
+	if (target->cursor_shape && news) {
+		bool shown = cur->visible && cur->image.width > 0;
+		target->cursor_shape(target->ctx, shown ? &cur->image : NULL);
+		reader->cursor_serial = cur->serial;
+		reader->cursor_visible = cur->visible;
+	}
+	if (target->cursor_moved && (reader->cursor_x != cur->x || reader->cursor_y != cur->y)) {
+		target->cursor_moved(target->ctx, cur->x, cur->y);
+		reader->cursor_x = cur->x;
+		reader->cursor_y = cur->y;
+	}
+	pthread_mutex_unlock(&cur->lock);
+}
+
+size_t frame_reader_sync(struct frame_reader *reader, uint8_t *dst,
+			 const struct frame_copy_target *target)
+{
+	uint64_t drained;
+	/* Drain first: damage added after this point wakes us again. */
+	if (read(reader->wake_fd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
+		return 0;
+
+	bool ready;
+	size_t n = sync_picture(reader, dst, target, &ready);
+	if (ready)
+		sync_cursor(reader, target);
+	return n;
+}
+
+static void wake_readers(struct frame_store *store)
+{
+	pthread_rwlock_rdlock(&store->lock);
+	for (struct frame_reader *r = store->readers; r; r = r->next)
+		wake(r->wake_fd);
+	pthread_rwlock_unlock(&store->lock);
+}
+
+void frame_store_set_cursor_shape(struct frame_store *store, struct cursor_image *image)
+{
+	struct store_cursor *cur = &store->cursor;
+	pthread_mutex_lock(&cur->lock);
+	cursor_image_done(&cur->image);
+	cur->image = *image;
+	cur->serial++;
+	pthread_mutex_unlock(&cur->lock);
+	memset(image, 0, sizeof(*image));
+	wake_readers(store);
+}
+
+void frame_store_set_cursor_pos(struct frame_store *store, int32_t x, int32_t y, bool visible)
+{
+	struct store_cursor *cur = &store->cursor;
+	pthread_mutex_lock(&cur->lock);
+	bool changed = cur->x != x || cur->y != y || cur->visible != visible;
+	cur->x = x;
+	cur->y = y;
+	cur->visible = visible;
+	pthread_mutex_unlock(&cur->lock);
+	if (changed)
+		wake_readers(store);
 }

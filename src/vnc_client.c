@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <rfb/rfb.h>
 
+#include "cursor.h"
 #include "fd_util.h"
 #include "frame_store.h"
 #include "log.h"
@@ -103,6 +104,36 @@ static void mark_copied(void *ctx, struct rect r)
 			      (int)(r.y + r.height));
 }
 
+/* Runs in the client's thread, the only one that touches its screen. */
+static void set_cursor_shape(void *ctx, const struct cursor_image *image)
+{
+	struct vnc_client *client = ctx;
+	rfbCursorPtr cursor = NULL;
+	if (image) {
+		cursor = cursor_image_to_rfb(image);
+		if (!cursor)
+			log_warning("%s: out of memory for a %ux%u cursor; showing none",
+				    client->peer, image->width, image->height);
+	}
+	/* Frees the previous cursor (libvncserver owns ours) and flags the shape for sending. */
+	rfbSetCursor(client->screen, cursor);
+}
+
+/* libvncserver has no call for this: PointerPos goes to clients flagged as moved. */
+static void move_cursor(void *ctx, int32_t x, int32_t y)
+{
+	struct vnc_client *client = ctx;
+	rfbScreenInfoPtr screen = client->screen;
+	LOCK(screen->cursorMutex);
+	screen->cursorX = x;
+	screen->cursorY = y;
+	UNLOCK(screen->cursorMutex);
+	rfbClientIteratorPtr it = rfbGetClientIterator(screen);
+	for (rfbClientPtr cl = rfbClientIteratorNext(it); cl; cl = rfbClientIteratorNext(it))
+		cl->cursorWasMoved = TRUE;
+	rfbReleaseClientIterator(it);
+}
+
 static bool client_connected(const struct vnc_client *client)
 {
 	return client->screen && client->screen->clientHead &&
@@ -115,6 +146,8 @@ static void serve(struct vnc_client *client)
 		.ctx = client,
 		.resize = resize_screen,
 		.copied = mark_copied,
+		.cursor_shape = set_cursor_shape,
+		.cursor_moved = move_cursor,
 	};
 	int wake_fd = frame_reader_wake_fd(client->reader);
 

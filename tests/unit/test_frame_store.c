@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include "cursor.h"
 #include "frame_store.h"
 
 #define W 150u /* 3 tile columns, the last of 22 pixels */
@@ -78,7 +79,9 @@ static void client_done(struct client *c)
 
 static size_t sync_client(struct frame_reader *reader, struct client *c)
 {
-	const struct frame_copy_target target = { c, client_resize, client_copied };
+	const struct frame_copy_target target = {
+		.ctx = c, .resize = client_resize, .copied = client_copied
+	};
 	size_t n;
 
 	if (c->copied)
@@ -416,7 +419,9 @@ struct reader_thread {
 static void *reader_main(void *arg)
 {
 	struct reader_thread *t = arg;
-	const struct frame_copy_target target = { &t->c, client_resize, client_copied };
+	const struct frame_copy_target target = {
+		.ctx = &t->c, .resize = client_resize, .copied = client_copied
+	};
 	struct pollfd p = { .fd = frame_reader_wake_fd(t->reader), .events = POLLIN };
 	bool done;
 
@@ -504,6 +509,183 @@ static void test_concurrent_no_torn_frames(void **state)
 	frame_store_free(s);
 }
 
+/* A client's side of the cursor: what the reader handed it. */
+struct cursor_seen {
+	struct client c;
+	int shapes, moves;
+	bool shown;
+	uint32_t width, height, x_hot, y_hot, first_pixel;
+	int32_t x, y;
+};
+
+static void seen_shape(void *ctx, const struct cursor_image *image)
+{
+	struct cursor_seen *cs = ctx;
+
+	cs->shapes++;
+	cs->shown = image != NULL;
+	if (!image)
+		return;
+	cs->width = image->width;
+	cs->height = image->height;
+	cs->x_hot = image->x_hot;
+	cs->y_hot = image->y_hot;
+	cs->first_pixel = image->argb[0];
+}
+
+static void seen_move(void *ctx, int32_t x, int32_t y)
+{
+	struct cursor_seen *cs = ctx;
+
+	cs->moves++;
+	cs->x = x;
+	cs->y = y;
+}
+
+static uint8_t *seen_resize(void *ctx, uint32_t w, uint32_t h)
+{
+	return client_resize(&((struct cursor_seen *)ctx)->c, w, h);
+}
+
+static void seen_copied(void *ctx, struct rect r)
+{
+	client_copied(&((struct cursor_seen *)ctx)->c, r);
+}
+
+static void cursor_sync(struct frame_reader *reader, struct cursor_seen *cs)
+{
+	const struct frame_copy_target target = {
+		.ctx = cs,
+		.resize = seen_resize,
+		.copied = seen_copied,
+		.cursor_shape = seen_shape,
+		.cursor_moved = seen_move,
+	};
+	frame_reader_sync(reader, (uint8_t *)cs->c.px, &target);
+}
+
+static void set_shape(struct frame_store *s, uint32_t w, uint32_t h, uint32_t value)
+{
+	struct cursor_image image = { .width = w, .height = h, .x_hot = 1, .y_hot = 2 };
+
+	if (w && h) {
+		image.argb = malloc((size_t)w * h * 4);
+		assert_non_null(image.argb);
+	}
+	for (size_t i = 0; i < (size_t)w * h; i++)
+		image.argb[i] = value;
+	frame_store_set_cursor_shape(s, &image);
+	assert_null(image.argb);
+	assert_int_equal(image.width, 0);
+}
+
+/* No cursor reaches a client before it has a picture to put it on. */
+static void test_cursor_waits_for_picture(void **state)
+{
+	struct frame_store *s = frame_store_new();
+	struct frame_reader *r = frame_reader_new(s);
+	struct cursor_seen cs = { 0 };
+
+	set_shape(s, 8, 4, 0xff112233);
+	frame_store_set_cursor_pos(s, 30, 40, true);
+	assert_true(readable(frame_reader_wake_fd(r)));
+	cursor_sync(r, &cs);
+	assert_int_equal(cs.shapes + cs.moves, 0);
+
+	write_rect(s, W, H, all, 0, NULL);
+	cursor_sync(r, &cs);
+	assert_int_equal(cs.shapes, 1);
+	assert_true(cs.shown);
+	assert_true(cs.width == 8 && cs.height == 4 && cs.x_hot == 1 && cs.y_hot == 2);
+	assert_int_equal(cs.first_pixel, 0xff112233);
+	assert_int_equal(cs.moves, 1);
+	assert_true(cs.x == 30 && cs.y == 40);
+
+	frame_reader_free(r);
+	frame_store_free(s);
+	client_done(&cs.c);
+}
+
+/* A move wakes the reader and hands over the position only; the shape comes on change. */
+static void test_cursor_move_keeps_shape(void **state)
+{
+	struct frame_store *s = frame_store_new();
+	struct frame_reader *r = frame_reader_new(s);
+	struct cursor_seen cs = { 0 };
+	int fd = frame_reader_wake_fd(r);
+
+	write_rect(s, W, H, all, 0, NULL);
+	set_shape(s, 16, 16, 0x80404040);
+	frame_store_set_cursor_pos(s, 1, 1, true);
+	cursor_sync(r, &cs);
+	assert_true(cs.shapes == 1 && cs.moves == 1);
+
+	frame_store_set_cursor_pos(s, 1, 1, true);
+	assert_false(readable(fd));
+	for (int32_t i = 2; i < 6; i++) {
+		frame_store_set_cursor_pos(s, i, 2 * i, true);
+		assert_true(readable(fd));
+		cursor_sync(r, &cs);
+		assert_true(cs.x == i && cs.y == 2 * i);
+	}
+	assert_int_equal(cs.moves, 5);
+	assert_int_equal(cs.shapes, 1);
+
+	set_shape(s, 32, 32, 0xff00ff00);
+	assert_true(readable(fd));
+	cursor_sync(r, &cs);
+	assert_int_equal(cs.shapes, 2);
+	assert_true(cs.width == 32 && cs.first_pixel == 0xff00ff00);
+	assert_int_equal(cs.moves, 5);
+
+	frame_reader_free(r);
+	frame_store_free(s);
+	client_done(&cs.c);
+}
+
+/* Hidden means no cursor; shown again, the same shape comes back without a new one. */
+static void test_cursor_hide_show(void **state)
+{
+	struct frame_store *s = frame_store_new();
+	struct frame_reader *r = frame_reader_new(s);
+	struct cursor_seen cs = { 0 }, late = { 0 };
+
+	write_rect(s, W, H, all, 0, NULL);
+	set_shape(s, 4, 4, 0xff0000ff);
+	frame_store_set_cursor_pos(s, 10, 10, true);
+	cursor_sync(r, &cs);
+	frame_store_set_cursor_pos(s, 10, 10, false);
+	assert_true(readable(frame_reader_wake_fd(r)));
+	cursor_sync(r, &cs);
+	assert_int_equal(cs.shapes, 2);
+	assert_false(cs.shown);
+
+	/* A client arriving now sees no cursor at all. */
+	struct frame_reader *r2 = frame_reader_new(s);
+	cursor_sync(r2, &late);
+	assert_int_equal(late.shapes, 0);
+
+	frame_store_set_cursor_pos(s, 10, 10, true);
+	cursor_sync(r, &cs);
+	cursor_sync(r2, &late);
+	assert_int_equal(cs.shapes, 3);
+	assert_true(cs.shown && cs.first_pixel == 0xff0000ff);
+	assert_int_equal(late.shapes, 1);
+	assert_true(late.shown && late.width == 4 && late.x == 10);
+
+	/* An empty shape (nothing visible) shows no cursor either. */
+	set_shape(s, 0, 0, 0);
+	cursor_sync(r, &cs);
+	assert_int_equal(cs.shapes, 4);
+	assert_false(cs.shown);
+
+	frame_reader_free(r2);
+	frame_reader_free(r);
+	frame_store_free(s);
+	client_done(&cs.c);
+	client_done(&late.c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +696,9 @@ int main(void)
 		cmocka_unit_test(test_wake_fd),
 		cmocka_unit_test(test_reader_freed),
 		cmocka_unit_test(test_concurrent_no_torn_frames),
+		cmocka_unit_test(test_cursor_waits_for_picture),
+		cmocka_unit_test(test_cursor_move_keeps_shape),
+		cmocka_unit_test(test_cursor_hide_show),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
