@@ -198,8 +198,8 @@ static int find_cdev_name(const char *uuid, char *name, size_t len)
 	int ret = -ENOENT;
 	struct dirent *entry;
 	while ((entry = readdir(dir))) {
-		if (strncmp(entry->d_name, "vfio", 4) == 0) {
-			snprintf(name, len, "%s", entry->d_name);
+		if (strncmp(entry->d_name, "vfio", 4) == 0 && strlen(entry->d_name) < len) {
+			memcpy(name, entry->d_name, strlen(entry->d_name) + 1);
 			ret = 0;
 			break;
 		}
