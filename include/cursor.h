@@ -23,7 +23,7 @@ struct rfbCursor;
  * - Pixels are ARGB8888 with premultiplied alpha (DRM's default blend mode).
  * - A pointer left of or above the screen is clamped to 0: the RFB
  *   PointerPos pseudo-encoding carries unsigned 16-bit numbers.
- * - libvncserver sends a shape in one 32 KiB buffer (about 89x89 pixels at
+ * - libvncserver sends a shape in one 32 KiB buffer (88x88 pixels at
  *   32 bpp). A larger image is cropped to the box of its visible pixels
  *   (alpha != 0, grown to hold the hotspot); if that is still too big it is
  *   scaled down by the smallest integer factor that fits, averaging boxes

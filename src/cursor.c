@@ -133,7 +133,7 @@ static uint32_t unpremultiply(uint32_t argb)
 	if (a == 0 || a == 255)
 		return argb & 0x00ffffff;
 	for (int c = 0; c < 3; c++) {
-		uint32_t v = ((argb >> (8 * c)) & 0xff) * 255 / a;
+		uint32_t v = (((argb >> (8 * c)) & 0xff) * 255 + a / 2) / a;
 		out |= (v > 255 ? 255 : v) << (8 * c);
 	}
 	return out;
