@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * display: one refresh at a time against the simulated vGPU, with a real
+ * plane source and frame store, judged by what a client copies out of the
+ * store through a frame_reader. The test re-executes itself under
+ * LD_PRELOAD=../sim/libvgpusim.so (see main).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <drm_fourcc.h>
+
+#include "display.h"
+#include "frame_store.h"
+#include "import.h"
+#include "placeholder.h"
+#include "plane.h"
+#include "simctl.h"
+#include "vfio_device.h"
+
+#define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
+#define CHILD_ENV "DISPLAY_TEST_CHILD"
+#define INSTANCE "unit"
+#define PRIMARY 1
+
+/* What a VNC client thread holds: its own copy of the picture. */
+struct client {
+	uint8_t *fb;
+	uint32_t width, height;
+};
+
+struct fixture {
+	struct vfio_device *dev;
+	struct simctl *ctl;
+	struct plane_source *planes;
+	struct frame_store *store;
+	struct frame_reader *reader;
+	struct display *display;
+	struct client client;
+	uint8_t *source; /* the guest's current picture */
+	size_t source_size;
+};
+
+static uint8_t *client_resize(void *ctx, uint32_t width, uint32_t height)
+{
+	struct client *c = ctx;
+
+	free(c->fb);
+	c->fb = calloc((size_t)width * height, 4);
+	c->width = c->fb ? width : 0;
+	c->height = c->fb ? height : 0;
+	return c->fb;
+}
+
+static void client_copied(void *ctx, struct rect r)
+{
+	(void)ctx;
+	(void)r;
+}
+
+/* Copies what changed into the client's picture; returns the rectangles copied. */
+static size_t client_sync(struct fixture *f)
+{
+	const struct frame_copy_target target = {
+		.ctx = &f->client,
+		.resize = client_resize,
+		.copied = client_copied,
+	};
+
+	return frame_reader_sync(f->reader, f->client.fb, &target);
+}
+
+static bool wake_pending(struct fixture *f)
+{
+	struct pollfd p = { .fd = frame_reader_wake_fd(f->reader), .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *why = NULL;
+
+	if (!f)
+		return -1;
+	*state = f;
+	if (vfio_device_open_uuid(SIM_UUID, &f->dev, &why) < 0) {
+		fprintf(stderr, "cannot open the sim device: %s\n", why);
+		return -1;
+	}
+	f->ctl = simctl_connect(getenv("VGPU_SIM_CONTROL"), 2000);
+	if (!f->ctl || plane_source_new(f->dev, &import_cpu_mmap, &f->planes) < 0)
+		return -1;
+	f->store = frame_store_new();
+	f->reader = f->store ? frame_reader_new(f->store) : NULL;
+	f->display = f->store ? display_new(f->planes, f->store, INSTANCE) : NULL;
+	return f->reader && f->display ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	const struct sim_plane_desc off = { 0 };
+
+	display_free(f->display);
+	frame_reader_free(f->reader);
+	frame_store_free(f->store);
+	plane_source_free(f->planes);
+	if (f->ctl) {
+		simctl_set_plane(f->ctl, PRIMARY, &off);
+		simctl_fault(f->ctl, SIM_FAULT_MMAP_EINVAL, 0);
+		simctl_fault(f->ctl, SIM_FAULT_ENOMEM_AFTER_MODESET, 1);
+	}
+	simctl_free(f->ctl);
+	vfio_device_free(f->dev);
+	free(f->client.fb);
+	free(f->source);
+	free(f);
+	return 0;
+}
+
+static void fill(uint8_t *p, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 13 + seed * 29 + (i >> 9));
+}
+
+/* A new guest mode, XRGB8888 linear, showing the pattern of seed. */
+static void set_mode(struct fixture *f, uint32_t w, uint32_t h, uint32_t alloc, unsigned seed)
+{
+	struct sim_plane_desc desc = {
+		.fourcc = DRM_FORMAT_XRGB8888,
+		.width = w,
+		.height = h,
+		.stride = w * 4,
+		.size = w * h * 4,
+		.alloc_size = alloc,
+	};
+
+	free(f->source);
+	f->source_size = desc.size;
+	f->source = malloc(desc.size);
+	assert_non_null(f->source);
+	fill(f->source, desc.size, seed);
+	assert_int_equal(simctl_set_plane(f->ctl, PRIMARY, &desc), 0);
+	if (!alloc || alloc >= desc.size)
+		assert_int_equal(simctl_write(f->ctl, PRIMARY, 0, f->source, desc.size), 0);
+}
+
+static void assert_store_size(struct fixture *f, uint32_t w, uint32_t h)
+{
+	uint32_t sw, sh;
+
+	frame_store_size(f->store, &sw, &sh);
+	assert_int_equal(sw, w);
+	assert_int_equal(sh, h);
+}
+
+/* The client got a whole new picture of w x h. */
+static void assert_client_synced(struct fixture *f, uint32_t w, uint32_t h)
+{
+	assert_true(wake_pending(f));
+	assert_true(client_sync(f) > 0);
+	assert_int_equal(f->client.width, w);
+	assert_int_equal(f->client.height, h);
+	assert_false(wake_pending(f));
+}
+
+static void assert_client_shows_source(struct fixture *f)
+{
+	assert_int_equal((size_t)f->client.width * f->client.height * 4, f->source_size);
+	assert_memory_equal(f->client.fb, f->source, f->source_size);
+}
+
+/* The client shows exactly this placeholder, drawn at its size. */
+static void assert_client_shows(struct fixture *f, enum placeholder_kind kind, const char *detail)
+{
+	size_t size = (size_t)f->client.width * f->client.height * 4;
+	uint8_t *want = malloc(size);
+
+	assert_non_null(want);
+	placeholder_draw(want, (size_t)f->client.width * 4, f->client.width, f->client.height, kind,
+			 INSTANCE, detail);
+	assert_memory_equal(f->client.fb, want, size);
+	free(want);
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* The mode's first query fails (the mbochs quirk); the next one shows the guest. */
+static void show_mode(struct fixture *f, uint32_t w, uint32_t h, unsigned seed)
+{
+	set_mode(f, w, h, 0, seed);
+	display_refresh(f->display);
+	display_refresh(f->display);
+	assert_client_synced(f, w, h);
+	assert_client_shows_source(f);
+}
+
+static void test_no_signal_then_mode(void **state)
+{
+	struct fixture *f = *state;
+	const struct display_stats *stats = display_stats(f->display);
+
+	display_refresh(f->display);
+	assert_store_size(f, PLACEHOLDER_WIDTH, PLACEHOLDER_HEIGHT);
+	assert_client_synced(f, PLACEHOLDER_WIDTH, PLACEHOLDER_HEIGHT);
+	assert_false(all_zero(f->client.fb, (size_t)PLACEHOLDER_WIDTH * PLACEHOLDER_HEIGHT * 4));
+	assert_client_shows(f, PLACEHOLDER_NO_SIGNAL, NULL);
+	assert_int_equal(stats->refreshes, 1);
+	assert_int_equal(stats->frames_changed, 0);
+
+	show_mode(f, 64, 48, 1);
+	assert_int_equal(stats->refreshes, 3);
+	assert_int_equal(stats->query_errors, 1);
+	assert_int_equal(stats->frames_changed, 1);
+	assert_true(stats->tiles_changed > 0);
+}
+
+/* The failed query after a modeset keeps what clients see; the next refresh recovers. */
+static void test_enomem_keeps_picture(void **state)
+{
+	struct fixture *f = *state;
+	const struct display_stats *stats = display_stats(f->display);
+
+	show_mode(f, 64, 48, 2);
+	set_mode(f, 80, 60, 0, 3);
+	display_refresh(f->display);
+	assert_int_equal(stats->query_errors, 2);
+	assert_store_size(f, 64, 48);
+	assert_false(wake_pending(f));
+	assert_int_equal(client_sync(f), 0);
+
+	display_refresh(f->display);
+	assert_store_size(f, 80, 60);
+	assert_client_synced(f, 80, 60);
+	assert_client_shows_source(f);
+	assert_int_equal(stats->query_errors, 2);
+}
+
+static void test_unchanged_frame(void **state)
+{
+	struct fixture *f = *state;
+	const struct display_stats *stats = display_stats(f->display);
+	uint64_t changed, refreshes;
+	const uint8_t dot[4] = { 1, 2, 3, 0 };
+
+	show_mode(f, 64, 48, 4);
+	changed = stats->frames_changed;
+	refreshes = stats->refreshes;
+	display_refresh(f->display);
+	display_refresh(f->display);
+	assert_int_equal(stats->refreshes, refreshes + 2);
+	assert_int_equal(stats->frames_changed, changed);
+	assert_false(wake_pending(f));
+	assert_int_equal(client_sync(f), 0);
+
+	/* One pixel changes: one damaged frame, and the client gets it. */
+	assert_int_equal(simctl_write(f->ctl, PRIMARY, 64 * 4 * 10 + 40, dot, sizeof(dot)), 0);
+	memcpy(f->source + 64 * 4 * 10 + 40, dot, sizeof(dot));
+	display_refresh(f->display);
+	assert_int_equal(stats->frames_changed, changed + 1);
+	assert_true(wake_pending(f));
+	assert_int_equal(client_sync(f), 1);
+	assert_client_shows_source(f);
+}
+
+static void test_bad_plane(void **state)
+{
+	struct fixture *f = *state;
+	const struct display_stats *stats = display_stats(f->display);
+	uint64_t changed;
+
+	show_mode(f, 64, 48, 5);
+	changed = stats->frames_changed;
+	/* The plane claims more bytes than its buffer has. */
+	set_mode(f, 64, 48, 8192, 6);
+	display_refresh(f->display);
+	display_refresh(f->display);
+	assert_store_size(f, 64, 48);
+	assert_client_synced(f, 64, 48);
+	assert_memory_not_equal(f->client.fb, f->source, f->source_size);
+	assert_client_shows(f, PLACEHOLDER_BAD_PLANE,
+			    "plane size 12288 exceeds the buffer's 8192 bytes");
+	assert_int_equal(stats->frames_changed, changed);
+	assert_int_equal(stats->query_errors, 2);
+
+	/* Drawn once: the same state on the next refresh changes nothing. */
+	display_refresh(f->display);
+	assert_false(wake_pending(f));
+}
+
+static void test_cannot_map(void **state)
+{
+	struct fixture *f = *state;
+	const struct display_stats *stats = display_stats(f->display);
+	struct vfio_device_gfx_plane_info info;
+	struct plane_buffer *buf;
+
+	assert_int_equal(simctl_fault(f->ctl, SIM_FAULT_MMAP_EINVAL, 1), 0);
+	set_mode(f, 320, 200, 0, 7);
+	display_refresh(f->display);
+	display_refresh(f->display);
+	assert_store_size(f, 320, 200);
+	assert_client_synced(f, 320, 200);
+	/* The same buffer, cached by the plane source, says why. */
+	assert_int_equal(plane_source_query(f->planes, PRIMARY, &info), 0);
+	assert_int_equal(plane_source_buffer(f->planes, &info, &buf), 0);
+	assert_non_null(buf->import_why);
+	assert_client_shows(f, PLACEHOLDER_CANNOT_MAP, buf->import_why);
+	assert_int_equal(stats->frames_changed, 0);
+
+	display_refresh(f->display);
+	assert_false(wake_pending(f));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_no_signal_then_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enomem_keeps_picture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_frame, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_plane, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cannot_map, setup, teardown),
+	};
+	char self[PATH_MAX], copy[PATH_MAX], sim[PATH_MAX + 32], control[PATH_MAX + 16];
+	char dir[] = "/tmp/test_display.XXXXXX";
+	const char *asan = getenv("ASAN_OPTIONS");
+	int status;
+	ssize_t n;
+	pid_t pid;
+
+	if (getenv(CHILD_ENV))
+		return cmocka_run_group_tests(tests, NULL, NULL);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return 1;
+	self[n] = '\0';
+	memcpy(copy, self, (size_t)n + 1);
+	snprintf(sim, sizeof(sim), "%s/../sim/libvgpusim.so", dirname(copy));
+	if (access(sim, R_OK) < 0) {
+		fprintf(stderr, "%s: %s (build target vgpusim first)\n", sim, strerror(errno));
+		return 1;
+	}
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(control, sizeof(control), "%s/control.sock", dir);
+	pid = fork();
+	if (pid == 0) {
+		setenv("LD_PRELOAD", sim, 1);
+		setenv("VGPU_SIM_CONTROL", control, 1);
+		setenv(CHILD_ENV, "1", 1);
+		/* ASan must accept a preload it did not put first. */
+		snprintf(copy, sizeof(copy), "%s%sverify_asan_link_order=0", asan ? asan : "",
+			 asan ? ":" : "");
+		setenv("ASAN_OPTIONS", copy, 1);
+		execl(self, self, (char *)NULL);
+		_exit(127);
+	}
+	status = -1;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		status = -1;
+	rmdir(dir);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
