@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "fd_util.h"
 #include "log.h"
+#include "snapshot.h"
 
 static void usage(FILE *out)
 {
@@ -21,6 +22,10 @@ static void usage(FILE *out)
 		"Serves the display of a VFIO mediated vGPU to VNC clients.\n\n"
 		"  -c, --config FILE      read settings from FILE (see mdev-vncd.conf(5))\n"
 		"      --check-config FILE  validate FILE, print the effective settings, exit\n"
+		"      --snapshot OUT.png   write one frame of the display to OUT.png, exit\n"
+		"                         (0: guest picture, 3: placeholder, 1: failure)\n"
+		"      --no-cursor        leave the cursor out of the snapshot (this version\n"
+		"                         never draws it in)\n"
 		"  -u, --uuid UUID        open the mdev with this UUID through VFIO\n"
 		"  -d, --device-fd N      use the already-open VFIO device fd N\n"
 		"  -l, --listen ADDR:PORT listen for VNC clients there (comma-separated list)\n"
@@ -43,6 +48,7 @@ struct override {
 struct cli {
 	const char *config_path;
 	const char *check_path;
+	const char *snapshot_path;
 	bool foreground;
 	struct override overrides[16];
 	unsigned n_overrides;
@@ -50,10 +56,12 @@ struct cli {
 
 static int parse_cli(int argc, char **argv, struct cli *cli)
 {
-	enum { OPT_CHECK = 256 };
+	enum { OPT_CHECK = 256, OPT_SNAPSHOT, OPT_NO_CURSOR };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", required_argument, NULL, OPT_CHECK },
+		{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+		{ "no-cursor", no_argument, NULL, OPT_NO_CURSOR },
 		{ "uuid", required_argument, NULL, 'u' },
 		{ "device-fd", required_argument, NULL, 'd' },
 		{ "listen", required_argument, NULL, 'l' },
@@ -81,6 +89,12 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			break;
 		case OPT_CHECK:
 			cli->check_path = optarg;
+			break;
+		case OPT_SNAPSHOT:
+			cli->snapshot_path = optarg;
+			break;
+		case OPT_NO_CURSOR:
+			/* Snapshots hold the primary plane only: nothing to leave out yet. */
 			break;
 		case 'f':
 			cli->foreground = true;
@@ -173,6 +187,8 @@ int main(int argc, char **argv)
 		return 1;
 
 	log_init(cfg.instance, cfg.log_level);
+	if (cli.snapshot_path)
+		return snapshot_run(&cfg, cli.snapshot_path);
 	int ready_fd = -1;
 	if (!cli.foreground) {
 		ready_fd = detach();

@@ -25,16 +25,23 @@ mirror() {
 		2>/dev/null | grep -o 'https\?://[^ ]*/debian/\?' | grep -v security | head -n 1
 }
 
+# debootstrap mounts /proc and /sys in the root: never rm -rf through them.
+unmount_all() {
+	grep -o " $1/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+}
+
 make_root() {
 	url=$(mirror)
 	if [ -z "$url" ]; then
 		echo "SKIP: no Debian mirror in apt's sources"
 		exit 77
 	fi
+	unmount_all "$root.tmp"
 	rm -rf "$root.tmp"
 	echo "debootstrap $suite from $url into $root (a few minutes, once)"
 	if ! debootstrap --variant=minbase "$suite" "$root.tmp" "$url" > "$root.log" 2>&1; then
 		tail -n 5 "$root.log"
+		unmount_all "$root.tmp"
 		rm -rf "$root.tmp"
 		echo "SKIP: debootstrap could not fetch $suite from $url"
 		exit 77
