@@ -2,6 +2,7 @@
 #ifndef MDEV_VNCD_VNC_SERVER_H
 #define MDEV_VNCD_VNC_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct event_base;
@@ -12,26 +13,48 @@ struct frame_store;
  * thread per client. libvncserver's client I/O blocks, so each client gets
  * a libvncserver screen of its own, served by its own thread from its own
  * copy of the picture (see frame_store.h): a client that stops reading
- * stalls only itself.
+ * stalls only itself. The server keeps the list of clients: it enforces
+ * max_clients, the share policy, and drops a client that has not logged in
+ * within handshake_timeout_ms.
  */
 struct vnc_server;
 
 struct vnc_server_options {
 	const char *desktop_name;
 	unsigned max_clients;
+	/* A client that logs in disconnects the others (share = exclusive). */
+	bool exclusive;
+	/* Full and view-only VNC passwords; NULL or "" = none. Read at vnc_server_new. */
+	const char *password_file, *viewonly_password_file;
+	/* PEM files for wss websockets; NULL or "" = plain ws only. */
+	const char *tls_cert, *tls_key;
+	/* 0 = VNC_SERVER_HANDSHAKE_TIMEOUT_MS. */
+	unsigned handshake_timeout_ms;
 	/* Called on the event loop thread when a client comes or goes. */
 	void (*clients_changed)(void *ctx, unsigned count);
 	void *ctx;
 };
 
-/* The server reads pictures from store; both outlive nothing: free the server first. */
+#define VNC_SERVER_HANDSHAKE_TIMEOUT_MS 15000u
+
+/*
+ * The server reads pictures from store; free the server first. NULL on
+ * failure (logged: e.g. a password file group or others may read).
+ */
 struct vnc_server *vnc_server_new(struct event_base *base, struct frame_store *store,
 				  const struct vnc_server_options *options);
-/* Disconnects every client, waits for their threads and closes the listeners. */
+/* Disconnects every client, waits for their threads, closes the listeners, unlinks the unix socket. */
 void vnc_server_free(struct vnc_server *server);
 
 /* Listens on host:port (IPv4 or IPv6 literal, or a name). 0 or -errno, logged. */
 int vnc_server_listen_tcp(struct vnc_server *server, const char *host, uint16_t port);
+
+/*
+ * Listens on a unix socket at path, mode 0660. A stale socket there is
+ * removed; one a live server answers on, or a file that is no socket, is
+ * -EADDRINUSE. The path is unlinked by vnc_server_free. 0 or -errno, logged.
+ */
+int vnc_server_listen_unix(struct vnc_server *server, const char *path);
 
 unsigned vnc_server_client_count(const struct vnc_server *server);
 

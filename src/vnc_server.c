@@ -6,35 +6,49 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <rfb/rfb.h>
 
 #include "fd_util.h"
 #include "log.h"
+#include "vnc_auth.h"
 #include "vnc_client.h"
 
 #define MAX_LISTENERS 16
 #define MAX_CLIENTS_HARD 256
+#define LISTEN_BACKLOG 64
+
+/* A connection from accept to reap; all of it lives on the event loop thread. */
+struct client_entry {
+	struct vnc_server *server;
+	struct vnc_client *client;
+	struct vnc_session *session;
+	struct event *handshake_timer; /* drops the client if it has not logged in by then */
+	struct event *established;     /* activated from the client's thread at login */
+	char peer[80];
+};
 
 struct vnc_server {
 	struct event_base *base;
 	struct frame_store *store;
 	struct vnc_server_options options;
+	struct vnc_auth *auth;
 	char desktop_name[64];
 	struct evconnlistener *listeners[MAX_LISTENERS];
 	unsigned n_listeners;
+	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "" = none to unlink */
 	/* Threads end on their own; the loop joins them from this event. */
 	struct event *reap_event;
-	pthread_mutex_t lock; /* guards clients[] against the finished callback */
-	struct vnc_client *clients[MAX_CLIENTS_HARD];
+	struct client_entry *clients[MAX_CLIENTS_HARD];
 	unsigned n_clients;
 };
 
@@ -69,25 +83,32 @@ static void notify_clients_changed(struct vnc_server *server)
 		server->options.clients_changed(server->options.ctx, server->n_clients);
 }
 
+static void entry_free(struct client_entry *entry)
+{
+	if (entry->handshake_timer)
+		event_free(entry->handshake_timer);
+	if (entry->established)
+		event_free(entry->established);
+	vnc_session_free(entry->session);
+	free(entry);
+}
+
 static void reap_clients(evutil_socket_t fd, short what, void *arg)
 {
 	struct vnc_server *server = arg;
 	bool changed = false;
-	pthread_mutex_lock(&server->lock);
 	for (unsigned i = 0; i < server->n_clients;) {
-		struct vnc_client *client = server->clients[i];
-		if (!vnc_client_finished(client)) {
+		struct client_entry *entry = server->clients[i];
+		if (!vnc_client_finished(entry->client)) {
 			i++;
 			continue;
 		}
 		server->clients[i] = server->clients[--server->n_clients];
-		pthread_mutex_unlock(&server->lock);
-		log_info("client %s disconnected", vnc_client_peer(client));
-		vnc_client_join(client);
+		log_info("client %s disconnected", entry->peer);
+		vnc_client_join(entry->client);
+		entry_free(entry);
 		changed = true;
-		pthread_mutex_lock(&server->lock);
 	}
-	pthread_mutex_unlock(&server->lock);
 	if (changed)
 		notify_clients_changed(server);
 }
@@ -98,62 +119,151 @@ static void client_finished(void *ctx, struct vnc_client *client)
 	event_active(server->reap_event, EV_READ, 0);
 }
 
-static void format_peer(const struct sockaddr *addr, socklen_t len, char *buf, size_t size)
+static void handshake_timed_out(evutil_socket_t fd, short what, void *arg)
 {
-	char host[INET6_ADDRSTRLEN] = "?", port[8] = "";
+	struct client_entry *entry = arg;
+	if (vnc_session_is_established(entry->session))
+		return;
+	log_warning("client %s dropped: not logged in after %u s", entry->peer,
+		    entry->server->options.handshake_timeout_ms / 1000);
+	vnc_client_stop(entry->client);
+}
+
+/* The others leave only once the newcomer has logged in: a stranger cannot evict anyone. */
+static void client_established(evutil_socket_t fd, short what, void *arg)
+{
+	struct client_entry *entry = arg;
+	struct vnc_server *server = entry->server;
+	evtimer_del(entry->handshake_timer);
+	if (!server->options.exclusive)
+		return;
+	unsigned stopped = 0;
+	for (unsigned i = 0; i < server->n_clients; i++) {
+		struct client_entry *other = server->clients[i];
+		if (other == entry || vnc_client_finished(other->client))
+			continue;
+		vnc_client_stop(other->client);
+		stopped++;
+	}
+	if (stopped)
+		log_info("share = exclusive: client %s disconnects %u other client(s)", entry->peer,
+			 stopped);
+}
+
+/* From the client's thread: the loop does the rest. */
+static void session_established(void *ctx)
+{
+	struct client_entry *entry = ctx;
+	event_active(entry->established, EV_READ, 0);
+}
+
+/* The limiter's key (address without port) and the log's name of the peer. */
+static void describe_peer(int fd, const struct sockaddr *addr, socklen_t len, char *key,
+			  size_t key_size, char *peer, size_t peer_size)
+{
 	if (addr->sa_family == AF_UNIX) {
-		snprintf(buf, size, "unix");
+		struct ucred cred;
+		socklen_t cred_len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0)
+			snprintf(key, key_size, "unix:uid=%u", (unsigned)cred.uid);
+		else
+			snprintf(key, key_size, "unix");
+		snprintf(peer, peer_size, "%s", key);
 		return;
 	}
+	char host[INET6_ADDRSTRLEN] = "?", port[8] = "";
 	getnameinfo(addr, len, host, sizeof(host), port, sizeof(port),
 		    NI_NUMERICHOST | NI_NUMERICSERV);
-	snprintf(buf, size, addr->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+	snprintf(key, key_size, "%s", host);
+	snprintf(peer, peer_size, addr->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+}
+
+/* Why fd must be turned away before any thread is spent on it, or NULL. */
+static const char *refusal(struct vnc_server *server, int fd, const char *key)
+{
+	static char why[96];
+	unsigned remaining_s;
+	if (fd >= FD_SETSIZE)
+		/* libvncserver select()s on client sockets: it would corrupt memory. */
+		return "its socket fd is beyond select()'s limit";
+	if (server->n_clients >= server->options.max_clients || server->n_clients >= MAX_CLIENTS_HARD)
+		return "max_clients reached";
+	if (vnc_auth_blocked(server->auth, key, &remaining_s)) {
+		snprintf(why, sizeof(why), "blocked for failed logins, %u s to go", remaining_s);
+		return why;
+	}
+	return NULL;
+}
+
+static struct client_entry *entry_new(struct vnc_server *server, int fd, const char *key,
+				      const char *peer)
+{
+	struct client_entry *entry = calloc(1, sizeof(*entry));
+	if (!entry)
+		return NULL;
+	entry->server = server;
+	snprintf(entry->peer, sizeof(entry->peer), "%s", peer);
+	entry->session = vnc_session_new(server->auth, fd, key, session_established, entry);
+	entry->handshake_timer = evtimer_new(server->base, handshake_timed_out, entry);
+	entry->established = event_new(server->base, -1, 0, client_established, entry);
+	if (!entry->session || !entry->handshake_timer || !entry->established) {
+		entry_free(entry);
+		return NULL;
+	}
+	return entry;
+}
+
+static int start_client(struct vnc_server *server, struct client_entry *entry, int fd)
+{
+	struct vnc_client_params params = {
+		.fd = fd,
+		.peer = entry->peer,
+		.desktop_name = server->desktop_name,
+		.store = server->store,
+		.finished = client_finished,
+		.ctx = server,
+	};
+	int ret = vnc_client_start(&params, &entry->client);
+	if (ret < 0)
+		return ret;
+	unsigned ms = server->options.handshake_timeout_ms;
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	evtimer_add(entry->handshake_timer, &tv);
+	server->clients[server->n_clients++] = entry;
+	return 0;
 }
 
 static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,
 			  struct sockaddr *addr, int len, void *arg)
 {
 	struct vnc_server *server = arg;
-	char peer[64];
-	format_peer(addr, (socklen_t)len, peer, sizeof(peer));
+	char key[64], peer[80];
+	describe_peer(fd, addr, (socklen_t)len, key, sizeof(key), peer, sizeof(peer));
 
-	if (fd >= FD_SETSIZE) {
-		/* libvncserver select()s on client sockets: it would corrupt memory. */
-		log_warning("client %s refused: socket fd %d is beyond select()'s limit %d",
-			    peer, fd, FD_SETSIZE);
+	const char *why = refusal(server, fd, key);
+	if (why) {
+		log_warning("client %s refused: %s", peer, why);
 		close(fd);
 		return;
 	}
-	pthread_mutex_lock(&server->lock);
-	unsigned count = server->n_clients;
-	pthread_mutex_unlock(&server->lock);
-	if (count >= server->options.max_clients || count >= MAX_CLIENTS_HARD) {
-		log_warning("client %s refused: %u clients connected, max_clients is %u", peer,
-			    count, server->options.max_clients);
+	if (addr->sa_family != AF_UNIX) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	struct client_entry *entry = entry_new(server, fd, key, peer);
+	if (!entry) {
+		log_error("client %s dropped: out of memory", peer);
 		close(fd);
 		return;
 	}
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-
-	struct vnc_client_params params = {
-		.fd = fd,
-		.peer = peer,
-		.desktop_name = server->desktop_name,
-		.store = server->store,
-		.finished = client_finished,
-		.ctx = server,
-	};
-	struct vnc_client *client;
-	int ret = vnc_client_start(&params, &client);
+	int ret = start_client(server, entry, fd);
 	if (ret < 0) {
+		/* vnc_client_start closed fd. */
 		log_error("client %s dropped: cannot start its thread: %s", peer, strerror(-ret));
+		entry_free(entry);
 		return;
 	}
-	pthread_mutex_lock(&server->lock);
-	server->clients[server->n_clients++] = client;
-	pthread_mutex_unlock(&server->lock);
-	log_info("client %s connected (%u connected)", peer, count + 1);
+	log_info("client %s connected (%u connected)", peer, server->n_clients);
 	notify_clients_changed(server);
 }
 
@@ -166,15 +276,23 @@ struct vnc_server *vnc_server_new(struct event_base *base, struct frame_store *s
 	server->base = base;
 	server->store = store;
 	server->options = *options;
+	if (!server->options.handshake_timeout_ms)
+		server->options.handshake_timeout_ms = VNC_SERVER_HANDSHAKE_TIMEOUT_MS;
 	snprintf(server->desktop_name, sizeof(server->desktop_name), "%s", options->desktop_name);
-	pthread_mutex_init(&server->lock, NULL);
+	rfbLog = route_rfb_log;
+	rfbErr = route_rfb_err;
+
+	const struct vnc_auth_options auth_options = {
+		.password_file = options->password_file,
+		.viewonly_password_file = options->viewonly_password_file,
+		.tls_cert = options->tls_cert,
+		.tls_key = options->tls_key,
+	};
 	server->reap_event = event_new(base, -1, 0, reap_clients, server);
-	if (!server->reap_event) {
+	if (!server->reap_event || vnc_auth_new(&auth_options, &server->auth) < 0) {
 		vnc_server_free(server);
 		return NULL;
 	}
-	rfbLog = route_rfb_log;
-	rfbErr = route_rfb_err;
 	return server;
 }
 
@@ -184,25 +302,42 @@ void vnc_server_free(struct vnc_server *server)
 		return;
 	for (unsigned i = 0; i < server->n_listeners; i++)
 		evconnlistener_free(server->listeners[i]);
+	if (server->unix_path[0] && unlink(server->unix_path) < 0)
+		log_warning("cannot remove unix socket %s: %s", server->unix_path, strerror(errno));
 
-	pthread_mutex_lock(&server->lock);
-	unsigned n = server->n_clients;
-	server->n_clients = 0;
-	pthread_mutex_unlock(&server->lock);
-	for (unsigned i = 0; i < n; i++)
-		vnc_client_stop(server->clients[i]);
-	for (unsigned i = 0; i < n; i++)
-		vnc_client_join(server->clients[i]);
-
+	for (unsigned i = 0; i < server->n_clients; i++)
+		vnc_client_stop(server->clients[i]->client);
+	for (unsigned i = 0; i < server->n_clients; i++) {
+		vnc_client_join(server->clients[i]->client);
+		entry_free(server->clients[i]);
+	}
 	if (server->reap_event)
 		event_free(server->reap_event);
-	pthread_mutex_destroy(&server->lock);
+	vnc_auth_free(server->auth);
 	free(server);
 }
 
 unsigned vnc_server_client_count(const struct vnc_server *server)
 {
 	return server->n_clients;
+}
+
+/* Takes fd. */
+static int add_listener(struct vnc_server *server, int fd)
+{
+	if (server->n_listeners == MAX_LISTENERS) {
+		close(fd);
+		return -ENOSPC;
+	}
+	struct evconnlistener *listener = evconnlistener_new(
+		server->base, accept_client, server, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+		-1, fd);
+	if (!listener) {
+		close(fd);
+		return -ENOMEM;
+	}
+	server->listeners[server->n_listeners++] = listener;
+	return 0;
 }
 
 static int bind_listener(const struct addrinfo *ai)
@@ -216,7 +351,7 @@ static int bind_listener(const struct addrinfo *ai)
 	/* "::" means IPv6 only; 0.0.0.0 is listed separately when wanted. */
 	if (ai->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 16) < 0)
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
 		return -errno;
 	return take_fd(&fd);
 }
@@ -238,24 +373,8 @@ int vnc_server_listen_tcp(struct vnc_server *server, const char *host, uint16_t 
 	}
 	int ret = 0;
 	for (struct addrinfo *ai = list; ai && ret == 0; ai = ai->ai_next) {
-		if (server->n_listeners == MAX_LISTENERS) {
-			ret = -ENOSPC;
-			break;
-		}
 		int fd = bind_listener(ai);
-		if (fd < 0) {
-			ret = fd;
-			break;
-		}
-		struct evconnlistener *listener = evconnlistener_new(
-			server->base, accept_client, server,
-			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-		if (!listener) {
-			close(fd);
-			ret = -ENOMEM;
-			break;
-		}
-		server->listeners[server->n_listeners++] = listener;
+		ret = fd < 0 ? fd : add_listener(server, fd);
 	}
 	freeaddrinfo(list);
 	if (ret < 0)
@@ -263,4 +382,74 @@ int vnc_server_listen_tcp(struct vnc_server *server, const char *host, uint16_t 
 	else
 		log_info("listening for VNC clients on %s:%u", host, port);
 	return ret;
+}
+
+/* A socket file left by a daemon that died is removed; a live one is not ours to take. */
+static int remove_stale_socket(const struct sockaddr_un *sun, const char **why)
+{
+	struct stat st;
+	if (lstat(sun->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		*why = "a file that is not a socket is in the way";
+		return -EADDRINUSE;
+	}
+	_cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return -errno;
+	if (connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0) {
+		*why = "another server is answering on it";
+		return -EADDRINUSE;
+	}
+	if (unlink(sun->sun_path) < 0)
+		return -errno;
+	log_info("removed stale unix socket %s", sun->sun_path);
+	return 0;
+}
+
+static int bind_unix(const struct sockaddr_un *sun, const char **why)
+{
+	int ret = remove_stale_socket(sun, why);
+	if (ret < 0)
+		return ret;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (const struct sockaddr *)sun, sizeof(*sun)) < 0)
+		return -errno;
+	/* Nobody can connect before listen(): the mode is right by then. */
+	if (chmod(sun->sun_path, 0660) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+		ret = -errno;
+		unlink(sun->sun_path);
+		return ret;
+	}
+	return take_fd(&fd);
+}
+
+int vnc_server_listen_unix(struct vnc_server *server, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *why = "";
+	int ret = 0;
+	if (server->unix_path[0]) {
+		why = "one unix socket per server";
+		ret = -EEXIST;
+	} else if (strlen(path) >= sizeof(sun.sun_path)) {
+		why = "the path is too long";
+		ret = -ENAMETOOLONG;
+	} else {
+		memcpy(sun.sun_path, path, strlen(path) + 1);
+		int fd = bind_unix(&sun, &why);
+		ret = fd < 0 ? fd : add_listener(server, fd);
+		if (ret < 0 && fd >= 0)
+			unlink(path);
+	}
+	if (ret < 0) {
+		log_error("cannot listen on unix socket %s: %s%s%s; exiting", path, why,
+			  why[0] ? ": " : "", strerror(-ret));
+		return ret;
+	}
+	snprintf(server->unix_path, sizeof(server->unix_path), "%s", path);
+	log_info("listening for VNC clients on unix socket %s", path);
+	return 0;
 }

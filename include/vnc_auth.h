@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_VNC_AUTH_H
+#define MDEV_VNCD_VNC_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct _rfbClientRec;
+struct _rfbScreenInfo;
+
+/*
+ * Who may watch: the VNC passwords (full and view-only), the failed-login
+ * limiter, and the TLS certificate for wss websockets. One per server,
+ * read once at start; sessions point into it, so it outlives them.
+ */
+struct vnc_auth;
+
+struct vnc_auth_options {
+	const char *password_file;          /* NULL or "" = no password */
+	const char *viewonly_password_file; /* NULL or "" = none */
+	const char *tls_cert, *tls_key;     /* both or neither; NULL or "" = no wss */
+};
+
+/* Reads the files; a missing, empty or unprotected one is -errno, logged with the reason. */
+int vnc_auth_new(const struct vnc_auth_options *options, struct vnc_auth **out);
+void vnc_auth_free(struct vnc_auth *auth);
+bool vnc_auth_has_password(const struct vnc_auth *auth);
+
+/*
+ * The first line of a secret file, without its line end, into buf. Refuses
+ * (-EPERM) a file group or others may read or write, -EINVAL one that is not
+ * a regular file or whose first line is empty or longer than size - 1;
+ * *why then says what is wrong.
+ */
+int vnc_secret_file_read(const char *path, char *buf, size_t size, const char **why);
+
+/* True while addr is blocked for failed logins; *remaining_s how long still. */
+bool vnc_auth_blocked(struct vnc_auth *auth, const char *addr, unsigned *remaining_s);
+
+/*
+ * One connection's side of it, found again by its socket fd when
+ * libvncserver creates the client on that fd: libvncserver's extension
+ * list is process-wide, so the sessions are kept in a process-wide table
+ * (the newest session of an fd number wins: a number is reused only after
+ * the older connection closed it). addr is the source address the limiter
+ * counts (no port). established runs on the client's thread once the client
+ * has passed authentication and ClientInit, at most once.
+ */
+struct vnc_session;
+
+struct vnc_session *vnc_session_new(struct vnc_auth *auth, int fd, const char *addr,
+				    void (*established)(void *ctx), void *ctx);
+/* Only after the client using it is gone (its screen cleaned up). */
+void vnc_session_free(struct vnc_session *session);
+bool vnc_session_is_established(const struct vnc_session *session);
+
+/*
+ * For the client thread, on its fresh screen just before rfbNewClient(screen,
+ * fd): sets the TLS certificate that wss needs during rfbNewClient itself.
+ * Passwords need no call: they are applied as libvncserver creates the client.
+ */
+void vnc_session_prepare_screen(struct _rfbScreenInfo *screen, int fd);
+
+#endif
