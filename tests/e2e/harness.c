@@ -60,6 +60,7 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	snprintf(port, sizeof(port), "127.0.0.1:%u", d->port);
 #ifdef PRELOAD_FIRST
 	snprintf(env_preload, sizeof(env_preload), "LD_PRELOAD=%s %s", PRELOAD_FIRST, SIM_LIBRARY);
+	putenv("LSAN_OPTIONS=suppressions=" LSAN_SUPPRESSIONS);
 #else
 	snprintf(env_preload, sizeof(env_preload), "LD_PRELOAD=%s", SIM_LIBRARY);
 #endif

@@ -54,6 +54,7 @@ struct vnc_probe *vnc_probe_connect(uint16_t port, const char *encodings)
 	client->format.redShift = 16;
 	client->format.greenShift = 8;
 	client->format.blueShift = 0;
+	free(client->serverHost);
 	client->serverHost = strdup("127.0.0.1");
 	client->serverPort = port;
 	client->appData.encodingsString = encodings;
@@ -77,6 +78,9 @@ void vnc_probe_free(struct vnc_probe *probe)
 {
 	if (!probe)
 		return;
+	/* libvncclient allocates the framebuffer but leaves freeing it to the caller. */
+	free(probe->client->frameBuffer);
+	probe->client->frameBuffer = NULL;
 	rfbClientCleanup(probe->client);
 	free(probe);
 }
