@@ -16,6 +16,7 @@ struct frame_diff {
 	bool is_copy;
 	bool is_linear;
 	unsigned bytes_per_pixel;
+	size_t row_bytes; /* bytes a row's pixels use: a 4:2:2 row ends on a whole macropixel */
 	struct tile_geometry tile; /* hardware tile, for tiled layouts */
 	uint8_t *shadow; /* previous source bytes, for formats that are not a copy */
 	size_t shadow_size;
@@ -49,6 +50,12 @@ static bool same_layout(const struct pixel_layout *a, const struct pixel_layout 
 	       a->height == b->height && a->stride == b->stride;
 }
 
+static bool is_422(uint32_t fourcc)
+{
+	return fourcc == DRM_FORMAT_YUYV || fourcc == DRM_FORMAT_UYVY || fourcc == DRM_FORMAT_YVYU ||
+	       fourcc == DRM_FORMAT_VYUY;
+}
+
 /* Sizes everything for a new layout; the caller converts the whole picture. */
 static int frame_diff_start(struct frame_diff *diff, const struct pixel_layout *layout,
 			    size_t src_size)
@@ -70,6 +77,9 @@ static int frame_diff_start(struct frame_diff *diff, const struct pixel_layout *
 	diff->is_linear = layout->modifier == DRM_FORMAT_MOD_LINEAR;
 	diff->bytes_per_pixel = convert_bytes_per_pixel(layout->fourcc);
 	diff->tile = convert_tile_geometry(layout);
+	diff->row_bytes = (size_t)layout->width * diff->bytes_per_pixel;
+	if (is_422(layout->fourcc) && layout->width % 2)
+		diff->row_bytes += diff->bytes_per_pixel;
 	if (!diff->is_copy && diff->shadow_size != src_size) {
 		free(diff->shadow);
 		diff->shadow = malloc(src_size);
@@ -88,7 +98,8 @@ static int frame_diff_start(struct frame_diff *diff, const struct pixel_layout *
 static void update_shadow_rows(struct frame_diff *diff, const uint8_t *src, const struct rect *r)
 {
 	size_t off = (size_t)r->x * diff->bytes_per_pixel;
-	size_t len = (size_t)r->width * diff->bytes_per_pixel;
+	size_t len = r->x + r->width < diff->layout.width ? (size_t)r->width * diff->bytes_per_pixel
+							   : diff->row_bytes - off;
 
 	for (uint32_t y = r->y; y < r->y + r->height; y++) {
 		size_t row = (size_t)y * diff->layout.stride;
@@ -141,16 +152,37 @@ static void find_tiled_damage(struct frame_diff *diff, const uint8_t *src)
 	}
 }
 
+/*
+ * A 4:2:2 row of odd width ends in half a macropixel: the last pixel's V
+ * (or U) byte lies past the bytes damage_compare_linear reads.
+ */
+static void find_last_chroma_damage(struct frame_diff *diff, const uint8_t *src)
+{
+	const struct pixel_layout *l = &diff->layout;
+	size_t off = (size_t)l->width * diff->bytes_per_pixel;
+
+	if (off == diff->row_bytes)
+		return;
+	for (uint32_t y = 0; y < l->height; y++) {
+		size_t row = (size_t)y * l->stride + off;
+
+		if (memcmp(src + row, diff->shadow + row, diff->row_bytes - off) != 0)
+			damage_map_mark_rect(&diff->damage, (struct rect){ l->width - 1, y, 1, 1 });
+	}
+}
+
 static void find_damage(struct frame_diff *diff, const uint8_t *src, const uint8_t *fb,
 			size_t fb_stride)
 {
-	if (diff->is_copy)
+	if (diff->is_copy) {
 		damage_compare_linear(&diff->damage, src, diff->layout.stride, fb, fb_stride, 4);
-	else if (diff->is_linear)
+	} else if (diff->is_linear) {
 		damage_compare_linear(&diff->damage, src, diff->layout.stride, diff->shadow,
 				      diff->layout.stride, diff->bytes_per_pixel);
-	else
+		find_last_chroma_damage(diff, src);
+	} else {
 		find_tiled_damage(diff, src);
+	}
 }
 
 const struct damage_map *frame_diff_apply(struct frame_diff *diff, const struct pixel_layout *layout,

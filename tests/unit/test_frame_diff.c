@@ -473,6 +473,41 @@ static void test_tiled(void **state)
 	}
 }
 
+/*
+ * A YUYV row of odd width ends in half a macropixel: the V byte past the
+ * last pixel colours it, so a change there alone damages the last tile, and
+ * is then remembered (the next frame is quiet).
+ */
+static void test_odd_width_422_chroma(void **state)
+{
+	const uint32_t width = 201, height = 70, stride = 416;
+	struct pixel_layout l = { DRM_FORMAT_YUYV, DRM_FORMAT_MOD_LINEAR, width, height, stride };
+	size_t size = (size_t)stride * height, fb_size = (size_t)width * 4 * height;
+	uint8_t *src = malloc(size), *want = malloc(fb_size), *fb = malloc(fb_size);
+	struct frame_diff *diff = frame_diff_new();
+	const struct damage_map *d;
+	const char *why;
+
+	assert_true(src && want && fb && diff);
+	assert_int_equal(convert_check(&l, size, &why), 0);
+	fill_random(src, size);
+	assert_non_null(frame_diff_apply(diff, &l, src, size, fb, width * 4));
+	for (uint32_t y = 3; y < height; y += 61) {
+		src[(size_t)y * stride + width * 2 + 1] ^= 0x40; /* V of the pair 200, 201 */
+		d = frame_diff_apply(diff, &l, src, size, fb, width * 4);
+		assert_non_null(d);
+		assert_int_equal(d->dirty_count, 1);
+		assert_true(d->dirty[(y / 64) * d->cols + d->cols - 1]);
+		convert_rect(&l, src, want, width * 4, (struct rect){ 0, 0, width, height });
+		assert_memory_equal(fb, want, fb_size);
+		assert_true(damage_map_empty(frame_diff_apply(diff, &l, src, size, fb, width * 4)));
+	}
+	frame_diff_free(diff);
+	free(fb);
+	free(want);
+	free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_reset_after_placeholder),
 		cmocka_unit_test(test_partial_changes),
 		cmocka_unit_test(test_tiled),
+		cmocka_unit_test(test_odd_width_422_chroma),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
