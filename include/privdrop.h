@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_PRIVDROP_H
+#define MDEV_VNCD_PRIVDROP_H
+
+#include <stddef.h>
+
+/*
+ * Started as root outside systemd, the daemon gives root up once the
+ * device and the listening sockets are open: it takes the user's groups,
+ * group and user, then checks that root cannot be regained.
+ *
+ * Not root: nothing to do (systemd's User= already chose the user, or an
+ * unprivileged user started it), returns 0. An empty user keeps root.
+ * Returns 0 or -errno; err gets one sentence saying what failed (a user
+ * that does not exist names the user and how to create it). After a
+ * failure part-way the process must exit: its identity is undefined.
+ */
+int privdrop_to_user(const char *user, char *err, size_t errlen);
+
+#endif
