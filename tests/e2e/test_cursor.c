@@ -25,6 +25,7 @@
 #define WAIT_MS 5000
 #define SCREEN_W 640
 #define SCREEN_H 480
+#define CURSOR_EVENT (1ULL << 48) /* the sim's cursor bit of the display IRQ */
 #define HOT_UNKNOWN 0xFFFFFFFFu /* the device does not know the hotspot */
 
 /* What a client with cursor encodings was told. */
@@ -431,6 +432,39 @@ static void test_big_cursors(void **state)
 	free(pic);
 }
 
+/* On the IRQ path a cursor event queries the cursor plane alone, and moves arrive by it. */
+static void test_cursor_event(void **state)
+{
+	static const char *const env[] = { "VGPU_SIM_IRQ=display", NULL };
+	struct daemon_options opts = { .extra_env = env };
+	struct daemon_proc d;
+	daemon_start(&d, &opts);
+	uint8_t *pic = primary_show(&d, 6);
+	uint32_t *px = cursor_picture(64, 9);
+	cursor_set(&d, 64, px, 50, 60, 1, 1);
+	struct cursor_client *cc = cursor_client_connect(d.port);
+	assert_true(wait_shape(cc, px, 64));
+	assert_true(wait_position(cc, 51, 61));
+
+	struct sim_stats before, after;
+	assert_int_equal(simctl_stats(d.sim, &before), 0);
+	for (int i = 1; i <= 5; i++) {
+		assert_int_equal(simctl_move_cursor(d.sim, 50 + i, 60 + 2 * i), 0);
+		assert_int_equal(simctl_irq(d.sim, CURSOR_EVENT), 0);
+		assert_true(wait_position(cc, 51 + i, 61 + 2 * i));
+	}
+	assert_int_equal(simctl_stats(d.sim, &after), 0);
+	/* The 1 s safety poll queries both planes; each event the cursor alone. */
+	uint64_t cursor = after.query_cursor - before.query_cursor;
+	uint64_t primary = after.query_primary - before.query_primary;
+	assert_true(cursor >= primary + 4);
+
+	cursor_client_free(cc);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(px);
+	free(pic);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_drawn_for_plain_client),
 		cmocka_unit_test(test_disabled_shows_none),
 		cmocka_unit_test(test_big_cursors),
+		cmocka_unit_test(test_cursor_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
