@@ -163,10 +163,11 @@ static int fetch_dmabuf(struct plane_source *src, struct cached_buffer *entry, u
 	return 0;
 }
 
-static int region_buffer(struct plane_source *src, uint32_t index)
+static int region_buffer(struct plane_source *src, uint32_t index, size_t needed)
 {
 	struct cached_buffer *entry = &src->region;
-	if (entry->used && entry->buf.id == index)
+	/* A region may grow with the guest's mode under the same index: map it again then. */
+	if (entry->used && entry->buf.id == index && entry->buf.real_size >= needed)
 		return 0;
 	cached_buffer_release(src, entry);
 
@@ -192,7 +193,7 @@ int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_p
 			struct plane_buffer **out)
 {
 	if (src->transport == PLANE_TRANSPORT_REGION) {
-		int ret = region_buffer(src, info->region_index);
+		int ret = region_buffer(src, info->region_index, info->size);
 		if (ret < 0)
 			return ret;
 		*out = &src->region.buf;
