@@ -17,6 +17,10 @@
  * its own, under the read lock, and encodes from that copy. So no client
  * ever reads a half-written frame, and a client stuck on its socket holds
  * no lock: it cannot delay the display loop or the other clients.
+ *
+ * It also holds the guest's cursor (shape, pointer position, visibility)
+ * under a lock of its own, handed to each client in the same sync as the
+ * picture, so a move never waits for a frame copy.
  */
 struct frame_store;
 struct frame_reader;
