@@ -35,7 +35,7 @@ struct vnc_server_options {
 	void *ctx;
 };
 
-#define VNC_SERVER_HANDSHAKE_TIMEOUT_MS 15000u
+#define VNC_SERVER_HANDSHAKE_TIMEOUT_MS 10000u
 
 /*
  * The server reads pictures from store; free the server first. NULL on

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Who gets in, and how: the unix socket listener (stale file removed, mode
+ * 0660, gone after exit, a live or foreign file left alone), VNC passwords
+ * (right, wrong, view-only, a file others may read refused at start), the
+ * failed-login limiter from another loopback address, max_clients, and
+ * share = exclusive.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sys/un.h>
+
+#include "net_helpers.h"
+
+#define WIDTH 640
+#define HEIGHT 480
+
+/* A unix socket bound at path and closed without unlink: what a crashed daemon leaves. */
+static int unix_listener(const char *path, bool keep)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	if (keep)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+static void test_unix_socket(void **state)
+{
+	struct net_dir dir;
+	net_dir_make(&dir);
+	char sock[128], text[200];
+	snprintf(sock, sizeof(sock), "%s/vnc.sock", dir.path);
+	unix_listener(sock, false);
+	snprintf(text, sizeof(text), "unix_socket = %s\n", sock);
+	struct net_config cfg;
+	net_config(&cfg, &dir, text);
+
+	struct daemon_proc d;
+	daemon_start(&d, &(struct daemon_options){ .extra_args = cfg.args });
+	assert_int_equal(daemon_log_count(&d, "removed stale unix socket"), 1);
+	struct stat st;
+	assert_int_equal(stat(sock, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0660);
+
+	struct net_picture pic = { 0 };
+	net_show(&d, &pic, WIDTH, HEIGHT, 1);
+	struct vnc_probe *probe = net_connect(sock, 0, NULL, "raw");
+	assert_non_null(probe);
+	assert_true(vnc_probe_wait_picture(probe, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	net_show(&d, &pic, WIDTH, HEIGHT, 2);
+	assert_true(vnc_probe_wait_picture(probe, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	/* TCP still serves beside it. */
+	struct vnc_probe *tcp = net_connect("127.0.0.1", d.port, NULL, "zrle");
+	assert_non_null(tcp);
+	assert_true(vnc_probe_wait_picture(tcp, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	assert_true(daemon_log_count(&d, "client unix:uid=") >= 1);
+
+	vnc_probe_free(tcp);
+	vnc_probe_free(probe);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	assert_int_equal(lstat(sock, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	free(pic.pixels);
+	net_dir_remove(&dir);
+}
+
+static void test_unix_socket_in_use(void **state)
+{
+	struct net_dir dir;
+	net_dir_make(&dir);
+	char sock[128], text[200];
+	snprintf(sock, sizeof(sock), "%s/vnc.sock", dir.path);
+	int live = unix_listener(sock, true);
+	snprintf(text, sizeof(text), "unix_socket = %s\n", sock);
+	struct net_config cfg;
+	net_config(&cfg, &dir, text);
+	struct daemon_proc d;
+	assert_int_not_equal(daemon_run_to_exit(&d, &(struct daemon_options){ .extra_args = cfg.args },
+						10000),
+			     0);
+	assert_int_equal(daemon_log_count(&d, "another server is answering on it"), 1);
+	struct stat st;
+	assert_int_equal(stat(sock, &st), 0);
+	close(live);
+
+	/* A regular file in the way is not removed either. */
+	unlink(sock);
+	char file[128];
+	net_write_file(&dir, "vnc.sock", "data\n", 0600, file, sizeof(file));
+	assert_int_not_equal(daemon_run_to_exit(&d, &(struct daemon_options){ .extra_args = cfg.args },
+						10000),
+			     0);
+	assert_int_equal(daemon_log_count(&d, "not a socket"), 1);
+	assert_int_equal(stat(file, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	net_dir_remove(&dir);
+}
+
+struct passwords {
+	struct net_dir dir;
+	struct net_config cfg;
+};
+
+static void write_passwords(struct passwords *p, const char *extra)
+{
+	char full[128], view[128], text[512];
+	net_dir_make(&p->dir);
+	net_write_file(&p->dir, "full", "sesame\n", 0600, full, sizeof(full));
+	net_write_file(&p->dir, "view", "peekaboo\n", 0400, view, sizeof(view));
+	snprintf(text, sizeof(text), "password_file = %s\nviewonly_password_file = %s\n%s", full,
+		 view, extra);
+	net_config(&p->cfg, &p->dir, text);
+}
+
+static void test_passwords(void **state)
+{
+	struct passwords p;
+	write_passwords(&p, "");
+	struct daemon_proc d;
+	daemon_start(&d, &(struct daemon_options){ .extra_args = p.cfg.args });
+	struct net_picture pic = { 0 };
+	net_show(&d, &pic, WIDTH, HEIGHT, 3);
+
+	/* Without a password libvncclient gives up before answering. */
+	assert_null(net_connect("127.0.0.1", d.port, NULL, "raw"));
+	assert_null(net_connect("127.0.0.1", d.port, "sesame!", "raw"));
+	assert_int_equal(daemon_log_count(&d, "wrong password from 127.0.0.1"), 1);
+
+	struct vnc_probe *full = net_connect("127.0.0.1", d.port, "sesame", "raw");
+	assert_non_null(full);
+	assert_true(vnc_probe_wait_picture(full, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	assert_int_equal(daemon_log_count(&d, "client 127.0.0.1 logged in"), 1);
+	assert_int_equal(daemon_log_count(&d, "(view-only)"), 0);
+
+	struct vnc_probe *view = net_connect("127.0.0.1", d.port, "peekaboo", "hextile");
+	assert_non_null(view);
+	assert_true(vnc_probe_wait_picture(view, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	assert_int_equal(daemon_log_count(&d, "logged in (view-only)"), 1);
+	/* Input from a view-only client is dropped, and must not hurt. */
+	SendPointerEvent(view->client, 10, 10, 1);
+	SendKeyEvent(view->client, 'a', TRUE);
+	net_show(&d, &pic, WIDTH, HEIGHT, 4);
+	assert_true(vnc_probe_wait_picture(view, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	assert_true(vnc_probe_wait_picture(full, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+
+	vnc_probe_free(view);
+	vnc_probe_free(full);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(pic.pixels);
+	net_dir_remove(&p.dir);
+}
+
+static void test_open_password_file_refused(void **state)
+{
+	struct net_dir dir;
+	net_dir_make(&dir);
+	char pw[128], text[200];
+	net_write_file(&dir, "pw", "sesame\n", 0644, pw, sizeof(pw));
+	snprintf(text, sizeof(text), "password_file = %s\n", pw);
+	struct net_config cfg;
+	net_config(&cfg, &dir, text);
+	struct daemon_proc d;
+	assert_int_not_equal(daemon_run_to_exit(&d, &(struct daemon_options){ .extra_args = cfg.args },
+						10000),
+			     0);
+	assert_int_equal(daemon_log_count(&d, "chmod 600"), 1);
+	net_dir_remove(&dir);
+}
+
+/* Up to the VNC auth challenge by hand, then a wrong answer; false if closed at once. */
+static bool send_wrong_login(int fd)
+{
+	char version[12];
+	if (recv(fd, version, 12, MSG_WAITALL) != 12)
+		return false;
+	assert_int_equal(send(fd, "RFB 003.008\n", 12, 0), 12);
+	uint8_t count, types[16];
+	assert_int_equal(recv(fd, &count, 1, MSG_WAITALL), 1);
+	assert_true(count > 0 && count <= sizeof(types));
+	assert_int_equal(recv(fd, types, count, MSG_WAITALL), count);
+	assert_int_equal(types[0], 2); /* VNC authentication, and nothing weaker */
+	assert_int_equal(count, 1);
+	uint8_t vnc_auth = 2, challenge[16];
+	assert_int_equal(send(fd, &vnc_auth, 1, 0), 1);
+	assert_int_equal(recv(fd, challenge, 16, MSG_WAITALL), 16);
+	assert_int_equal(send(fd, challenge, 16, 0), 16); /* not the password's answer */
+	return true;
+}
+
+/* The server's SecurityResult word: 1 = failed. */
+static int login_result(int fd)
+{
+	uint8_t result[4];
+	assert_int_equal(recv(fd, result, 4, MSG_WAITALL), 4);
+	return result[3];
+}
+
+static void test_failed_logins_are_limited(void **state)
+{
+	struct passwords p;
+	write_passwords(&p, "");
+	struct daemon_proc d;
+	daemon_start(&d, &(struct daemon_options){ .extra_args = p.cfg.args });
+	struct net_picture pic = { 0 };
+	net_show(&d, &pic, WIDTH, HEIGHT, 5);
+
+	/* The first wrong answer is held back half a second. */
+	int fd = net_tcp_connect("127.0.0.2", d.port);
+	uint64_t start = now_ms();
+	assert_true(send_wrong_login(fd));
+	assert_int_equal(login_result(fd), 1);
+	uint64_t first = now_ms() - start;
+	close(fd);
+	assert_true(first >= 450);
+
+	/* Four more at once: the fifth failure in a row blocks the address. */
+	int fds[4];
+	for (int i = 0; i < 4; i++)
+		fds[i] = net_tcp_connect("127.0.0.2", d.port);
+	for (int i = 0; i < 4; i++)
+		assert_true(send_wrong_login(fds[i]));
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(login_result(fds[i]), 1);
+		close(fds[i]);
+	}
+	print_message("first wrong answer after %llu ms, five in %llu ms\n",
+		      (unsigned long long)first, (unsigned long long)(now_ms() - start));
+	assert_int_equal(daemon_log_count(&d, "wrong password from 127.0.0.2, 5 in a row: blocking"),
+			 1);
+	/* Blocked: closed at once, before any protocol. */
+	fd = net_tcp_connect("127.0.0.2", d.port);
+	assert_false(send_wrong_login(fd));
+	close(fd);
+	assert_int_equal(daemon_log_count(&d, "blocked for failed logins"), 1);
+
+	/* Another address is served as before. */
+	struct vnc_probe *probe = net_connect("127.0.0.1", d.port, "sesame", "raw");
+	assert_non_null(probe);
+	assert_true(vnc_probe_wait_picture(probe, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	vnc_probe_free(probe);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(pic.pixels);
+	net_dir_remove(&p.dir);
+}
+
+static void test_max_clients(void **state)
+{
+	struct net_dir dir;
+	net_dir_make(&dir);
+	struct net_config cfg;
+	net_config(&cfg, &dir, "max_clients = 2\n");
+	struct daemon_proc d;
+	daemon_start(&d, &(struct daemon_options){ .extra_args = cfg.args });
+	struct net_picture pic = { 0 };
+	net_show(&d, &pic, WIDTH, HEIGHT, 6);
+
+	struct vnc_probe *a = net_connect("127.0.0.1", d.port, NULL, "raw");
+	struct vnc_probe *b = net_connect("127.0.0.1", d.port, NULL, "raw");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_null(net_connect("127.0.0.1", d.port, NULL, "raw"));
+	assert_int_equal(daemon_log_count(&d, "max_clients reached"), 1);
+	assert_true(vnc_probe_wait_picture(a, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+
+	/* A place comes free when a client leaves. */
+	vnc_probe_free(b);
+	struct vnc_probe *c = NULL;
+	for (uint64_t deadline = now_ms() + NET_WAIT_MS; !c && now_ms() < deadline; usleep(50000))
+		c = net_connect("127.0.0.1", d.port, NULL, "raw");
+	assert_non_null(c);
+	assert_true(vnc_probe_wait_picture(c, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	vnc_probe_free(c);
+	vnc_probe_free(a);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(pic.pixels);
+	net_dir_remove(&dir);
+}
+
+static void test_exclusive_share(void **state)
+{
+	struct passwords p;
+	write_passwords(&p, "share = exclusive\n");
+	struct daemon_proc d;
+	daemon_start(&d, &(struct daemon_options){ .extra_args = p.cfg.args });
+	struct net_picture pic = { 0 };
+	net_show(&d, &pic, WIDTH, HEIGHT, 7);
+
+	struct vnc_probe *first = net_connect("127.0.0.1", d.port, "sesame", "raw");
+	assert_non_null(first);
+	assert_true(vnc_probe_wait_picture(first, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	/* A stranger with a wrong password evicts nobody. */
+	assert_null(net_connect("127.0.0.1", d.port, "guess", "raw"));
+	net_show(&d, &pic, WIDTH, HEIGHT, 8);
+	assert_true(vnc_probe_wait_picture(first, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+
+	struct vnc_probe *second = net_connect("127.0.0.1", d.port, "peekaboo", "raw");
+	assert_non_null(second);
+	assert_true(net_wait_closed(first, NET_WAIT_MS));
+	assert_true(vnc_probe_wait_picture(second, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	assert_int_equal(daemon_log_count(&d, "disconnects 1 other client"), 1);
+	vnc_probe_free(first);
+	vnc_probe_free(second);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(pic.pixels);
+	net_dir_remove(&p.dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unix_socket),
+		cmocka_unit_test(test_unix_socket_in_use),
+		cmocka_unit_test(test_passwords),
+		cmocka_unit_test(test_open_password_file_refused),
+		cmocka_unit_test(test_failed_logins_are_limited),
+		cmocka_unit_test(test_max_clients),
+		cmocka_unit_test(test_exclusive_share),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
