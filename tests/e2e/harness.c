@@ -197,3 +197,14 @@ void picture_fill(uint8_t *pixels, uint32_t width, uint32_t height, uint32_t see
 		p[i] = state & 0x00ffffff;
 	}
 }
+
+bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	while (daemon_log_count(d, needle) < count) {
+		if (now_ms() > deadline)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}

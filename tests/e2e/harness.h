@@ -38,6 +38,9 @@ long daemon_report_value(const struct daemon_proc *d, const char *key);
 /* Number of lines of the daemon's log containing needle. */
 int daemon_log_count(const struct daemon_proc *d, const char *needle);
 
+/* Waits until the daemon's log has at least count lines containing needle. */
+bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count, int timeout_ms);
+
 /* A free TCP port on 127.0.0.1 (bound then released). */
 uint16_t free_port(void);
 uint64_t now_ms(void);

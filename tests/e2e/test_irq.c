@@ -89,6 +89,8 @@ static void test_idle_costs_nothing(void **state)
 	struct daemon_proc d;
 	daemon_start(&d, &opts);
 	uint8_t *pixels = set_mode(&d);
+	/* The harness's readiness probe was a client too: wait until it is gone. */
+	assert_true(daemon_wait_log(&d, "no clients: display updates paused", 1, 5000));
 	uint64_t before = primary_queries(&d);
 	/* No client: events are masked, so they cause no query. */
 	for (int i = 0; i < 20; i++)
