@@ -27,6 +27,9 @@ struct listen_addr {
 
 #define CONFIG_MAX_LISTEN 8
 
+/* The packaged system user (sysusers.d), the default of `user`. */
+#define CONFIG_DEFAULT_USER "mdev-vncd"
+
 struct config {
 	char instance[64];       /* default: config file basename without .conf, else "default" */
 	char uuid[37];           /* mdev UUID, validated 8-4-4-4-12 hex; "" = none */

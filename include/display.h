@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "metrics.h"
+
 struct frame_store;
 struct plane_source;
 
@@ -20,6 +22,9 @@ struct display_stats {
 	uint64_t frames_changed; /* refreshes that changed pixels */
 	uint64_t query_errors;
 	uint64_t tiles_changed;
+	uint64_t tiles_compared; /* tiles of every frame that was compared or converted */
+	/* Time spent per stage: METRICS_STAGE_QUERY, _IMPORT and _CONVERT. */
+	struct metrics_histogram stages[METRICS_STAGE_COUNT];
 };
 
 /* Borrows planes and store; both must outlive the display. */

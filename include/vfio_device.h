@@ -29,6 +29,14 @@ int vfio_device_adopt_fd(int fd, const char *origin, struct vfio_device **out, c
 /* Connects to a unix socket and receives the device fd with SCM_RIGHTS. */
 int vfio_device_receive(const char *socket_path, struct vfio_device **out, const char **why);
 
+/*
+ * Opens the device the way the configuration says: an inherited fd when
+ * device_fd >= 0, else the fd received from device_socket when set, else
+ * the mdev by uuid. Logs the outcome (one line, with the reason on failure).
+ */
+int vfio_device_open_configured(const char *uuid, int device_fd, const char *device_socket,
+				struct vfio_device **out);
+
 void vfio_device_free(struct vfio_device *dev);
 
 int vfio_device_fd(const struct vfio_device *dev);

@@ -557,7 +557,7 @@ static const struct config_key keys[] = {
 	{ "edid_size", &edid_type, NOFIELD, 64, 4095, "0x0", false,
 	  "Preferred resolution announced to the guest, WIDTHxHEIGHT in pixels.\n"
 	  "0x0 = leave the device's EDID alone." },
-	{ "user", &name_type, FIELD(user), 0, 0, "mdev-vncd", true,
+	{ "user", &name_type, FIELD(user), 0, 0, CONFIG_DEFAULT_USER, true,
 	  "User to switch to after opening the device, when started as root." },
 	{ "metrics_listen", &metrics_type, FIELD(metrics_listen), 0, 0, "", true,
 	  "ADDR:PORT of the plain-text metrics endpoint. Empty = off." },

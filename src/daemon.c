@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +12,16 @@
 #include <event2/thread.h>
 #include <systemd/sd-daemon.h>
 
+#include "cursor.h"
 #include "display.h"
 #include "display_irq.h"
 #include "fd_util.h"
 #include "frame_store.h"
 #include "import.h"
 #include "log.h"
+#include "metrics.h"
 #include "plane.h"
+#include "privdrop.h"
 #include "refresh.h"
 #include "vfio_device.h"
 #include "vnc_server.h"
@@ -30,42 +34,22 @@ struct daemon {
 	struct plane_source *planes;
 	struct frame_store *store;
 	struct display *display;
+	struct cursor_source *cursor;
 	struct vnc_server *server;
 	struct refresh *refresh;
 	struct event *sigterm, *sigint, *sighup;
+	struct event *watchdog;
+	struct metrics *metrics;
 	int exit_status;
 };
-
-static int open_device(const struct config *cfg, struct vfio_device **out)
-{
-	const char *why = "";
-	int ret;
-	if (cfg->device_fd >= 0) {
-		ret = vfio_device_adopt_fd(cfg->device_fd, "inherited fd", out, &why);
-		if (ret < 0)
-			log_error("cannot use device fd %d: %s (%s); exiting", cfg->device_fd, why,
-				  strerror(-ret));
-	} else if (cfg->device_socket[0]) {
-		ret = vfio_device_receive(cfg->device_socket, out, &why);
-		if (ret < 0)
-			log_error("cannot receive the device fd from %s: %s (%s); exiting",
-				  cfg->device_socket, why, strerror(-ret));
-	} else {
-		ret = vfio_device_open_uuid(cfg->uuid, out, &why);
-		if (ret < 0)
-			log_error("cannot open mdev %s: %s (%s); exiting", cfg->uuid, why,
-				  strerror(-ret));
-	}
-	if (ret == 0)
-		log_info("opened the vGPU through %s", vfio_device_origin(*out));
-	return ret;
-}
 
 static void on_refresh(void *ctx, unsigned planes)
 {
 	struct daemon *d = ctx;
 	if (planes & DISPLAY_EVENT_PRIMARY)
 		display_refresh(d->display);
+	if (planes & DISPLAY_EVENT_CURSOR)
+		cursor_refresh(d->cursor);
 }
 
 /* With nobody watching, the device is left alone: an idle VM costs nothing. */
@@ -77,6 +61,39 @@ static void on_clients_changed(void *ctx, unsigned count)
 		log_info("no clients: display updates paused");
 	sd_notifyf(0, "STATUS=serving %u client(s); display updates by %s", count,
 		   refresh_uses_irq(d->refresh) ? "IRQ" : "polling");
+}
+
+static void collect_metrics(void *ctx, struct metrics_sample *out)
+{
+	struct daemon *d = ctx;
+	const struct display_stats *stats = display_stats(d->display);
+	out->frames_seen = stats->refreshes;
+	out->frames_changed = stats->frames_changed;
+	out->query_errors = stats->query_errors;
+	out->tiles_changed = stats->tiles_changed;
+	out->tiles_total = stats->tiles_compared;
+	out->clients = vnc_server_client_count(d->server);
+	for (int stage = 0; stage < METRICS_STAGE_COUNT; stage++)
+		metrics_histogram_add(&out->stages[stage], &stats->stages[stage]);
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* Pings systemd's watchdog from the loop itself: a stuck loop stops the pings. */
+static int start_watchdog(struct daemon *d)
+{
+	uint64_t usec;
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+	if (!d->watchdog)
+		return -ENOMEM;
+	struct timeval tv = { .tv_sec = (time_t)(usec / 2 / 1000000),
+			      .tv_usec = (suseconds_t)(usec / 2 % 1000000) };
+	return event_add(d->watchdog, &tv);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -135,9 +152,29 @@ static int setup_loop(struct daemon *d)
 	return 0;
 }
 
+/*
+ * Everything privileged is open: from here on the daemon runs as its own
+ * user. A host without the packaged user (a build tree, a test guest) keeps
+ * running as started, with a warning; a user named in the config must exist.
+ */
+static int drop_privileges(const struct config *cfg)
+{
+	if (geteuid() == 0 && strcmp(cfg->user, CONFIG_DEFAULT_USER) == 0 && !getpwnam(cfg->user)) {
+		log_warning("running as root: user %s does not exist (systemd-sysusers creates it "
+			    "from the package); set user = to drop privileges", cfg->user);
+		return 0;
+	}
+	char err[256];
+	int ret = privdrop_to_user(cfg->user, err, sizeof(err));
+	if (ret < 0)
+		log_error("%s; exiting", err);
+	return ret;
+}
+
 static int setup_pipeline(struct daemon *d)
 {
-	int ret = open_device(&d->cfg, &d->device);
+	int ret = vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd, d->cfg.device_socket,
+					      &d->device);
 	if (ret < 0)
 		return ret;
 	ret = plane_source_new(d->device, &import_cpu_mmap, &d->planes);
@@ -146,6 +183,9 @@ static int setup_pipeline(struct daemon *d)
 	d->store = frame_store_new();
 	d->display = d->store ? display_new(d->planes, d->store, d->cfg.instance) : NULL;
 	if (!d->display)
+		return -ENOMEM;
+	d->cursor = cursor_source_new(d->planes, d->store);
+	if (!d->cursor)
 		return -ENOMEM;
 
 	struct vnc_server_options options = {
@@ -166,15 +206,26 @@ static int setup_pipeline(struct daemon *d)
 		if (ret < 0)
 			return ret;
 	}
-	return 0;
+	if (d->cfg.metrics_listen[0]) {
+		ret = metrics_new(d->base, d->cfg.metrics_listen, d->cfg.instance, collect_metrics, d,
+				  &d->metrics);
+		if (ret < 0)
+			return ret;
+	}
+	ret = drop_privileges(&d->cfg);
+	if (ret < 0)
+		return ret;
+	return start_watchdog(d);
 }
 
 static void teardown(struct daemon *d)
 {
 	/* Clients first: their threads read the frame store. */
+	metrics_free(d->metrics);
 	vnc_server_free(d->server);
 	refresh_free(d->refresh);
 	display_free(d->display);
+	cursor_source_free(d->cursor);
 	frame_store_free(d->store);
 	plane_source_free(d->planes);
 	vfio_device_free(d->device);
@@ -184,6 +235,8 @@ static void teardown(struct daemon *d)
 		event_free(d->sigint);
 	if (d->sighup)
 		event_free(d->sighup);
+	if (d->watchdog)
+		event_free(d->watchdog);
 	if (d->base)
 		event_base_free(d->base);
 	libevent_global_shutdown();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "convert.h"
 #include "drm_formats.h"
@@ -63,6 +64,21 @@ void display_free(struct display *display)
 		return;
 	frame_diff_free(display->diff);
 	free(display);
+}
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Charges the time since *since to a stage and restarts the clock. */
+static void stage_done(struct display *display, enum metrics_stage stage, double *since)
+{
+	double now = seconds_now();
+	metrics_histogram_observe(&display->stats.stages[stage], now - *since);
+	*since = now;
 }
 
 const struct display_stats *display_stats(const struct display *display)
@@ -170,11 +186,12 @@ static int check_plane(struct display *display, const struct vfio_device_gfx_pla
 }
 
 static void show_guest(struct display *display, const struct pixel_layout *layout,
-		       struct plane_buffer *buf, size_t size)
+		       struct plane_buffer *buf, size_t size, double *since)
 {
 	if (buf->map.data == NULL)
 		return;
 	int ret = plane_source_begin_read(display->planes, buf);
+	stage_done(display, METRICS_STAGE_IMPORT, since);
 	if (ret < 0) {
 		log_debug("DMA_BUF_IOCTL_SYNC start failed: %s", strerror(-ret));
 		return;
@@ -195,6 +212,9 @@ static void show_guest(struct display *display, const struct pixel_layout *layou
 		frame_diff_apply(display->diff, layout, buf->map.data, size, pixels, stride);
 	frame_store_end_write(display->store, damage);
 	plane_source_end_read(display->planes, buf);
+	stage_done(display, METRICS_STAGE_CONVERT, since);
+	if (damage)
+		display->stats.tiles_compared += (uint64_t)damage->cols * damage->rows;
 
 	display->width = layout->width;
 	display->height = layout->height;
@@ -211,6 +231,7 @@ static void show_guest(struct display *display, const struct pixel_layout *layou
 void display_refresh(struct display *display)
 {
 	struct vfio_device_gfx_plane_info info;
+	double since = seconds_now();
 	display->stats.refreshes++;
 	int ret = plane_source_query(display->planes, DRM_PLANE_TYPE_PRIMARY, &info);
 	if (ret < 0) {
@@ -248,6 +269,7 @@ void display_refresh(struct display *display)
 		show_placeholder(display, PLACEHOLDER_BAD_PLANE, detail);
 		return;
 	}
+	stage_done(display, METRICS_STAGE_QUERY, &since);
 	if (check_plane(display, &info, buf, &layout) < 0)
 		return;
 	if (buf->import_error) {
@@ -257,5 +279,5 @@ void display_refresh(struct display *display)
 		show_placeholder(display, PLACEHOLDER_CANNOT_MAP, buf->import_why);
 		return;
 	}
-	show_guest(display, &layout, buf, info.size);
+	show_guest(display, &layout, buf, info.size, &since);
 }

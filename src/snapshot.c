@@ -145,30 +145,11 @@ int snapshot_grab(struct plane_source *planes, const char *instance, unsigned re
 }
 
 /* The device the configuration names, as the daemon opens it. */
-static int open_configured_device(const struct config *cfg, struct vfio_device **out)
-{
-	const char *why = "";
-	const char *what = cfg->uuid;
-	int ret;
-	if (cfg->device_fd >= 0) {
-		what = "the inherited device fd";
-		ret = vfio_device_adopt_fd(cfg->device_fd, "inherited fd", out, &why);
-	} else if (cfg->device_socket[0]) {
-		what = cfg->device_socket;
-		ret = vfio_device_receive(cfg->device_socket, out, &why);
-	} else {
-		ret = vfio_device_open_uuid(cfg->uuid, out, &why);
-	}
-	if (ret < 0)
-		log_error("cannot open %s: %s (%s)", what, why, strerror(-ret));
-	return ret;
-}
-
 int snapshot_run(const struct config *cfg, const char *png_path)
 {
 	struct vfio_device *dev = NULL;
 	struct plane_source *planes = NULL;
-	int ret = open_configured_device(cfg, &dev);
+	int ret = vfio_device_open_configured(cfg->uuid, cfg->device_fd, cfg->device_socket, &dev);
 	if (ret == 0)
 		ret = plane_source_new(dev, &import_cpu_mmap, &planes);
 	if (ret == 0)

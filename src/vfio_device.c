@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fd_util.h"
+#include "log.h"
 
 /*
  * The iommufd cdev interface arrived after Debian 12's kernel headers
@@ -341,4 +342,27 @@ int vfio_device_receive(const char *socket_path, struct vfio_device **out, const
 		return ret;
 	}
 	return vfio_device_adopt_fd(fd, "device_socket", out, why);
+}
+
+int vfio_device_open_configured(const char *uuid, int device_fd, const char *device_socket,
+				struct vfio_device **out)
+{
+	const char *why = "";
+	char what[160];
+	int ret;
+	if (device_fd >= 0) {
+		snprintf(what, sizeof(what), "inherited device fd %d", device_fd);
+		ret = vfio_device_adopt_fd(device_fd, "inherited fd", out, &why);
+	} else if (device_socket && device_socket[0]) {
+		snprintf(what, sizeof(what), "device fd from %.120s", device_socket);
+		ret = vfio_device_receive(device_socket, out, &why);
+	} else {
+		snprintf(what, sizeof(what), "mdev %.40s", uuid);
+		ret = vfio_device_open_uuid(uuid, out, &why);
+	}
+	if (ret < 0)
+		log_error("cannot use the %s: %s (%s); giving up", what, why, strerror(-ret));
+	else
+		log_info("opened the vGPU through %s", vfio_device_origin(*out));
+	return ret;
 }
