@@ -2,7 +2,11 @@
 #ifndef MDEV_VNCD_VNC_CLIENT_H
 #define MDEV_VNCD_VNC_CLIENT_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "metrics.h"
 
 struct frame_store;
 
@@ -13,11 +17,20 @@ struct frame_store;
  */
 struct vnc_client;
 
+/* What all clients sent, for the metrics; owned by the server, updated by client threads. */
+struct vnc_stats {
+	pthread_mutex_t lock;
+	uint64_t frames_sent; /* FramebufferUpdate messages */
+	uint64_t bytes_sent;
+	struct metrics_histogram encode; /* time to encode and send one turn of updates */
+};
+
 struct vnc_client_params {
 	int fd;                   /* the accepted socket; ownership passes to the client */
 	const char *peer;         /* for the log */
 	const char *desktop_name;
 	struct frame_store *store;
+	struct vnc_stats *stats;  /* may be NULL */
 	/* Called from the client's thread as it ends; the owner then joins it. */
 	void (*finished)(void *ctx, struct vnc_client *client);
 	void *ctx;

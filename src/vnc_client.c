@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <rfb/rfb.h>
 
 #include "cursor.h"
@@ -24,6 +25,7 @@ struct vnc_client {
 	char peer[64];
 	char desktop_name[64];
 	struct frame_store *store;
+	struct vnc_stats *stats;
 	struct frame_reader *reader;
 	rfbScreenInfoPtr screen;
 	uint8_t *pixels;      /* the screen's framebuffer, owned here */
@@ -134,6 +136,38 @@ static void move_cursor(void *ctx, int32_t x, int32_t y)
 	rfbReleaseClientIterator(it);
 }
 
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One turn of libvncserver: input, then any update the client asked for; counted for metrics. */
+static void process_events(struct vnc_client *client)
+{
+	rfbClientPtr cl = client->screen->clientHead;
+	int updates = cl ? rfbStatGetMessageCountSent(cl, rfbFramebufferUpdate) : 0;
+	int bytes = cl ? rfbStatGetSentBytes(cl) : 0;
+	double start = seconds_now();
+	rfbProcessEvents(client->screen, 0);
+	/* The client may be gone, and freed, now. */
+	cl = client->screen->clientHead;
+	if (!cl || !client->stats)
+		return;
+	int sent = rfbStatGetMessageCountSent(cl, rfbFramebufferUpdate) - updates;
+	int sent_bytes = rfbStatGetSentBytes(cl) - bytes;
+	if (sent <= 0 && sent_bytes <= 0)
+		return;
+	struct vnc_stats *stats = client->stats;
+	pthread_mutex_lock(&stats->lock);
+	stats->frames_sent += sent > 0 ? (uint64_t)sent : 0;
+	stats->bytes_sent += sent_bytes > 0 ? (uint64_t)sent_bytes : 0;
+	if (sent > 0)
+		metrics_histogram_observe(&stats->encode, seconds_now() - start);
+	pthread_mutex_unlock(&stats->lock);
+}
+
 static bool client_connected(const struct vnc_client *client)
 {
 	return client->screen && client->screen->clientHead &&
@@ -163,7 +197,7 @@ static void serve(struct vnc_client *client)
 			frame_reader_sync(client->reader, client->pixels, &target);
 		if (!client->screen)
 			continue; /* no picture yet: the handshake waits for the first frame */
-		rfbProcessEvents(client->screen, 0);
+		process_events(client);
 		if (!client_connected(client))
 			break;
 	}
@@ -194,6 +228,7 @@ int vnc_client_start(const struct vnc_client_params *params, struct vnc_client *
 	snprintf(client->peer, sizeof(client->peer), "%s", params->peer);
 	snprintf(client->desktop_name, sizeof(client->desktop_name), "%s", params->desktop_name);
 	client->store = params->store;
+	client->stats = params->stats;
 	client->finished_cb = params->finished;
 	client->ctx = params->ctx;
 	client->reader = frame_reader_new(params->store);
