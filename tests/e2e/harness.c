@@ -74,11 +74,21 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	for (const char *const *e = opts && opts->extra_env ? opts->extra_env : NULL; e && *e; e++)
 		putenv((char *)*e);
 
-	const char *argv[32] = { DAEMON_BINARY, "--foreground", "--instance", "e2e",
-				 "--listen", port, "--uuid", SIM_UUID };
-	int argc = opts && opts->no_uuid ? 6 : 8;
-	for (const char *const *a = opts && opts->extra_args ? opts->extra_args : NULL; a && *a;
-	     a++)
+	const char *daemon_argv[] = { DAEMON_BINARY, "--foreground", "--instance", "e2e",
+				      "--listen", port, "--uuid", SIM_UUID };
+	const char *argv[64];
+	int argc = 0;
+	/* E2E_DAEMON_WRAPPER runs the daemon under a tool, e.g. valgrind, split at spaces. */
+	char wrapper[512];
+	snprintf(wrapper, sizeof(wrapper), "%s", getenv("E2E_DAEMON_WRAPPER") ? getenv("E2E_DAEMON_WRAPPER") : "");
+	for (char *save, *word = strtok_r(wrapper, " ", &save); word && argc < 32;
+	     word = strtok_r(NULL, " ", &save))
+		argv[argc++] = word;
+	int daemon_args = opts && opts->no_uuid ? 6 : 8;
+	for (int i = 0; i < daemon_args; i++)
+		argv[argc++] = daemon_argv[i];
+	for (const char *const *a = opts && opts->extra_args ? opts->extra_args : NULL;
+	     a && *a && argc < 63; a++)
 		argv[argc++] = *a;
 	argv[argc] = NULL;
 
@@ -87,7 +97,7 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	int log = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	dup2(log, STDERR_FILENO);
 	close(log);
-	execv(DAEMON_BINARY, (char **)argv);
+	execvp(argv[0], (char **)argv);
 	_exit(127);
 }
 

@@ -22,7 +22,8 @@ fi
 # The first Debian archive apt is configured with (deb822 or one-line form).
 mirror() {
 	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
-		2>/dev/null | grep -o 'https\?://[^ ]*/debian/\?' | grep -v security | head -n 1
+		2>/dev/null | grep -v '^[[:space:]]*#' | grep -o 'https\?://[^ ]*/debian/\?' |
+		grep -v security | head -n 1
 }
 
 # debootstrap mounts /proc and /sys in the root: never rm -rf through them.
@@ -38,6 +39,7 @@ make_root() {
 	fi
 	unmount_all "$root.tmp"
 	rm -rf "$root.tmp"
+	mkdir -p "$(dirname "$root")"
 	echo "debootstrap $suite from $url into $root (a few minutes, once)"
 	if ! debootstrap --variant=minbase "$suite" "$root.tmp" "$url" > "$root.log" 2>&1; then
 		tail -n 5 "$root.log"
