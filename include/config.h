@@ -84,6 +84,21 @@ int config_set(struct config *cfg, const char *key, const char *value, const cha
 int config_validate(const struct config *cfg, char *err, size_t errlen);
 
 /* Prints the effective settings, one "key = value" per line, in table order. */
+/* A setting given outside the file (a command-line flag), applied over it. */
+struct config_override {
+	const char *key;
+	const char *value;
+	const char *source; /* e.g. "--listen", named in errors */
+};
+
+/*
+ * The effective configuration: defaults, then the file (when path is not
+ * NULL), then the overrides in order, then config_validate. Used at start
+ * and again on SIGHUP, so flags keep winning over the file.
+ */
+int config_build(struct config *cfg, const char *path, const struct config_override *overrides,
+		 size_t n_overrides, char *err, size_t errlen);
+
 void config_print(const struct config *cfg, FILE *out);
 
 /*

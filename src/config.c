@@ -928,3 +928,14 @@ void config_print_example(FILE *out)
 		print_setting(out, "#", keys[i].name, value);
 	}
 }
+
+int config_build(struct config *cfg, const char *path, const struct config_override *overrides,
+		 size_t n_overrides, char *err, size_t errlen)
+{
+	config_init(cfg);
+	int ret = path ? config_load(cfg, path, err, errlen) : 0;
+	for (size_t i = 0; ret == 0 && i < n_overrides; i++)
+		ret = config_set(cfg, overrides[i].key, overrides[i].value, overrides[i].source, err,
+				 errlen);
+	return ret < 0 ? ret : config_validate(cfg, err, errlen);
+}

@@ -29,6 +29,8 @@
 struct daemon {
 	struct config cfg;
 	const char *config_path;
+	const struct config_override *overrides;
+	size_t n_overrides;
 	struct event_base *base;
 	struct vfio_device *device;
 	struct plane_source *planes;
@@ -106,15 +108,14 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 static void reload_config(struct daemon *d)
 {
-	struct config fresh = d->cfg;
+	struct config fresh;
 	char err[512];
 	if (!d->config_path) {
 		log_info("SIGHUP: no config file to reload");
 		return;
 	}
-	/* Keys from the file are re-read over the running settings (which include the flags). */
-	if (config_load(&fresh, d->config_path, err, sizeof(err)) < 0 ||
-	    config_validate(&fresh, err, sizeof(err)) < 0) {
+	if (config_build(&fresh, d->config_path, d->overrides, d->n_overrides, err,
+			 sizeof(err)) < 0) {
 		log_error("SIGHUP: %s; keeping the running configuration", err);
 		return;
 	}
@@ -252,9 +253,16 @@ static void signal_ready(int ready_fd)
 	close(ready_fd);
 }
 
-int daemon_run(const struct config *cfg, const char *config_path, int ready_fd)
+int daemon_run(const struct config *cfg, const char *config_path,
+	       const struct config_override *overrides, size_t n_overrides, int ready_fd)
 {
-	struct daemon d = { .cfg = *cfg, .config_path = config_path, .exit_status = EXIT_FAILURE };
+	struct daemon d = {
+		.cfg = *cfg,
+		.config_path = config_path,
+		.overrides = overrides,
+		.n_overrides = n_overrides,
+		.exit_status = EXIT_FAILURE,
+	};
 
 	/* Client threads wake the loop (event_active) to be reaped. */
 	evthread_use_pthreads();

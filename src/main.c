@@ -38,19 +38,12 @@ static void usage(FILE *out)
 		"Flags override the config file.\n");
 }
 
-/* A flag given on the command line, applied over the config file. */
-struct override {
-	const char *key;
-	const char *value;
-	const char *flag;
-};
-
 struct cli {
 	const char *config_path;
 	const char *check_path;
 	const char *snapshot_path;
 	bool foreground;
-	struct override overrides[16];
+	struct config_override overrides[16];
 	unsigned n_overrides;
 };
 
@@ -73,7 +66,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	static const struct override keys[] = {
+	static const struct config_override keys[] = {
 		['u'] = { "uuid", NULL, "--uuid" },
 		['d'] = { "device_fd", NULL, "--device-fd" },
 		['l'] = { "listen", NULL, "--listen" },
@@ -106,7 +99,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			printf("mdev-vncd %s\n", MDEV_VNCD_VERSION);
 			exit(EXIT_SUCCESS);
 		case 'u': case 'd': case 'l': case 'r': case 'i': case 'v': {
-			struct override o = keys[opt];
+			struct config_override o = keys[opt];
 			if (!o.value)
 				o.value = optarg;
 			if (cli->n_overrides < sizeof(cli->overrides) / sizeof(cli->overrides[0]))
@@ -129,20 +122,11 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 static int build_config(const struct cli *cli, const char *path, struct config *cfg)
 {
 	char err[512];
-	config_init(cfg);
-	if (path && config_load(cfg, path, err, sizeof(err)) < 0)
-		goto fail;
-	for (unsigned i = 0; i < cli->n_overrides; i++) {
-		const struct override *o = &cli->overrides[i];
-		if (config_set(cfg, o->key, o->value, o->flag, err, sizeof(err)) < 0)
-			goto fail;
+	if (config_build(cfg, path, cli->overrides, cli->n_overrides, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mdev-vncd: %s\n", err);
+		return -EINVAL;
 	}
-	if (config_validate(cfg, err, sizeof(err)) < 0)
-		goto fail;
 	return 0;
-fail:
-	fprintf(stderr, "mdev-vncd: %s\n", err);
-	return -EINVAL;
 }
 
 /*
@@ -197,5 +181,5 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	return daemon_run(&cfg, cli.config_path, ready_fd);
+	return daemon_run(&cfg, cli.config_path, cli.overrides, cli.n_overrides, ready_fd);
 }
