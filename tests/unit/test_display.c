@@ -2,12 +2,10 @@
 /*
  * display: one refresh at a time against the simulated vGPU, with a real
  * plane source and frame store, judged by what a client copies out of the
- * store through a frame_reader. The test re-executes itself under
- * LD_PRELOAD=../sim/libvgpusim.so (see main).
+ * store through a frame_reader. The test re-executes itself under the sim
+ * (see sim_child.h).
  */
 #include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,11 +25,11 @@
 #include "import.h"
 #include "placeholder.h"
 #include "plane.h"
+#include "sim_child.h"
 #include "simctl.h"
 #include "vfio_device.h"
 
 #define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
-#define CHILD_ENV "DISPLAY_TEST_CHILD"
 #define INSTANCE "unit"
 #define PRIMARY 1
 
@@ -336,50 +333,14 @@ static void test_cannot_map(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_no_signal_then_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enomem_keeps_picture, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plane, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cannot_map, setup, teardown),
 	};
-	char self[PATH_MAX], copy[PATH_MAX], sim[PATH_MAX + 32], control[PATH_MAX + 16];
-	char dir[] = "/tmp/test_display.XXXXXX";
-	const char *asan = getenv("ASAN_OPTIONS");
-	int status;
-	ssize_t n;
-	pid_t pid;
+	static const struct sim_child_run run = { "display", NULL, SIM_CHILD_TESTS(tests) };
 
-	if (getenv(CHILD_ENV))
-		return cmocka_run_group_tests(tests, NULL, NULL);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return 1;
-	self[n] = '\0';
-	memcpy(copy, self, (size_t)n + 1);
-	snprintf(sim, sizeof(sim), "%s/../sim/libvgpusim.so", dirname(copy));
-	if (access(sim, R_OK) < 0) {
-		fprintf(stderr, "%s: %s (build target vgpusim first)\n", sim, strerror(errno));
-		return 1;
-	}
-	if (!mkdtemp(dir))
-		return 1;
-	snprintf(control, sizeof(control), "%s/control.sock", dir);
-	pid = fork();
-	if (pid == 0) {
-		setenv("LD_PRELOAD", sim, 1);
-		setenv("VGPU_SIM_CONTROL", control, 1);
-		setenv(CHILD_ENV, "1", 1);
-		/* ASan must accept a preload it did not put first. */
-		snprintf(copy, sizeof(copy), "%s%sverify_asan_link_order=0", asan ? asan : "",
-			 asan ? ":" : "");
-		setenv("ASAN_OPTIONS", copy, 1);
-		execl(self, self, (char *)NULL);
-		_exit(127);
-	}
-	status = -1;
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		status = -1;
-	rmdir(dir);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+	return sim_child_main(&run, 1);
 }

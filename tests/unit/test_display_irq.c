@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * display_irq against the simulated vGPU. The sim reads its IRQ mode once,
- * when it loads, so the test runs itself once per mode: without
- * DISPLAY_IRQ_TEST_MODE it is the parent and re-executes itself under
- * LD_PRELOAD=../sim/libvgpusim.so (relative to this binary), one child per
- * mode; each child runs the tests of its mode.
+ * when it loads, so the test runs itself once per mode under the sim (see
+ * sim_child.h); each child runs the tests of its mode.
  */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <libgen.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -33,13 +28,13 @@
  * The unit tests link only mdevvncd_core and cmocka: the sim's control
  * client is compiled in from its source.
  */
+#include "sim_child.h"
 #include "simctl.h"
 
 #define SIM_UUID_DEFAULT "4b20d080-1b54-4048-85b3-a6a62d165c01"
 #define PRI (1ull << 56)
 #define CUR (1ull << 48)
 #define BOTH (DISPLAY_EVENT_PRIMARY | DISPLAY_EVENT_CURSOR)
-#define MODE_ENV "DISPLAY_IRQ_TEST_MODE"
 
 /*
  * ioctl() as the module sees it: this definition in the executable comes
@@ -416,93 +411,20 @@ static const struct CMUnitTest nocap_tests[] = { T(test_nocap) };
 static const struct CMUnitTest none_tests[] = { T(test_no_irq) };
 static const struct CMUnitTest malformed_tests[] = { T(test_malformed) };
 
-static const struct mode {
-	const char *name;
-	const struct CMUnitTest *tests;
-	size_t count;
-} modes[] = {
-#define MODE(name, tests) { name, tests, sizeof(tests) / sizeof(tests[0]) }
-	MODE("display", display_tests),
-	MODE("display-nocap", nocap_tests),
-	MODE("none", none_tests),
-	MODE("malformed-loop", malformed_tests),
-	MODE("malformed-oob", malformed_tests),
-	MODE("malformed-truncated", malformed_tests),
-#undef MODE
+/* One child per IRQ mode: the sim reads it when it loads. */
+#define RUN(mode, tests) \
+	{ mode, (const char *const[]){ "VGPU_SIM_IRQ=" mode, NULL }, SIM_CHILD_TESTS(tests) }
+static const struct sim_child_run runs[] = {
+	RUN("display", display_tests),
+	RUN("display-nocap", nocap_tests),
+	RUN("none", none_tests),
+	RUN("malformed-loop", malformed_tests),
+	RUN("malformed-oob", malformed_tests),
+	RUN("malformed-truncated", malformed_tests),
 };
-
-static int run_mode(const char *name)
-{
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(modes[i].name, name) == 0)
-			return _cmocka_run_group_tests(name, modes[i].tests, modes[i].count, NULL,
-						       NULL);
-	fprintf(stderr, "unknown %s=%s\n", MODE_ENV, name);
-	return 1;
-}
-
-/* The child's environment; ASan must accept a preload it did not put first. */
-static void child_env(const char *sim, const char *dir, const char *mode)
-{
-	const char *asan = getenv("ASAN_OPTIONS");
-	char buf[PATH_MAX + 64];
-
-	setenv("LD_PRELOAD", sim, 1);
-	setenv("VGPU_SIM_IRQ", mode, 1);
-	setenv(MODE_ENV, mode, 1);
-	snprintf(buf, sizeof(buf), "%s/control-%s.sock", dir, mode);
-	setenv("VGPU_SIM_CONTROL", buf, 1);
-	snprintf(buf, sizeof(buf), "%s%sverify_asan_link_order=0", asan ? asan : "",
-		 asan ? ":" : "");
-	setenv("ASAN_OPTIONS", buf, 1);
-}
-
-static int run_child(const char *self, const char *sim, const char *dir, const char *mode)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		child_env(sim, dir, mode);
-		execl(self, self, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "mode %s failed (status 0x%x)\n", mode, status);
-		return -1;
-	}
-	return 0;
-}
+#undef RUN
 
 int main(void)
 {
-	char self[PATH_MAX], copy[PATH_MAX], sim[PATH_MAX + 32];
-	char dir[] = "/tmp/test_display_irq.XXXXXX";
-	const char *mode = getenv(MODE_ENV);
-	ssize_t n;
-	int failed = 0;
-
-	if (mode)
-		return run_mode(mode);
-	/* The path, not /proc/self/exe itself: under valgrind that is the tool. */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return 1;
-	self[n] = '\0';
-	memcpy(copy, self, (size_t)n + 1);
-	snprintf(sim, sizeof(sim), "%s/../sim/libvgpusim.so", dirname(copy));
-	if (access(sim, R_OK) < 0) {
-		fprintf(stderr, "%s: %s (build target vgpusim first)\n", sim, strerror(errno));
-		return 1;
-	}
-	if (!mkdtemp(dir))
-		return 1;
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		failed |= run_child(self, sim, dir, modes[i].name) < 0;
-	rmdir(dir);
-	return failed;
+	return sim_child_main(runs, sizeof(runs) / sizeof(runs[0]));
 }

@@ -3,12 +3,10 @@
  * import_cpu_mmap: read-only mappings of memfds standing in for regions and
  * dmabufs, the read brackets, and the reason given for a refused mapping.
  * Plain memfds are tested in this process; then it re-executes itself under
- * LD_PRELOAD=../sim/libvgpusim.so for real (simulated) dmabuf fds.
+ * the sim (see sim_child.h) for real (simulated) dmabuf fds.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,18 +17,17 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
 #include "import.h"
+#include "sim_child.h"
 #include "simctl.h"
 #include "vfio_device.h"
 
 #define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
-#define CHILD_ENV "IMPORT_MMAP_TEST_CHILD"
 #define MEMFD_NAME "import-test"
 #define PAGE 4096
 
@@ -267,62 +264,26 @@ static void test_sim_refused(void **state)
 	check_refused(&req, ENODEV, "as GVT-g, needs GPU import");
 }
 
-/* Run in this process, then under the sim; each group must pass. */
-static int run_under_sim(void)
-{
-	char self[PATH_MAX], copy[PATH_MAX], sim[PATH_MAX + 32], env[PATH_MAX + 32];
-	char dir[] = "/tmp/test_import_mmap.XXXXXX";
-	const char *asan = getenv("ASAN_OPTIONS");
-	int status = -1;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	pid_t pid;
-
-	if (n < 0)
-		return 1;
-	self[n] = '\0';
-	memcpy(copy, self, (size_t)n + 1);
-	snprintf(sim, sizeof(sim), "%s/../sim/libvgpusim.so", dirname(copy));
-	if (access(sim, R_OK) < 0 || !mkdtemp(dir)) {
-		fprintf(stderr, "%s: %s (build target vgpusim first)\n", sim, strerror(errno));
-		return 1;
-	}
-	pid = fork();
-	if (pid == 0) {
-		setenv("LD_PRELOAD", sim, 1);
-		setenv(CHILD_ENV, "1", 1);
-		snprintf(env, sizeof(env), "%s/control.sock", dir);
-		setenv("VGPU_SIM_CONTROL", env, 1);
-		/* ASan must accept a preload it did not put first. */
-		snprintf(env, sizeof(env), "%s%sverify_asan_link_order=0", asan ? asan : "",
-			 asan ? ":" : "");
-		setenv("ASAN_OPTIONS", env, 1);
-		execl(self, self, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		status = -1;
-	rmdir(dir);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
-}
-
+/* Plain memfds in this process, then dmabufs under the sim; each group must pass. */
 int main(void)
 {
-	const struct CMUnitTest plain_tests[] = {
+	static const struct CMUnitTest plain_tests[] = {
 		cmocka_unit_test(test_map_region),
 		cmocka_unit_test(test_map_shared),
 		cmocka_unit_test(test_memfd_is_no_dmabuf),
 		cmocka_unit_test(test_refused),
 	};
-	const struct CMUnitTest sim_tests[] = {
+	static const struct CMUnitTest sim_tests[] = {
 		cmocka_unit_test_setup_teardown(test_sim_dmabuf, sim_setup, sim_teardown),
 		cmocka_unit_test_setup_teardown(test_sim_refused, sim_setup, sim_teardown),
 		/* Under the sim a plain memfd is still no dmabuf. */
 		cmocka_unit_test(test_memfd_is_no_dmabuf),
 	};
-	int failed;
+	static const struct sim_child_run run = { "under the sim", NULL,
+						  SIM_CHILD_TESTS(sim_tests) };
+	int failed = 0;
 
-	if (getenv(CHILD_ENV))
-		return cmocka_run_group_tests_name("under the sim", sim_tests, NULL, NULL);
-	failed = cmocka_run_group_tests_name("plain memfds", plain_tests, NULL, NULL);
-	return run_under_sim() || failed;
+	if (!sim_child_active())
+		failed = cmocka_run_group_tests_name("plain memfds", plain_tests, NULL, NULL);
+	return sim_child_main(&run, 1) || failed;
 }

@@ -4,12 +4,10 @@
  * the dmabuf cache that must fetch each id exactly once (the sim counts a
  * double fetch or a fetch after close, both fatal on real mbochs). The sim
  * picks dmabuf or region planes when it loads, so the test re-executes
- * itself under LD_PRELOAD=../sim/libvgpusim.so once per transport.
+ * itself under the sim once per transport (see sim_child.h).
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,19 +18,18 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
 #include "plane.h"
+#include "sim_child.h"
 #include "simctl.h"
 #include "vfio_device.h"
 
 #define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
 #define SIM_REGION_FB_INDEX 16
-#define MODE_ENV "PLANE_TEST_MODE"
 #define PRIMARY 1
 
 /* Device behaviours the sim does not have, played between the module and the sim. */
@@ -489,73 +486,15 @@ static const struct CMUnitTest region_tests[] = {
 	T(test_region_plane),
 };
 
-/* One child per transport, each with its own control socket. */
-static const struct mode {
-	const char *name;
-	const struct CMUnitTest *tests;
-	size_t count;
-} modes[] = {
-	{ "dmabuf", dmabuf_tests, sizeof(dmabuf_tests) / sizeof(dmabuf_tests[0]) },
-	{ "region", region_tests, sizeof(region_tests) / sizeof(region_tests[0]) },
+/* One child per transport: the sim picks it when it loads. */
+static const char *const dmabuf_env[] = { "VGPU_SIM_MODE=dmabuf", NULL };
+static const char *const region_env[] = { "VGPU_SIM_MODE=region", NULL };
+static const struct sim_child_run runs[] = {
+	{ "dmabuf", dmabuf_env, SIM_CHILD_TESTS(dmabuf_tests) },
+	{ "region", region_env, SIM_CHILD_TESTS(region_tests) },
 };
-
-static int run_child(const char *self, const char *sim, const char *dir, const char *mode)
-{
-	const char *asan = getenv("ASAN_OPTIONS");
-	char buf[PATH_MAX + 64];
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		setenv("LD_PRELOAD", sim, 1);
-		setenv("VGPU_SIM_MODE", mode, 1);
-		setenv(MODE_ENV, mode, 1);
-		snprintf(buf, sizeof(buf), "%s/control-%s.sock", dir, mode);
-		setenv("VGPU_SIM_CONTROL", buf, 1);
-		/* ASan must accept a preload it did not put first. */
-		snprintf(buf, sizeof(buf), "%s%sverify_asan_link_order=0", asan ? asan : "",
-			 asan ? ":" : "");
-		setenv("ASAN_OPTIONS", buf, 1);
-		execl(self, self, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "mode %s failed (status 0x%x)\n", mode, status);
-		return -1;
-	}
-	return 0;
-}
 
 int main(void)
 {
-	char self[PATH_MAX], copy[PATH_MAX], sim[PATH_MAX + 32];
-	char dir[] = "/tmp/test_plane.XXXXXX";
-	const char *mode = getenv(MODE_ENV);
-	int failed = 0;
-	ssize_t n;
-
-	for (size_t i = 0; mode && i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(modes[i].name, mode) == 0)
-			return _cmocka_run_group_tests(mode, modes[i].tests, modes[i].count, NULL,
-						       NULL);
-	if (mode)
-		return 1;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return 1;
-	self[n] = '\0';
-	memcpy(copy, self, (size_t)n + 1);
-	snprintf(sim, sizeof(sim), "%s/../sim/libvgpusim.so", dirname(copy));
-	if (access(sim, R_OK) < 0) {
-		fprintf(stderr, "%s: %s (build target vgpusim first)\n", sim, strerror(errno));
-		return 1;
-	}
-	if (!mkdtemp(dir))
-		return 1;
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		failed |= run_child(self, sim, dir, modes[i].name) < 0;
-	rmdir(dir);
-	return failed;
+	return sim_child_main(runs, sizeof(runs) / sizeof(runs[0]));
 }

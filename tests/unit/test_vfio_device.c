@@ -3,14 +3,12 @@
  * vfio_device against the simulated vGPU: both ways of opening it by UUID,
  * adopting an fd, receiving one over a unix socket, and the reasons given
  * when that fails. The sim picks the group or the cdev path when it loads,
- * so the test re-executes itself under LD_PRELOAD=../sim/libvgpusim.so
- * once per path (see main).
+ * so the test re-executes itself under the sim once per path (see
+ * sim_child.h).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,15 +21,14 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "sim_child.h"
 #include "vfio_device.h"
 
 #define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
-#define MODE_ENV "VFIO_DEVICE_TEST_MODE"
 
 static unsigned count_fds(void)
 {
@@ -317,74 +314,15 @@ static const struct CMUnitTest cdev_tests[] = {
 	cmocka_unit_test(test_region_info),
 };
 
-/* One child per sim configuration, each with its own control socket. */
-static const struct mode {
-	const char *name;
-	const char *cdev;
-	const struct CMUnitTest *tests;
-	size_t count;
-} modes[] = {
-	{ "group", "0", group_tests, sizeof(group_tests) / sizeof(group_tests[0]) },
-	{ "cdev", "1", cdev_tests, sizeof(cdev_tests) / sizeof(cdev_tests[0]) },
+/* One child per way of opening: the sim picks it when it loads. */
+static const char *const group_env[] = { "VGPU_SIM_CDEV=0", NULL };
+static const char *const cdev_env[] = { "VGPU_SIM_CDEV=1", NULL };
+static const struct sim_child_run runs[] = {
+	{ "group", group_env, SIM_CHILD_TESTS(group_tests) },
+	{ "cdev", cdev_env, SIM_CHILD_TESTS(cdev_tests) },
 };
-
-static int run_child(const char *self, const char *sim, const char *dir, const struct mode *m)
-{
-	const char *asan = getenv("ASAN_OPTIONS");
-	char buf[PATH_MAX + 64];
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		setenv("LD_PRELOAD", sim, 1);
-		setenv("VGPU_SIM_CDEV", m->cdev, 1);
-		setenv(MODE_ENV, m->name, 1);
-		snprintf(buf, sizeof(buf), "%s/control-%s.sock", dir, m->name);
-		setenv("VGPU_SIM_CONTROL", buf, 1);
-		/* ASan must accept a preload it did not put first. */
-		snprintf(buf, sizeof(buf), "%s%sverify_asan_link_order=0", asan ? asan : "",
-			 asan ? ":" : "");
-		setenv("ASAN_OPTIONS", buf, 1);
-		execl(self, self, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "mode %s failed (status 0x%x)\n", m->name, status);
-		return -1;
-	}
-	return 0;
-}
 
 int main(void)
 {
-	char self[PATH_MAX], copy[PATH_MAX], sim[PATH_MAX + 32];
-	char dir[] = "/tmp/test_vfio_device.XXXXXX";
-	const char *mode = getenv(MODE_ENV);
-	int failed = 0;
-	ssize_t n;
-
-	for (size_t i = 0; mode && i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(modes[i].name, mode) == 0)
-			return _cmocka_run_group_tests(mode, modes[i].tests, modes[i].count, NULL,
-						       NULL);
-	if (mode)
-		return 1;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return 1;
-	self[n] = '\0';
-	memcpy(copy, self, (size_t)n + 1);
-	snprintf(sim, sizeof(sim), "%s/../sim/libvgpusim.so", dirname(copy));
-	if (access(sim, R_OK) < 0) {
-		fprintf(stderr, "%s: %s (build target vgpusim first)\n", sim, strerror(errno));
-		return 1;
-	}
-	if (!mkdtemp(dir))
-		return 1;
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		failed |= run_child(self, sim, dir, &modes[i]) < 0;
-	rmdir(dir);
-	return failed;
+	return sim_child_main(runs, sizeof(runs) / sizeof(runs[0]));
 }
