@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
+#include "fdpass.h"
 #include "harness.h"
 #include "simctl.h"
 #include "vnc_probe.h"
@@ -79,24 +80,9 @@ static void *vmm_hand_over(void *arg)
 	int conn = accept(vmm->listen_fd, NULL, NULL);
 	if (conn < 0)
 		return NULL;
-	char byte = 'D';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (vmm->device_fd >= 0) {
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &vmm->device_fd, sizeof(int));
-	}
-	if (sendmsg(conn, &msg, 0) < 0)
-		perror("sendmsg");
+	int ret = fdpass_send(conn, vmm->device_fd);
+	if (ret < 0)
+		fprintf(stderr, "sendmsg: %s\n", strerror(-ret));
 	close(conn);
 	return NULL;
 }

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
+#include "fdpass.h"
 #include "harness.h"
 #include "simctl.h"
 
@@ -42,21 +43,12 @@ struct guest {
 static void send_device_fd(int conn)
 {
 	int fd = memfd_create("vgpu-sim-device", MFD_CLOEXEC); /* the sim's device, by name */
-	char byte = 'D';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	*cmsg = (struct cmsghdr){ .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS,
-				  .cmsg_len = CMSG_LEN(sizeof(int)) };
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	if (sendmsg(conn, &msg, 0) < 0)
-		perror("sendmsg");
-	close(fd);
+	int ret = fdpass_send(conn, fd);
+
+	if (ret < 0)
+		fprintf(stderr, "sendmsg: %s\n", strerror(-ret));
+	if (fd >= 0)
+		close(fd);
 }
 
 /* The daemon is connected and waits for its device: draw the frame first, then hand it over. */

@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "fdpass.h"
 #include "sim_child.h"
 #include "vfio_device.h"
 
@@ -163,28 +164,14 @@ struct vmm {
 static void *vmm_serve(void *arg)
 {
 	struct vmm *vmm = arg;
-	char byte = 'D';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	int conn = accept(vmm->listen_fd, NULL, NULL);
+	int ret;
 
 	if (conn < 0)
 		return NULL;
-	if (vmm->send_fd >= 0) {
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &vmm->send_fd, sizeof(int));
-	}
-	if (sendmsg(conn, &msg, 0) < 0)
-		perror("vmm sendmsg");
+	ret = fdpass_send(conn, vmm->send_fd);
+	if (ret < 0)
+		fprintf(stderr, "vmm sendmsg: %s\n", strerror(-ret));
 	close(conn);
 	return NULL;
 }
