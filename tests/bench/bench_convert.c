@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "convert.h"
 
 #define WIDTH 3840u
@@ -37,27 +37,6 @@ static const struct {
 	{ I915_FORMAT_MOD_Y_TILED, "y" },
 	{ I915_FORMAT_MOD_Yf_TILED, "yf" },
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 /* Builds a 4K plane of random bytes sized as the device would hand it out. */
 static uint8_t *plane_new(struct pixel_layout *l, size_t *size)
@@ -101,16 +80,16 @@ static int bench_one(uint32_t fourcc, uint64_t modifier, uint8_t *dst, uint8_t *
 	convert_rect(&l, src, dst, WIDTH * 4, all); /* warm up */
 	memcpy(copy, dst, frame);
 	for (int i = 0; i < reps; i++) {
-		double t0 = now_ms();
+		double t0 = bench_now_ms(CLOCK_THREAD_CPUTIME_ID);
 
 		convert_rect(&l, src, dst, WIDTH * 4, all);
-		ours[i] = now_ms() - t0;
-		t0 = now_ms();
+		ours[i] = bench_now_ms(CLOCK_THREAD_CPUTIME_ID) - t0;
+		t0 = bench_now_ms(CLOCK_THREAD_CPUTIME_ID);
 		memcpy(copy, dst, frame);
-		base[i] = now_ms() - t0;
+		base[i] = bench_now_ms(CLOCK_THREAD_CPUTIME_ID) - t0;
 	}
-	*ours_ms = median(ours, reps);
-	*memcpy_ms = median(base, reps);
+	*ours_ms = bench_median(ours, reps);
+	*memcpy_ms = bench_median(base, reps);
 	free(src);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
+#include "bench_util.h"
 #include "harness.h"
 #include "simctl.h"
 #include "vnc_probe.h"
@@ -28,12 +29,6 @@
 #define FRAMES 180
 #define TILE_X 640
 #define TILE_Y 512
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 static uint64_t now_us(void)
 {
@@ -137,7 +132,7 @@ static void run_mode(bool irq)
 		if (client_frame_number(probe) == frame)
 			ms[n++] = (double)(now_us() - flipped) / 1000.0;
 	}
-	qsort(ms, n, sizeof(ms[0]), cmp_double);
+	bench_sort(ms, n);
 	printf("latency mode=%s median_ms=%.2f p99_ms=%.2f frames=%zu\n", irq ? "irq" : "poll",
 	       n ? ms[n / 2] : -1.0, n ? ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] : -1.0, n);
 	printf("idle mode=%s wakeups_per_s=%.1f\n", irq ? "irq" : "poll", idle);

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "frame_diff.h"
 #include "frame_store.h"
 
@@ -36,27 +36,6 @@ struct bench {
 };
 
 static volatile int sink; /* keeps the compiler from dropping the memcmp floor */
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static void fill_random(uint8_t *p, size_t n)
 {
@@ -170,7 +149,7 @@ static int time_flip(struct bench *b, int i, uint32_t want_dirty, double *t)
 
 	for (int k = 0; k < 3; k++) {
 		int which = (i + k) % 3;
-		double t0 = now_ms();
+		double t0 = bench_now_ms(CLOCK_MONOTONIC);
 
 		if (which == 0) {
 			if (apply(b, cur) != want_dirty)
@@ -180,7 +159,7 @@ static int time_flip(struct bench *b, int i, uint32_t want_dirty, double *t)
 		} else {
 			memcpy(b->copy, cur, b->size);
 		}
-		t[which] = now_ms() - t0;
+		t[which] = bench_now_ms(CLOCK_MONOTONIC) - t0;
 	}
 	return 0;
 }
@@ -211,7 +190,7 @@ static int run_case(uint32_t width, uint32_t height, enum bench_case c, int reps
 			t[k * reps + i] = one[k];
 	}
 	for (int k = 0; k < 3; k++)
-		med[k] = median(t + k * reps, reps);
+		med[k] = bench_median(t + k * reps, reps);
 	printf("case=%s size=%ux%u ours_ms=%.3f memcmp_ms=%.3f memcpy_ms=%.3f\n", case_names[c],
 	       width, height, med[0], med[1], med[2]);
 	if (c == CASE_FULL)
