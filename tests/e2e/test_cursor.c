@@ -30,7 +30,7 @@
 
 /* What a client with cursor encodings was told. */
 struct cursor_client {
-	rfbClient *client;
+	struct vnc_probe *probe;
 	int shapes; /* non-empty shapes received */
 	int xhot, yhot, width, height;
 	uint32_t *pixels; /* the last shape, XRGB8888 */
@@ -76,48 +76,33 @@ static rfbBool got_position(rfbClient *client, int x, int y)
 	return TRUE;
 }
 
-static void quiet(const char *fmt, ...)
-{
-}
-
 static struct cursor_client *cursor_client_connect(uint16_t port)
 {
+	static const struct vnc_probe_opts opts = { .encodings = "raw", .remote_cursor = true };
 	struct cursor_client *cc = calloc(1, sizeof(*cc));
-	rfbClient *client = rfbGetClient(8, 3, 4);
 
-	assert_true(cc && client);
-	rfbClientLog = quiet;
-	rfbClientErr = quiet;
-	client->format.redShift = 16;
-	client->format.greenShift = 8;
-	client->format.blueShift = 0;
-	client->serverHost = strdup("127.0.0.1");
-	client->serverPort = port;
-	client->appData.encodingsString = "raw";
-	client->appData.useRemoteCursor = TRUE;
-	client->canHandleNewFBSize = TRUE;
-	client->GotCursorShape = got_shape;
-	client->HandleCursorPos = got_position;
-	rfbClientSetClientData(client, &cursor_tag, cc);
-	/* rfbInitClient frees the client on failure. */
-	assert_true(rfbInitClient(client, NULL, NULL));
-	cc->client = client;
+	assert_non_null(cc);
+	cc->probe = vnc_probe_connect_opts(port, &opts);
+	assert_non_null(cc->probe);
+	/* Nothing is handled before the first pump: the callbacks are in time. */
+	cc->probe->client->GotCursorShape = got_shape;
+	cc->probe->client->HandleCursorPos = got_position;
+	rfbClientSetClientData(cc->probe->client, &cursor_tag, cc);
 	return cc;
 }
 
 static void cursor_client_free(struct cursor_client *cc)
 {
-	rfbClientCleanup(cc->client);
+	vnc_probe_free(cc->probe);
 	free(cc->pixels);
 	free(cc->mask);
 	free(cc);
 }
 
-static bool pump_once(rfbClient *client)
+/* One wait for a message, handled if one came. */
+static bool pump_once(const struct cursor_client *cc)
 {
-	int n = WaitForMessage(client, 10000);
-
-	return n >= 0 && (n == 0 || HandleRFBServerMessage(client));
+	return vnc_probe_pump(cc->probe, 0);
 }
 
 /* Pumps until the client is at x, y, or the timeout. */
@@ -126,7 +111,7 @@ static bool wait_position(struct cursor_client *cc, int x, int y)
 	uint64_t deadline = now_ms() + WAIT_MS;
 
 	while (cc->x != x || cc->y != y || cc->positions == 0) {
-		if (now_ms() >= deadline || !pump_once(cc->client))
+		if (now_ms() >= deadline || !pump_once(cc))
 			return false;
 	}
 	return true;
@@ -134,10 +119,7 @@ static bool wait_position(struct cursor_client *cc, int x, int y)
 
 static void pump_for(struct cursor_client *cc, int ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)ms;
-
-	while (now_ms() < deadline)
-		assert_true(pump_once(cc->client));
+	assert_true(vnc_probe_pump(cc->probe, ms));
 }
 
 /* A primary plane of a fixed picture; returns the picture clients must see. */
@@ -235,7 +217,7 @@ static bool wait_shape(struct cursor_client *cc, const uint32_t *px, uint32_t si
 	uint64_t deadline = now_ms() + WAIT_MS;
 
 	while (!shape_matches(cc, px, size)) {
-		if (now_ms() >= deadline || !pump_once(cc->client))
+		if (now_ms() >= deadline || !pump_once(cc))
 			return false;
 	}
 	return true;
@@ -410,7 +392,7 @@ static void test_big_cursors(void **state)
 	cursor_set(&d, 128, big, 20, 20, 10, 20);
 	uint64_t deadline = now_ms() + WAIT_MS;
 	while (!(cc->width == 40 && cc->height == 48 && cc->xhot == 2 && cc->yhot == 4))
-		assert_true(now_ms() < deadline && pump_once(cc->client));
+		assert_true(now_ms() < deadline && pump_once(cc));
 	for (uint32_t x = 0; x < 40; x++)
 		assert_int_equal(cc->pixels[47 * 40 + x] & 0xffffff, 0xffffff);
 	assert_true(wait_position(cc, 30, 40));
@@ -421,7 +403,7 @@ static void test_big_cursors(void **state)
 	cursor_set(&d, 256, huge, 30, 30, 255, 128);
 	deadline = now_ms() + WAIT_MS;
 	while (!(cc->width == 86 && cc->height == 86 && cc->xhot == 85 && cc->yhot == 42))
-		assert_true(now_ms() < deadline && pump_once(cc->client));
+		assert_true(now_ms() < deadline && pump_once(cc));
 	/* Scaled corners stay opaque. */
 	assert_true(cc->mask[0] && cc->mask[86 * 86 - 1]);
 	assert_true(wait_position(cc, 30 + 255, 30 + 128));

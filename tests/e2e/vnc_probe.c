@@ -44,7 +44,7 @@ void vnc_probe_reset_counts(struct vnc_probe *probe)
 	probe->max_x = probe->max_y = 0;
 }
 
-struct vnc_probe *vnc_probe_connect(uint16_t port, const char *encodings)
+struct vnc_probe *vnc_probe_connect_opts(uint16_t port, const struct vnc_probe_opts *opts)
 {
 	rfbClientLog = quiet_log;
 	rfbClientErr = quiet_log;
@@ -57,9 +57,9 @@ struct vnc_probe *vnc_probe_connect(uint16_t port, const char *encodings)
 	free(client->serverHost);
 	client->serverHost = strdup("127.0.0.1");
 	client->serverPort = port;
-	client->appData.encodingsString = encodings;
+	client->appData.encodingsString = opts->encodings;
 	client->appData.enableJPEG = FALSE;
-	client->appData.useRemoteCursor = FALSE;
+	client->appData.useRemoteCursor = opts->remote_cursor ? TRUE : FALSE;
 	client->canHandleNewFBSize = TRUE;
 	client->GotFrameBufferUpdate = got_update;
 	client->FinishedFrameBufferUpdate = finished_update;
@@ -72,6 +72,13 @@ struct vnc_probe *vnc_probe_connect(uint16_t port, const char *encodings)
 	}
 	probe->client = client;
 	return probe;
+}
+
+struct vnc_probe *vnc_probe_connect(uint16_t port, const char *encodings)
+{
+	const struct vnc_probe_opts opts = { .encodings = encodings };
+
+	return vnc_probe_connect_opts(port, &opts);
 }
 
 void vnc_probe_free(struct vnc_probe *probe)

@@ -15,7 +15,20 @@ struct vnc_probe {
 	uint32_t min_x, min_y, max_x, max_y; /* bounding box since the last reset */
 };
 
-/* Connects with the given encodings ("raw", "zrle", ...); NULL on failure. */
+struct vnc_probe_opts {
+	const char *encodings; /* "raw", "zrle", ... */
+	/*
+	 * Ask for the cursor pseudo-encodings (shape and position apart from the
+	 * picture); the caller sets client->GotCursorShape and HandleCursorPos
+	 * after connecting, before the first pump. Off: the server draws the
+	 * cursor into the picture.
+	 */
+	bool remote_cursor;
+};
+
+/* Connects to 127.0.0.1:port; NULL on failure. */
+struct vnc_probe *vnc_probe_connect_opts(uint16_t port, const struct vnc_probe_opts *opts);
+/* The same without remote cursors. */
 struct vnc_probe *vnc_probe_connect(uint16_t port, const char *encodings);
 void vnc_probe_free(struct vnc_probe *probe);
 void vnc_probe_reset_counts(struct vnc_probe *probe);
