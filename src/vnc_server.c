@@ -26,10 +26,18 @@
 #define MAX_LISTENERS 16
 #define MAX_CLIENTS_HARD 256
 #define LISTEN_BACKLOG 64
+/* libvncserver waits as long for a websocket request before it speaks RFB. */
+#define FIRST_BYTES_WAIT_US 100000
 
-/* A connection from accept to reap; all of it lives on the event loop thread. */
+/*
+ * A connection from accept to reap; all of it lives on the event loop thread.
+ * It is pending (client NULL, fd ours) for its first FIRST_BYTES_WAIT_US: a
+ * connection dropped in that time never costs a thread.
+ */
 struct client_entry {
 	struct vnc_server *server;
+	int fd;                        /* until handed to the client */
+	struct event *first_bytes;     /* the pending wait */
 	struct vnc_client *client;
 	struct vnc_session *session;
 	struct event *handshake_timer; /* drops the client if it has not logged in by then */
@@ -85,6 +93,9 @@ static void notify_clients_changed(struct vnc_server *server)
 
 static void entry_free(struct client_entry *entry)
 {
+	if (entry->first_bytes)
+		event_free(entry->first_bytes);
+	close_fd(entry->fd);
 	if (entry->handshake_timer)
 		event_free(entry->handshake_timer);
 	if (entry->established)
@@ -99,7 +110,7 @@ static void reap_clients(evutil_socket_t fd, short what, void *arg)
 	bool changed = false;
 	for (unsigned i = 0; i < server->n_clients;) {
 		struct client_entry *entry = server->clients[i];
-		if (!vnc_client_finished(entry->client)) {
+		if (!entry->client || !vnc_client_finished(entry->client)) {
 			i++;
 			continue;
 		}
@@ -140,7 +151,7 @@ static void client_established(evutil_socket_t fd, short what, void *arg)
 	unsigned stopped = 0;
 	for (unsigned i = 0; i < server->n_clients; i++) {
 		struct client_entry *other = server->clients[i];
-		if (other == entry || vnc_client_finished(other->client))
+		if (other == entry || !other->client || vnc_client_finished(other->client))
 			continue;
 		vnc_client_stop(other->client);
 		stopped++;
@@ -195,28 +206,45 @@ static const char *refusal(struct vnc_server *server, int fd, const char *key)
 	return NULL;
 }
 
+static void first_bytes(evutil_socket_t fd, short what, void *arg);
+
+/* Takes fd. */
 static struct client_entry *entry_new(struct vnc_server *server, int fd, const char *key,
 				      const char *peer)
 {
 	struct client_entry *entry = calloc(1, sizeof(*entry));
-	if (!entry)
+	if (!entry) {
+		close(fd);
 		return NULL;
+	}
 	entry->server = server;
+	entry->fd = fd;
 	snprintf(entry->peer, sizeof(entry->peer), "%s", peer);
+	entry->first_bytes = event_new(server->base, fd, EV_READ, first_bytes, entry);
 	entry->session = vnc_session_new(server->auth, fd, key, session_established, entry);
 	entry->handshake_timer = evtimer_new(server->base, handshake_timed_out, entry);
 	entry->established = event_new(server->base, -1, 0, client_established, entry);
-	if (!entry->session || !entry->handshake_timer || !entry->established) {
+	if (!entry->first_bytes || !entry->session || !entry->handshake_timer ||
+	    !entry->established) {
 		entry_free(entry);
 		return NULL;
 	}
 	return entry;
 }
 
-static int start_client(struct vnc_server *server, struct client_entry *entry, int fd)
+static void remove_pending(struct vnc_server *server, struct client_entry *entry)
+{
+	for (unsigned i = 0; i < server->n_clients; i++)
+		if (server->clients[i] == entry)
+			server->clients[i] = server->clients[--server->n_clients];
+	entry_free(entry);
+	notify_clients_changed(server);
+}
+
+static int start_client(struct vnc_server *server, struct client_entry *entry)
 {
 	struct vnc_client_params params = {
-		.fd = fd,
+		.fd = take_fd(&entry->fd),
 		.peer = entry->peer,
 		.desktop_name = server->desktop_name,
 		.store = server->store,
@@ -225,12 +253,38 @@ static int start_client(struct vnc_server *server, struct client_entry *entry, i
 	};
 	int ret = vnc_client_start(&params, &entry->client);
 	if (ret < 0)
-		return ret;
+		return ret; /* vnc_client_start closed the fd */
 	unsigned ms = server->options.handshake_timeout_ms;
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 	evtimer_add(entry->handshake_timer, &tv);
-	server->clients[server->n_clients++] = entry;
 	return 0;
+}
+
+static bool peer_closed(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Data (a websocket request, an early RFB version) or silence: either way RFB starts now. */
+static void first_bytes(evutil_socket_t fd, short what, void *arg)
+{
+	struct client_entry *entry = arg;
+	struct vnc_server *server = entry->server;
+	if ((what & EV_READ) && peer_closed(fd)) {
+		log_debug("client %s left before the handshake", entry->peer);
+		remove_pending(server, entry);
+		return;
+	}
+	int ret = start_client(server, entry);
+	if (ret < 0) {
+		log_error("client %s dropped: cannot start its thread: %s", entry->peer,
+			  strerror(-ret));
+		remove_pending(server, entry);
+		return;
+	}
+	log_info("client %s connected (%u connected)", entry->peer, server->n_clients);
 }
 
 static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,
@@ -253,17 +307,11 @@ static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,
 	struct client_entry *entry = entry_new(server, fd, key, peer);
 	if (!entry) {
 		log_error("client %s dropped: out of memory", peer);
-		close(fd);
 		return;
 	}
-	int ret = start_client(server, entry, fd);
-	if (ret < 0) {
-		/* vnc_client_start closed fd. */
-		log_error("client %s dropped: cannot start its thread: %s", peer, strerror(-ret));
-		entry_free(entry);
-		return;
-	}
-	log_info("client %s connected (%u connected)", peer, server->n_clients);
+	const struct timeval wait = { .tv_usec = FIRST_BYTES_WAIT_US };
+	event_add(entry->first_bytes, &wait);
+	server->clients[server->n_clients++] = entry;
 	notify_clients_changed(server);
 }
 
@@ -306,9 +354,11 @@ void vnc_server_free(struct vnc_server *server)
 		log_warning("cannot remove unix socket %s: %s", server->unix_path, strerror(errno));
 
 	for (unsigned i = 0; i < server->n_clients; i++)
-		vnc_client_stop(server->clients[i]->client);
+		if (server->clients[i]->client)
+			vnc_client_stop(server->clients[i]->client);
 	for (unsigned i = 0; i < server->n_clients; i++) {
-		vnc_client_join(server->clients[i]->client);
+		if (server->clients[i]->client)
+			vnc_client_join(server->clients[i]->client);
 		entry_free(server->clients[i]);
 	}
 	if (server->reap_event)

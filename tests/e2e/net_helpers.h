@@ -9,6 +9,7 @@
  * password, and raw sockets for clients that misbehave on purpose.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,6 +80,19 @@ struct net_picture {
 	uint8_t *pixels;
 };
 
+/* Sets the primary plane to width x height XRGB8888. */
+static inline void net_set_mode(struct daemon_proc *d, uint32_t width, uint32_t height)
+{
+	struct sim_plane_desc desc = {
+		.fourcc = DRM_FORMAT_XRGB8888,
+		.width = width,
+		.height = height,
+		.stride = width * 4,
+		.size = width * height * 4,
+	};
+	assert_int_equal(simctl_set_plane(d->sim, NET_PRIMARY, &desc), 0);
+}
+
 /* Sets the plane to width x height and flips a picture made from seed onto it. */
 static inline void net_show(struct daemon_proc *d, struct net_picture *pic, uint32_t width,
 			    uint32_t height, uint32_t seed)
@@ -88,14 +102,7 @@ static inline void net_show(struct daemon_proc *d, struct net_picture *pic, uint
 		pic->pixels = malloc((size_t)width * height * 4);
 		pic->width = width;
 		pic->height = height;
-		struct sim_plane_desc desc = {
-			.fourcc = DRM_FORMAT_XRGB8888,
-			.width = width,
-			.height = height,
-			.stride = width * 4,
-			.size = width * height * 4,
-		};
-		assert_int_equal(simctl_set_plane(d->sim, NET_PRIMARY, &desc), 0);
+		net_set_mode(d, width, height);
 	}
 	picture_fill(pic->pixels, width, height, seed);
 	assert_int_equal(simctl_flip(d->sim, NET_PRIMARY, pic->pixels, (size_t)width * height * 4),

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Real viewers against the daemon: noVNC in headless Chromium over a
+ * websocket on the VNC port, vncsnapshot, and TigerVNC's vncviewer under
+ * Xvfb. Each takes a picture (viewer_shot.sh) that must show the source
+ * frame: a solid block at its place on a solid background, found in the
+ * picture and measured. A viewer whose packages are missing is skipped
+ * with the package named; with none of them the program exits 77.
+ */
+#include <libgen.h>
+#include <sys/wait.h>
+#include <signal.h>
+
+#include "net_helpers.h"
+
+#define WIDTH 640
+#define HEIGHT 480
+#define BLOCK_X 200
+#define BLOCK_Y 120
+#define BLOCK_W 240
+#define BLOCK_H 160
+#define BACKGROUND 0x306090u
+#define BLOCK 0xf0d020u
+#define TOLERANCE 24 /* per channel: JPEG (vncsnapshot) and browser colour handling */
+
+struct image {
+	int width, height;
+	uint8_t *rgb;
+};
+
+/* The next header number of a PPM file, past whitespace and # comments. */
+static int ppm_number(FILE *f)
+{
+	int c;
+	while ((c = fgetc(f)) != EOF) {
+		if (c == '#')
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+		else if (c != ' ' && c != '\n' && c != '\t' && c != '\r')
+			break;
+	}
+	int value = 0;
+	for (; c >= '0' && c <= '9'; c = fgetc(f))
+		value = value * 10 + (c - '0');
+	return value; /* the one whitespace byte after it is consumed */
+}
+
+static bool read_ppm(const char *path, struct image *img)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	bool ok = fgetc(f) == 'P' && fgetc(f) == '6';
+	img->width = ppm_number(f);
+	img->height = ppm_number(f);
+	ok = ok && img->width > 0 && img->height > 0 && ppm_number(f) == 255;
+	if (ok) {
+		size_t size = (size_t)img->width * img->height * 3;
+		img->rgb = malloc(size);
+		ok = fread(img->rgb, 1, size, f) == size;
+	}
+	fclose(f);
+	return ok;
+}
+
+static bool near(const struct image *img, int x, int y, uint32_t colour)
+{
+	if (x < 0 || y < 0 || x >= img->width || y >= img->height)
+		return false;
+	const uint8_t *p = &img->rgb[((size_t)y * img->width + x) * 3];
+	for (int c = 0; c < 3; c++) {
+		int want = (int)(colour >> (16 - 8 * c)) & 0xff;
+		if (abs(p[c] - want) > TOLERANCE)
+			return false;
+	}
+	return true;
+}
+
+/* Where the source frame's origin is in the picture; fails the test unless it is all there. */
+static void find_frame(const struct image *img, int *ox, int *oy)
+{
+	int x0 = img->width, y0 = img->height, x1 = -1, y1 = -1;
+	for (int y = 0; y < img->height; y++)
+		for (int x = 0; x < img->width; x++)
+			if (near(img, x, y, BLOCK)) {
+				x0 = x < x0 ? x : x0;
+				y0 = y < y0 ? y : y0;
+				x1 = x > x1 ? x : x1;
+				y1 = y > y1 ? y : y1;
+			}
+	print_message("block found at %d,%d size %dx%d in a %dx%d picture\n", x0, y0, x1 - x0 + 1,
+		      y1 - y0 + 1, img->width, img->height);
+	assert_int_equal(x1 - x0 + 1, BLOCK_W);
+	assert_int_equal(y1 - y0 + 1, BLOCK_H);
+	*ox = x0 - BLOCK_X;
+	*oy = y0 - BLOCK_Y;
+	/* The block is solid, and the background around it is the source's. */
+	for (int y = 0; y < BLOCK_H; y += 7)
+		for (int x = 0; x < BLOCK_W; x += 7)
+			assert_true(near(img, x0 + x, y0 + y, BLOCK));
+	static const int corners[][2] = { { 2, 2 }, { WIDTH - 3, 2 }, { 2, HEIGHT - 3 },
+					  { WIDTH - 3, HEIGHT - 3 }, { BLOCK_X - 3, BLOCK_Y },
+					  { BLOCK_X + BLOCK_W + 2, BLOCK_Y + BLOCK_H - 1 } };
+	for (size_t i = 0; i < sizeof(corners) / sizeof(corners[0]); i++)
+		assert_true(near(img, *ox + corners[i][0], *oy + corners[i][1], BACKGROUND));
+}
+
+static void show_test_frame(struct daemon_proc *d)
+{
+	uint32_t *px = malloc((size_t)WIDTH * HEIGHT * 4);
+	for (int y = 0; y < HEIGHT; y++)
+		for (int x = 0; x < WIDTH; x++) {
+			bool in = x >= BLOCK_X && x < BLOCK_X + BLOCK_W && y >= BLOCK_Y &&
+				  y < BLOCK_Y + BLOCK_H;
+			px[y * WIDTH + x] = in ? BLOCK : BACKGROUND;
+		}
+	net_set_mode(d, WIDTH, HEIGHT);
+	assert_int_equal(simctl_flip(d->sim, NET_PRIMARY, px, (size_t)WIDTH * HEIGHT * 4), 0);
+	/* Until a client reads it the daemon pauses: a probe makes sure the frame is in. */
+	struct vnc_probe *probe = vnc_probe_connect(d->port, "raw");
+	assert_non_null(probe);
+	assert_true(vnc_probe_wait_picture(probe, (uint8_t *)px, WIDTH, HEIGHT, NET_WAIT_MS));
+	vnc_probe_free(probe);
+	free(px);
+}
+
+/* Runs viewer_shot.sh; its exit status (77 = a package is missing). */
+static int viewer_shot(const char *kind, uint16_t port, const char *dir, const char *out)
+{
+	char script[512], cmd[1024];
+	snprintf(script, sizeof(script), "%s", __FILE__);
+	snprintf(cmd, sizeof(cmd), "sh '%s/viewer_shot.sh' %s %u '%s' '%s'", dirname(script), kind,
+		 port, out, dir);
+	int status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static unsigned ran;
+
+static void check_viewer(const char *kind, int *ox, int *oy)
+{
+	struct daemon_proc d;
+	daemon_start(&d, NULL);
+	show_test_frame(&d);
+	struct net_dir dir;
+	net_dir_make(&dir);
+	char out[128];
+	snprintf(out, sizeof(out), "%s/shot.ppm", dir.path);
+	int status = viewer_shot(kind, d.port, dir.path, out);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	if (status == 77) {
+		net_dir_remove(&dir);
+		skip();
+	}
+	assert_int_equal(status, 0);
+	struct image img = { 0 };
+	assert_true(read_ppm(out, &img));
+	find_frame(&img, ox, oy);
+	free(img.rgb);
+	net_dir_remove(&dir);
+	ran++;
+}
+
+static void test_novnc_over_websocket(void **state)
+{
+	int ox, oy;
+	check_viewer("novnc", &ox, &oy);
+}
+
+/* vncsnapshot saves the framebuffer itself: the block is exactly where the source has it. */
+static void test_vncsnapshot(void **state)
+{
+	int ox, oy;
+	check_viewer("snapshot", &ox, &oy);
+	assert_int_equal(ox, 0);
+	assert_int_equal(oy, 0);
+}
+
+static void test_tigervnc_viewer(void **state)
+{
+	int ox, oy;
+	check_viewer("tiger", &ox, &oy);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_novnc_over_websocket),
+		cmocka_unit_test(test_vncsnapshot),
+		cmocka_unit_test(test_tigervnc_viewer),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	if (failed == 0 && ran == 0) {
+		fprintf(stderr, "SKIP: no viewer installed (packages novnc chromium vncsnapshot "
+				"tigervnc-viewer xvfb x11-apps imagemagick)\n");
+		return 77;
+	}
+	return failed;
+}

@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Takes a picture of the daemon's display with a real viewer, as a PPM file.
+#   viewer_shot.sh novnc   PORT OUT.ppm WORKDIR  (noVNC's vnc_lite.html in headless Chromium)
+#   viewer_shot.sh snapshot PORT OUT.ppm WORKDIR (vncsnapshot)
+#   viewer_shot.sh tiger   PORT OUT.ppm WORKDIR  (TigerVNC's vncviewer under Xvfb, xwd)
+# Exits 77 when a program it needs is missing, naming the package.
+set -u
+kind=$1 port=$2 out=$3 work=$4
+
+need() {
+	command -v "$1" >/dev/null 2>&1 || { echo "SKIP: $1 missing (package $2)"; exit 77; }
+}
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+need convert imagemagick
+
+case $kind in
+novnc)
+	need chromium chromium
+	need python3 python3
+	[ -f /usr/share/novnc/vnc_lite.html ] || { echo "SKIP: noVNC missing (package novnc)"; exit 77; }
+	http=$(free_port)
+	python3 -u -m http.server "$http" --bind 127.0.0.1 --directory /usr/share/novnc \
+		>"$work/http.log" 2>&1 &
+	server=$!
+	trap 'kill $server 2>/dev/null' EXIT
+	for _ in $(seq 100); do grep -q Serving "$work/http.log" && break; sleep 0.1; done
+	# The page connects over a websocket to the daemon's own VNC port.
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$work/chromium" --window-size=900,700 --virtual-time-budget=5000 \
+		--screenshot="$work/shot.png" \
+		"http://127.0.0.1:$http/vnc_lite.html?host=127.0.0.1&port=$port" \
+		>"$work/chromium.log" 2>&1
+	convert "$work/shot.png" "$out"
+	;;
+snapshot)
+	need vncsnapshot vncsnapshot
+	timeout 30 vncsnapshot -quiet -allowblank "127.0.0.1::$port" "$work/shot.jpg" \
+		>"$work/vncsnapshot.log" 2>&1 || exit 1
+	convert "$work/shot.jpg" "$out"
+	;;
+tiger)
+	need vncviewer tigervnc-viewer
+	need Xvfb xvfb
+	need xwd x11-apps
+	# Xvfb picks a free display and writes its number to fd 3.
+	Xvfb -displayfd 3 -screen 0 900x700x24 -nolisten tcp 3>"$work/display" \
+		>"$work/xvfb.log" 2>&1 &
+	xvfb=$!
+	viewer=
+	trap 'kill $viewer $xvfb 2>/dev/null' EXIT
+	for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
+	display=:$(cat "$work/display")
+	DISPLAY=$display vncviewer -Shared -ViewOnly "127.0.0.1::$port" >"$work/viewer.log" 2>&1 &
+	viewer=$!
+	sleep 3
+	DISPLAY=$display xwd -root -silent >"$work/shot.xwd" || exit 1
+	convert "xwd:$work/shot.xwd" "$out"
+	;;
+*)
+	echo "unknown viewer $kind" >&2
+	exit 2
+	;;
+esac
