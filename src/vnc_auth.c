@@ -138,8 +138,9 @@ static int check_tls_files(struct vnc_auth *auth, const struct vnc_auth_options 
 		return -EINVAL;
 	}
 	if (access(options->tls_cert, R_OK) < 0) {
-		log_error("tls_cert %s: %s", options->tls_cert, strerror(errno));
-		return -errno;
+		int ret = -errno;
+		log_error("tls_cert %s: %s", options->tls_cert, strerror(-ret));
+		return ret;
 	}
 	/* The key is a secret like a password: the same rules. */
 	const char *why = "";
@@ -149,6 +150,19 @@ static int check_tls_files(struct vnc_auth *auth, const struct vnc_auth_options 
 		return fd;
 	}
 	close(fd);
+#ifdef LIBVNCSERVER_HAVE_GNUTLS
+	/*
+	 * Its GnuTLS reads spin on EAGAIN and its websocket peeks ask for more than a
+	 * frame: wss clients stall after the handshake while their thread burns a core.
+	 */
+	if (strverscmp(LIBVNCSERVER_VERSION, "0.9.14") <= 0) {
+		log_error("tls_cert/tls_key: wss does not work with libvncserver %s built with "
+			  "GnuTLS (clients stall after the handshake); unset them and put a TLS "
+			  "proxy such as websockify --cert in front for wss",
+			  LIBVNCSERVER_VERSION);
+		return -ENOTSUP;
+	}
+#endif
 	snprintf(auth->tls_cert, sizeof(auth->tls_cert), "%s", options->tls_cert);
 	snprintf(auth->tls_key, sizeof(auth->tls_key), "%s", options->tls_key);
 	return 0;

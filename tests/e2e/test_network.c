@@ -8,7 +8,9 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/un.h>
+#include <rfb/rfbconfig.h>
 
 #include "net_helpers.h"
 
@@ -70,6 +72,18 @@ static void test_unix_socket(void **state)
 	net_dir_remove(&dir);
 }
 
+/* The daemon with config text must refuse to start, saying needle once. */
+static void expect_refusal(const struct net_dir *dir, const char *text, const char *needle)
+{
+	struct net_config cfg;
+	net_config(&cfg, dir, text);
+	struct daemon_proc d;
+	int status = daemon_run_to_exit(&d, &(struct daemon_options){ .extra_args = cfg.args },
+					10000);
+	assert_int_not_equal(status, 0);
+	assert_int_equal(daemon_log_count(&d, needle), 1);
+}
+
 static void test_unix_socket_in_use(void **state)
 {
 	struct net_dir dir;
@@ -78,13 +92,7 @@ static void test_unix_socket_in_use(void **state)
 	snprintf(sock, sizeof(sock), "%s/vnc.sock", dir.path);
 	int live = unix_listener(sock, true);
 	snprintf(text, sizeof(text), "unix_socket = %s\n", sock);
-	struct net_config cfg;
-	net_config(&cfg, &dir, text);
-	struct daemon_proc d;
-	assert_int_not_equal(daemon_run_to_exit(&d, &(struct daemon_options){ .extra_args = cfg.args },
-						10000),
-			     0);
-	assert_int_equal(daemon_log_count(&d, "another server is answering on it"), 1);
+	expect_refusal(&dir, text, "another server is answering on it");
 	struct stat st;
 	assert_int_equal(stat(sock, &st), 0);
 	close(live);
@@ -93,10 +101,7 @@ static void test_unix_socket_in_use(void **state)
 	unlink(sock);
 	char file[128];
 	net_write_file(&dir, "vnc.sock", "data\n", 0600, file, sizeof(file));
-	assert_int_not_equal(daemon_run_to_exit(&d, &(struct daemon_options){ .extra_args = cfg.args },
-						10000),
-			     0);
-	assert_int_equal(daemon_log_count(&d, "not a socket"), 1);
+	expect_refusal(&dir, text, "not a socket");
 	assert_int_equal(stat(file, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	net_dir_remove(&dir);
@@ -106,6 +111,15 @@ struct passwords {
 	struct net_dir dir;
 	struct net_config cfg;
 };
+
+/* Starts the daemon with cfg and puts a first picture on the plane. */
+static void start_showing(struct daemon_proc *d, const struct net_config *cfg,
+			  struct net_picture *pic, uint32_t seed)
+{
+	daemon_start(d, &(struct daemon_options){ .extra_args = cfg->args });
+	*pic = (struct net_picture){ 0 };
+	net_show(d, pic, WIDTH, HEIGHT, seed);
+}
 
 static void write_passwords(struct passwords *p, const char *extra)
 {
@@ -123,9 +137,8 @@ static void test_passwords(void **state)
 	struct passwords p;
 	write_passwords(&p, "");
 	struct daemon_proc d;
-	daemon_start(&d, &(struct daemon_options){ .extra_args = p.cfg.args });
-	struct net_picture pic = { 0 };
-	net_show(&d, &pic, WIDTH, HEIGHT, 3);
+	struct net_picture pic;
+	start_showing(&d, &p.cfg, &pic, 3);
 
 	/* Without a password libvncclient gives up before answering. */
 	assert_null(net_connect("127.0.0.1", d.port, NULL, "raw"));
@@ -163,13 +176,7 @@ static void test_open_password_file_refused(void **state)
 	char pw[128], text[200];
 	net_write_file(&dir, "pw", "sesame\n", 0644, pw, sizeof(pw));
 	snprintf(text, sizeof(text), "password_file = %s\n", pw);
-	struct net_config cfg;
-	net_config(&cfg, &dir, text);
-	struct daemon_proc d;
-	assert_int_not_equal(daemon_run_to_exit(&d, &(struct daemon_options){ .extra_args = cfg.args },
-						10000),
-			     0);
-	assert_int_equal(daemon_log_count(&d, "chmod 600"), 1);
+	expect_refusal(&dir, text, "chmod 600");
 	net_dir_remove(&dir);
 }
 
@@ -206,9 +213,8 @@ static void test_failed_logins_are_limited(void **state)
 	struct passwords p;
 	write_passwords(&p, "");
 	struct daemon_proc d;
-	daemon_start(&d, &(struct daemon_options){ .extra_args = p.cfg.args });
-	struct net_picture pic = { 0 };
-	net_show(&d, &pic, WIDTH, HEIGHT, 5);
+	struct net_picture pic;
+	start_showing(&d, &p.cfg, &pic, 5);
 
 	/* The first wrong answer is held back half a second. */
 	int fd = net_tcp_connect("127.0.0.2", d.port);
@@ -256,9 +262,8 @@ static void test_max_clients(void **state)
 	struct net_config cfg;
 	net_config(&cfg, &dir, "max_clients = 2\n");
 	struct daemon_proc d;
-	daemon_start(&d, &(struct daemon_options){ .extra_args = cfg.args });
-	struct net_picture pic = { 0 };
-	net_show(&d, &pic, WIDTH, HEIGHT, 6);
+	struct net_picture pic;
+	start_showing(&d, &cfg, &pic, 6);
 
 	struct vnc_probe *a = net_connect("127.0.0.1", d.port, NULL, "raw");
 	struct vnc_probe *b = net_connect("127.0.0.1", d.port, NULL, "raw");
@@ -287,9 +292,8 @@ static void test_exclusive_share(void **state)
 	struct passwords p;
 	write_passwords(&p, "share = exclusive\n");
 	struct daemon_proc d;
-	daemon_start(&d, &(struct daemon_options){ .extra_args = p.cfg.args });
-	struct net_picture pic = { 0 };
-	net_show(&d, &pic, WIDTH, HEIGHT, 7);
+	struct net_picture pic;
+	start_showing(&d, &p.cfg, &pic, 7);
 
 	struct vnc_probe *first = net_connect("127.0.0.1", d.port, "sesame", "raw");
 	assert_non_null(first);
@@ -311,6 +315,28 @@ static void test_exclusive_share(void **state)
 	net_dir_remove(&p.dir);
 }
 
+/*
+ * libvncserver 0.9.14 built with GnuTLS (Debian 12) stalls wss clients after
+ * the handshake: the daemon refuses a certificate rather than offer that.
+ */
+static void test_tls_refused_where_wss_is_broken(void **state)
+{
+#ifdef LIBVNCSERVER_HAVE_GNUTLS
+	if (strverscmp(LIBVNCSERVER_VERSION, "0.9.14") > 0)
+		skip(); /* a fixed library: wss wants a Chromium check over https (not written) */
+#else
+	skip();
+#endif
+	struct net_dir dir;
+	net_dir_make(&dir);
+	char cert[128], key[128], text[300];
+	net_write_file(&dir, "cert.pem", "-----BEGIN CERTIFICATE-----\n", 0644, cert, sizeof(cert));
+	net_write_file(&dir, "key.pem", "-----BEGIN PRIVATE KEY-----\n", 0600, key, sizeof(key));
+	snprintf(text, sizeof(text), "tls_cert = %s\ntls_key = %s\n", cert, key);
+	expect_refusal(&dir, text, "wss does not work with libvncserver");
+	net_dir_remove(&dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_failed_logins_are_limited),
 		cmocka_unit_test(test_max_clients),
 		cmocka_unit_test(test_exclusive_share),
+		cmocka_unit_test(test_tls_refused_where_wss_is_broken),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include <rfb/rfbconfig.h>
+
 #include "vnc_auth.h"
 
 struct dir {
@@ -103,6 +105,16 @@ static void test_bad_files_are_refused(void **state)
 	assert_int_equal(read_secret(missing, buf, sizeof(buf)), -ENOENT);
 }
 
+/* libvncserver 0.9.14 with GnuTLS stalls wss clients: the daemon refuses a certificate. */
+static bool wss_broken(void)
+{
+#ifdef LIBVNCSERVER_HAVE_GNUTLS
+	return strverscmp(LIBVNCSERVER_VERSION, "0.9.14") <= 0;
+#else
+	return false;
+#endif
+}
+
 static void test_auth_new(void **state)
 {
 	struct dir *d = *state;
@@ -119,11 +131,19 @@ static void test_auth_new(void **state)
 	assert_false(vnc_auth_has_password(auth));
 	vnc_auth_free(auth);
 
-	struct vnc_auth_options both = { .password_file = full, .viewonly_password_file = view,
-					 .tls_cert = cert, .tls_key = key };
+	struct vnc_auth_options both = { .password_file = full, .viewonly_password_file = view };
 	assert_int_equal(vnc_auth_new(&both, &auth), 0);
 	assert_true(vnc_auth_has_password(auth));
 	vnc_auth_free(auth);
+
+	struct vnc_auth_options tls = { .tls_cert = cert, .tls_key = key };
+	int ret = vnc_auth_new(&tls, &auth);
+	if (wss_broken()) {
+		assert_int_equal(ret, -ENOTSUP);
+	} else {
+		assert_int_equal(ret, 0);
+		vnc_auth_free(auth);
+	}
 
 	struct vnc_auth_options viewonly = { .viewonly_password_file = view };
 	assert_int_equal(vnc_auth_new(&viewonly, &auth), 0);
