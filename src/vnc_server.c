@@ -189,21 +189,21 @@ static void describe_peer(int fd, const struct sockaddr *addr, socklen_t len, ch
 	snprintf(peer, peer_size, addr->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
 
-/* Why fd must be turned away before any thread is spent on it, or NULL. */
-static const char *refusal(struct vnc_server *server, int fd, const char *key)
+/* Why fd must be turned away before any thread is spent on it (into why), or false. */
+static bool refused(struct vnc_server *server, int fd, const char *key, char *why, size_t size)
 {
-	static char why[96];
 	unsigned remaining_s;
 	if (fd >= FD_SETSIZE)
 		/* libvncserver select()s on client sockets: it would corrupt memory. */
-		return "its socket fd is beyond select()'s limit";
-	if (server->n_clients >= server->options.max_clients || server->n_clients >= MAX_CLIENTS_HARD)
-		return "max_clients reached";
-	if (vnc_auth_blocked(server->auth, key, &remaining_s)) {
-		snprintf(why, sizeof(why), "blocked for failed logins, %u s to go", remaining_s);
-		return why;
-	}
-	return NULL;
+		snprintf(why, size, "its socket fd is beyond select()'s limit");
+	else if (server->n_clients >= server->options.max_clients ||
+		 server->n_clients >= MAX_CLIENTS_HARD)
+		snprintf(why, size, "max_clients reached");
+	else if (vnc_auth_blocked(server->auth, key, &remaining_s))
+		snprintf(why, size, "blocked for failed logins, %u s to go", remaining_s);
+	else
+		return false;
+	return true;
 }
 
 static void first_bytes(evutil_socket_t fd, short what, void *arg);
@@ -294,8 +294,8 @@ static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,
 	char key[64], peer[80];
 	describe_peer(fd, addr, (socklen_t)len, key, sizeof(key), peer, sizeof(peer));
 
-	const char *why = refusal(server, fd, key);
-	if (why) {
+	char why[96];
+	if (refused(server, fd, key, why, sizeof(why))) {
 		log_warning("client %s refused: %s", peer, why);
 		close(fd);
 		return;

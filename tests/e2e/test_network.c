@@ -315,6 +315,28 @@ static void test_exclusive_share(void **state)
 	net_dir_remove(&p.dir);
 }
 
+/* Beyond loopback only with a password (or the explicit opt-out). */
+static void test_public_bind_needs_password(void **state)
+{
+	char listen[32];
+	snprintf(listen, sizeof(listen), "0.0.0.0:%u", free_port());
+	const char *args[] = { "--listen", listen, NULL };
+	struct daemon_proc d;
+	assert_int_not_equal(daemon_run_to_exit(&d, &(struct daemon_options){ .extra_args = args },
+						10000),
+			     0);
+	assert_int_equal(daemon_log_count(&d, "is not loopback and password_file is not set"), 1);
+
+	/* With a password the same settings pass the checks. */
+	struct passwords p;
+	write_passwords(&p, "");
+	const char *with_password[] = { "--listen", listen, "--check-config", p.cfg.path, NULL };
+	assert_int_equal(daemon_run_to_exit(&d, &(struct daemon_options){ .extra_args = with_password },
+					    10000),
+			 0);
+	net_dir_remove(&p.dir);
+}
+
 /*
  * libvncserver 0.9.14 built with GnuTLS (Debian 12) stalls wss clients after
  * the handshake: the daemon refuses a certificate rather than offer that.
@@ -347,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_failed_logins_are_limited),
 		cmocka_unit_test(test_max_clients),
 		cmocka_unit_test(test_exclusive_share),
+		cmocka_unit_test(test_public_bind_needs_password),
 		cmocka_unit_test(test_tls_refused_where_wss_is_broken),
 	};
 	signal(SIGPIPE, SIG_IGN);
