@@ -192,6 +192,11 @@ static int setup_pipeline(struct daemon *d)
 	struct vnc_server_options options = {
 		.desktop_name = d->cfg.instance,
 		.max_clients = d->cfg.max_clients,
+		.exclusive = d->cfg.share == SHARE_EXCLUSIVE,
+		.password_file = d->cfg.password_file,
+		.viewonly_password_file = d->cfg.viewonly_password_file,
+		.tls_cert = d->cfg.tls_cert,
+		.tls_key = d->cfg.tls_key,
 		.clients_changed = on_clients_changed,
 		.ctx = d,
 	};
@@ -204,6 +209,11 @@ static int setup_pipeline(struct daemon *d)
 		return -ENOMEM;
 	for (unsigned i = 0; i < d->cfg.n_listen; i++) {
 		ret = vnc_server_listen_tcp(d->server, d->cfg.listen[i].host, d->cfg.listen[i].port);
+		if (ret < 0)
+			return ret;
+	}
+	if (d->cfg.unix_socket[0]) {
+		ret = vnc_server_listen_unix(d->server, d->cfg.unix_socket);
 		if (ret < 0)
 			return ret;
 	}

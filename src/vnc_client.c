@@ -17,6 +17,7 @@
 #include "fd_util.h"
 #include "frame_store.h"
 #include "log.h"
+#include "vnc_auth.h"
 
 struct vnc_client {
 	pthread_t thread;
@@ -76,6 +77,7 @@ static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_
 	client->screen = screen;
 	client->pixels = pixels;
 
+	vnc_session_prepare_screen(screen, client->fd);
 	rfbNewClient(screen, client->fd);
 	/* From here libvncserver owns the socket. */
 	client->fd = -1;
@@ -188,7 +190,7 @@ static void serve(struct vnc_client *client)
 	while (!atomic_load(&client->stop)) {
 		struct pollfd fds[2] = {
 			{ .fd = wake_fd, .events = POLLIN },
-			{ .fd = client->screen ? client->screen->clientHead->sock : -1,
+			{ .fd = client_connected(client) ? client->screen->clientHead->sock : -1,
 			  .events = POLLIN },
 		};
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
