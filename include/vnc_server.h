@@ -58,4 +58,9 @@ int vnc_server_listen_unix(struct vnc_server *server, const char *path);
 
 unsigned vnc_server_client_count(const struct vnc_server *server);
 
+struct metrics_histogram;
+/* Updates sent and bytes written to all clients so far; adds the encode times into *encode. */
+void vnc_server_stats(struct vnc_server *server, uint64_t *frames_sent, uint64_t *bytes_sent,
+		      struct metrics_histogram *encode);
+
 #endif

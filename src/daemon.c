@@ -75,6 +75,8 @@ static void collect_metrics(void *ctx, struct metrics_sample *out)
 	out->tiles_changed = stats->tiles_changed;
 	out->tiles_total = stats->tiles_compared;
 	out->clients = vnc_server_client_count(d->server);
+	vnc_server_stats(d->server, &out->frames_sent, &out->bytes_sent,
+			 &out->stages[METRICS_STAGE_ENCODE]);
 	for (int stage = 0; stage < METRICS_STAGE_COUNT; stage++)
 		metrics_histogram_add(&out->stages[stage], &stats->stages[stage]);
 }

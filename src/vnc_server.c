@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -58,6 +59,7 @@ struct vnc_server {
 	struct event *reap_event;
 	struct client_entry *clients[MAX_CLIENTS_HARD];
 	unsigned n_clients;
+	struct vnc_stats stats; /* what every client thread sent */
 };
 
 /* libvncserver narrates every client step; its lines are detail for debugging. */
@@ -248,6 +250,7 @@ static int start_client(struct vnc_server *server, struct client_entry *entry)
 		.peer = entry->peer,
 		.desktop_name = server->desktop_name,
 		.store = server->store,
+		.stats = &server->stats,
 		.finished = client_finished,
 		.ctx = server,
 	};
@@ -327,6 +330,7 @@ struct vnc_server *vnc_server_new(struct event_base *base, struct frame_store *s
 	if (!server->options.handshake_timeout_ms)
 		server->options.handshake_timeout_ms = VNC_SERVER_HANDSHAKE_TIMEOUT_MS;
 	snprintf(server->desktop_name, sizeof(server->desktop_name), "%s", options->desktop_name);
+	pthread_mutex_init(&server->stats.lock, NULL);
 	rfbLog = route_rfb_log;
 	rfbErr = route_rfb_err;
 
@@ -364,7 +368,18 @@ void vnc_server_free(struct vnc_server *server)
 	if (server->reap_event)
 		event_free(server->reap_event);
 	vnc_auth_free(server->auth);
+	pthread_mutex_destroy(&server->stats.lock);
 	free(server);
+}
+
+void vnc_server_stats(struct vnc_server *server, uint64_t *frames_sent, uint64_t *bytes_sent,
+		      struct metrics_histogram *encode)
+{
+	pthread_mutex_lock(&server->stats.lock);
+	*frames_sent = server->stats.frames_sent;
+	*bytes_sent = server->stats.bytes_sent;
+	metrics_histogram_add(encode, &server->stats.encode);
+	pthread_mutex_unlock(&server->stats.lock);
 }
 
 unsigned vnc_server_client_count(const struct vnc_server *server)
