@@ -2,6 +2,7 @@
 #ifndef MDEV_VNCD_SNAPSHOT_H
 #define MDEV_VNCD_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,18 +25,20 @@ struct plane_source;
 /*
  * Refreshes the display at refresh_hz until a guest frame arrives or
  * SNAPSHOT_WAIT_MS pass, then writes the picture to png_path. Returns 0
+ * With with_cursor, the guest's cursor plane is drawn in (alpha-blended at
+ * the pointer), as a client without cursor support sees it. Returns 0
  * (guest picture), SNAPSHOT_PLACEHOLDER, or -errno (nothing was ever drawn,
  * or the file could not be written; logged). Borrows planes.
  */
 int snapshot_grab(struct plane_source *planes, const char *instance, unsigned refresh_hz,
-		  const char *png_path);
+		  bool with_cursor, const char *png_path);
 
 /*
  * The --snapshot command: opens the device the configuration names, grabs,
  * releases everything. Returns the process exit status: 0 guest picture,
  * 3 placeholder written, 1 failure (no file).
  */
-int snapshot_run(const struct config *cfg, const char *png_path);
+int snapshot_run(const struct config *cfg, const char *png_path, bool with_cursor);
 
 /*
  * Writes width x height XRGB8888 pixels (B,G,R,X bytes, stride bytes per

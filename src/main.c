@@ -24,8 +24,7 @@ static void usage(FILE *out)
 		"      --check-config FILE  validate FILE, print the effective settings, exit\n"
 		"      --snapshot OUT.png   write one frame of the display to OUT.png, exit\n"
 		"                         (0: guest picture, 3: placeholder, 1: failure)\n"
-		"      --no-cursor        leave the cursor out of the snapshot (this version\n"
-		"                         never draws it in)\n"
+		"      --no-cursor        leave the guest's cursor out of the snapshot\n"
 		"  -u, --uuid UUID        open the mdev with this UUID through VFIO\n"
 		"  -d, --device-fd N      use the already-open VFIO device fd N\n"
 		"  -l, --listen ADDR:PORT listen for VNC clients there (comma-separated list)\n"
@@ -43,6 +42,7 @@ struct cli {
 	const char *check_path;
 	const char *snapshot_path;
 	bool foreground;
+	bool no_cursor;
 	struct config_override overrides[16];
 	unsigned n_overrides;
 };
@@ -87,7 +87,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			cli->snapshot_path = optarg;
 			break;
 		case OPT_NO_CURSOR:
-			/* Snapshots hold the primary plane only: nothing to leave out yet. */
+			cli->no_cursor = true;
 			break;
 		case 'f':
 			cli->foreground = true;
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 
 	log_init(cfg.instance, cfg.log_level);
 	if (cli.snapshot_path)
-		return snapshot_run(&cfg, cli.snapshot_path);
+		return snapshot_run(&cfg, cli.snapshot_path, !cli.no_cursor);
 	int ready_fd = -1;
 	if (!cli.foreground) {
 		ready_fd = detach();

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cursor.h"
 #include "display.h"
 #include "frame_store.h"
 #include "import.h"
@@ -61,7 +62,57 @@ int snapshot_write_png(const char *path, const uint8_t *pixels, size_t stride, u
 struct grab {
 	uint8_t *pixels;
 	uint32_t width, height;
+	struct cursor_image cursor; /* a copy; width 0: none shown */
+	int32_t cursor_x, cursor_y; /* where the hotspot is */
 };
+
+static void grab_cursor_shape(void *ctx, const struct cursor_image *image)
+{
+	struct grab *g = ctx;
+	cursor_image_done(&g->cursor);
+	if (!image || !image->width)
+		return;
+	size_t bytes = (size_t)image->width * image->height * 4;
+	g->cursor.argb = malloc(bytes);
+	if (!g->cursor.argb)
+		return;
+	memcpy(g->cursor.argb, image->argb, bytes);
+	g->cursor.width = image->width;
+	g->cursor.height = image->height;
+	g->cursor.x_hot = image->x_hot;
+	g->cursor.y_hot = image->y_hot;
+}
+
+static void grab_cursor_moved(void *ctx, int32_t x, int32_t y)
+{
+	struct grab *g = ctx;
+	g->cursor_x = x;
+	g->cursor_y = y;
+}
+
+/* Blends the premultiplied ARGB cursor over the picture, clipped to it. */
+static void draw_cursor(struct grab *g)
+{
+	const struct cursor_image *c = &g->cursor;
+	int64_t left = (int64_t)g->cursor_x - c->x_hot, top = (int64_t)g->cursor_y - c->y_hot;
+	for (uint32_t cy = 0; cy < c->height; cy++) {
+		int64_t y = top + cy;
+		if (y < 0 || y >= g->height)
+			continue;
+		for (uint32_t cx = 0; cx < c->width; cx++) {
+			int64_t x = left + cx;
+			if (x < 0 || x >= g->width)
+				continue;
+			uint32_t src = c->argb[(size_t)cy * c->width + cx];
+			uint32_t alpha = src >> 24;
+			uint8_t *dst = g->pixels + ((size_t)y * g->width + (size_t)x) * 4;
+			for (int i = 0; i < 3; i++) {
+				uint32_t s_chan = (src >> (8 * i)) & 0xff;
+				dst[i] = (uint8_t)(s_chan + (dst[i] * (255 - alpha) + 127) / 255);
+			}
+		}
+	}
+}
 
 static uint8_t *grab_resize(void *ctx, uint32_t width, uint32_t height)
 {
@@ -102,31 +153,41 @@ static bool refresh_until_picture(struct display *display, unsigned refresh_hz)
 	}
 }
 
-static int grab_picture(struct frame_store *store, struct display *display, unsigned refresh_hz,
-			struct grab *g, bool *guest)
+static int grab_picture(struct frame_store *store, struct display *display,
+			struct cursor_source *cursor, unsigned refresh_hz, struct grab *g, bool *guest)
 {
 	struct frame_reader *reader = frame_reader_new(store);
 	if (!reader)
 		return -ENOMEM;
 	*guest = refresh_until_picture(display, refresh_hz);
+	if (cursor)
+		cursor_refresh(cursor);
 	const struct frame_copy_target target = {
 		.ctx = g,
 		.resize = grab_resize,
 		.copied = grab_copied,
+		.cursor_shape = cursor ? grab_cursor_shape : NULL,
+		.cursor_moved = cursor ? grab_cursor_moved : NULL,
 	};
 	frame_reader_sync(reader, g->pixels, &target);
 	frame_reader_free(reader);
+	if (g->pixels && g->cursor.width)
+		draw_cursor(g);
 	return g->pixels ? 0 : -EIO;
 }
 
 int snapshot_grab(struct plane_source *planes, const char *instance, unsigned refresh_hz,
-		  const char *png_path)
+		  bool with_cursor, const char *png_path)
 {
 	struct frame_store *store = frame_store_new();
 	struct display *display = store ? display_new(planes, store, instance) : NULL;
+	struct cursor_source *cursor = display && with_cursor ? cursor_source_new(planes, store)
+							      : NULL;
 	struct grab g = { 0 };
 	bool guest = false;
-	int ret = display ? grab_picture(store, display, refresh_hz, &g, &guest) : -ENOMEM;
+	int ret = -ENOMEM;
+	if (display && (cursor || !with_cursor))
+		ret = grab_picture(store, display, cursor, refresh_hz, &g, &guest);
 	if (ret == -EIO)
 		log_error("the device answered no query of its primary plane: no picture to write");
 	else if (ret == 0)
@@ -139,13 +200,15 @@ int snapshot_grab(struct plane_source *planes, const char *instance, unsigned re
 		log_error("cannot write the snapshot %s: %s", png_path, strerror(-ret));
 	}
 	free(g.pixels);
+	cursor_image_done(&g.cursor);
+	cursor_source_free(cursor);
 	display_free(display);
 	frame_store_free(store);
 	return ret;
 }
 
 /* The device the configuration names, as the daemon opens it. */
-int snapshot_run(const struct config *cfg, const char *png_path)
+int snapshot_run(const struct config *cfg, const char *png_path, bool with_cursor)
 {
 	struct vfio_device *dev = NULL;
 	struct plane_source *planes = NULL;
@@ -153,7 +216,7 @@ int snapshot_run(const struct config *cfg, const char *png_path)
 	if (ret == 0)
 		ret = plane_source_new(dev, &import_cpu_mmap, &planes);
 	if (ret == 0)
-		ret = snapshot_grab(planes, cfg->instance, cfg->refresh_hz, png_path);
+		ret = snapshot_grab(planes, cfg->instance, cfg->refresh_hz, with_cursor, png_path);
 	plane_source_free(planes);
 	vfio_device_free(dev);
 	if (ret == SNAPSHOT_PLACEHOLDER)

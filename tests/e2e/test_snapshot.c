@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -38,7 +39,12 @@ struct guest {
 	int listen_fd;
 	uint32_t fourcc, width, height;
 	const uint8_t *pixels; /* bytes as the plane holds them */
+	const uint32_t *cursor; /* CURSOR_SIZE^2 premultiplied ARGB8888, or NULL */
+	int32_t cursor_x, cursor_y;
+	bool no_cursor; /* run with --no-cursor */
 };
+
+#define CURSOR_SIZE 32
 
 static void send_device_fd(int conn)
 {
@@ -67,6 +73,15 @@ static void *vmm(void *arg)
 		    simctl_flip(sim, PRIMARY, g->pixels, desc.size) < 0)
 			fprintf(stderr, "the sim refused the guest's frame\n");
 	}
+	if (sim && g->cursor) {
+		struct sim_plane_desc cur = { .fourcc = DRM_FORMAT_ARGB8888, .width = CURSOR_SIZE,
+					      .height = CURSOR_SIZE, .stride = CURSOR_SIZE * 4,
+					      .size = CURSOR_SIZE * CURSOR_SIZE * 4,
+					      .x = g->cursor_x, .y = g->cursor_y };
+		if (simctl_set_plane(sim, 2, &cur) < 0 ||
+		    simctl_write(sim, 2, 0, g->cursor, cur.size) < 0)
+			fprintf(stderr, "the sim refused the guest's cursor\n");
+	}
 	simctl_free(sim);
 	send_device_fd(conn);
 	close(conn);
@@ -93,7 +108,8 @@ static int run_snapshot(struct guest *g, const char *png)
 	g->d = &d;
 	pthread_t thread;
 	assert_int_equal(pthread_create(&thread, NULL, vmm, g), 0);
-	const char *args[] = { "--config", config, "--snapshot", png, NULL };
+	const char *args[] = { "--config", config, "--snapshot", png,
+			       g->no_cursor ? "--no-cursor" : NULL, NULL };
 	struct daemon_options opts = { .extra_args = args, .no_uuid = true };
 	int status = daemon_run_to_exit(&d, &opts, 20000);
 	pthread_join(thread, NULL);
@@ -197,6 +213,46 @@ static void test_unwritable_path_fails(void **state)
 	assert_int_equal(access("/nonexistent-dir/snap.png", F_OK), -1);
 }
 
+/* The cursor plane is drawn in at its place, alpha-blended; --no-cursor leaves it out. */
+static void test_snapshot_draws_the_cursor(void **state)
+{
+	uint32_t cursor[CURSOR_SIZE * CURSOR_SIZE] = { 0 };
+	for (int y = 8; y < 24; y++)
+		for (int x = 8; x < 24; x++)
+			cursor[y * CURSOR_SIZE + x] = x < 16 ? 0xffff0000 : 0x80004000;
+	struct guest g = { .fourcc = DRM_FORMAT_XRGB8888, .width = 320, .height = 200,
+			   .cursor = cursor, .cursor_x = 100, .cursor_y = 50 };
+	uint8_t *frame = malloc(320 * 200 * 4);
+	picture_fill(frame, 320, 200, 5);
+	g.pixels = frame;
+
+	g.no_cursor = true;
+	assert_int_equal(run_snapshot(&g, "snap-nocursor.png"), 0);
+	assert_png_equals("snap-nocursor.png", frame, 320, 200);
+	unlink("snap-nocursor.png");
+
+	/* Opaque red on the left half; half-transparent premultiplied green on the right. */
+	uint8_t *want = malloc(320 * 200 * 4);
+	memcpy(want, frame, 320 * 200 * 4);
+	for (int y = 8; y < 24; y++) {
+		for (int x = 8; x < 24; x++) {
+			uint8_t *p = want + ((size_t)(50 + y) * 320 + 100 + x) * 4;
+			if (x < 16) {
+				p[0] = 0, p[1] = 0, p[2] = 0xff;
+			} else {
+				for (int i = 0; i < 3; i++)
+					p[i] = (uint8_t)((i == 1 ? 0x40 : 0) + (p[i] * 0x7f + 127) / 255);
+			}
+		}
+	}
+	g.no_cursor = false;
+	assert_int_equal(run_snapshot(&g, "snap-cursor.png"), 0);
+	assert_png_equals("snap-cursor.png", want, 320, 200);
+	unlink("snap-cursor.png");
+	free(want);
+	free(frame);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_converts_xbgr),
 		cmocka_unit_test(test_display_off_writes_the_placeholder),
 		cmocka_unit_test(test_unwritable_path_fails),
+		cmocka_unit_test(test_snapshot_draws_the_cursor),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
