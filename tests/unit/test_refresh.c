@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The refresh scheduler under the simulated vGPU: polling at the rate,
+ * nothing while idle, refreshes on display events naming their planes, and
+ * an event storm coalesced.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "display_irq.h"
+#include "refresh.h"
+#include "simctl.h"
+#include "sim_child.h"
+#include "vfio_device.h"
+
+#define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
+#define PRIMARY_EVENT (1ull << 56)
+#define CURSOR_EVENT (1ull << 48)
+
+struct fixture {
+	struct event_base *base;
+	struct vfio_device *dev;
+	struct simctl *sim;
+	struct refresh *refresh;
+	unsigned calls;
+	unsigned last_planes;
+};
+
+static void on_refresh(void *ctx, unsigned planes)
+{
+	struct fixture *f = ctx;
+	f->calls++;
+	f->last_planes = planes;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *why;
+	f->base = event_base_new();
+	f->sim = simctl_connect(getenv("VGPU_SIM_CONTROL"), 2000);
+	if (!f->base || !f->sim || vfio_device_open_uuid(SIM_UUID, &f->dev, &why) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	refresh_free(f->refresh);
+	vfio_device_free(f->dev);
+	simctl_free(f->sim);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+/* Runs the loop for ms milliseconds. */
+static void run_for(struct fixture *f, long ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+}
+
+static void test_polls_only_while_active(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, true, 100, on_refresh, f);
+	assert_non_null(f->refresh);
+	assert_false(refresh_uses_irq(f->refresh));
+	run_for(f, 100);
+	assert_int_equal(f->calls, 0);
+
+	refresh_set_active(f->refresh, true);
+	assert_int_equal(f->calls, 1); /* at once, for the new client */
+	assert_int_equal(f->last_planes, DISPLAY_EVENT_PRIMARY | DISPLAY_EVENT_CURSOR);
+	run_for(f, 205);
+	/* 100 Hz for ~0.2 s, with slack for a busy machine. */
+	assert_in_range(f->calls, 12, 23);
+
+	refresh_set_active(f->refresh, false);
+	unsigned calls = f->calls;
+	run_for(f, 100);
+	assert_int_equal(f->calls, calls);
+}
+
+static void test_rate_change(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, true, 200, on_refresh, f);
+	refresh_set_active(f->refresh, true);
+	refresh_set_rate(f->refresh, 20);
+	f->calls = 0;
+	run_for(f, 210);
+	assert_in_range(f->calls, 2, 6);
+}
+
+static void test_events_drive_refreshes(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, true, 60, on_refresh, f);
+	assert_non_null(f->refresh);
+	assert_true(refresh_uses_irq(f->refresh));
+
+	/* Idle: the IRQ is masked, events cause nothing. */
+	assert_int_equal(simctl_irq(f->sim, PRIMARY_EVENT), 0);
+	run_for(f, 50);
+	assert_int_equal(f->calls, 0);
+
+	refresh_set_active(f->refresh, true);
+	run_for(f, 20);
+	/* The activation refresh; the event held while masked may add one. */
+	unsigned calls = f->calls;
+	assert_in_range(calls, 1, 2);
+
+	/* No events, no refreshes: nothing polls (the safety poll is 1 s away). */
+	run_for(f, 200);
+	assert_int_equal(f->calls, calls);
+
+	assert_int_equal(simctl_irq(f->sim, CURSOR_EVENT), 0);
+	run_for(f, 30);
+	assert_int_equal(f->calls, calls + 1);
+	assert_int_equal(f->last_planes, DISPLAY_EVENT_CURSOR);
+
+	usleep(20 * 1000);
+	assert_int_equal(simctl_irq(f->sim, PRIMARY_EVENT), 0);
+	run_for(f, 30);
+	assert_int_equal(f->calls, calls + 2);
+	assert_int_equal(f->last_planes, DISPLAY_EVENT_PRIMARY);
+}
+
+static void test_storm_is_coalesced(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, true, 60, on_refresh, f);
+	refresh_set_active(f->refresh, true);
+	run_for(f, 20);
+	f->calls = 0;
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	unsigned events = 0;
+	do {
+		simctl_irq(f->sim, PRIMARY_EVENT);
+		events++;
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < 500);
+	run_for(f, 20);
+	/* At most two refreshes per 60 Hz period: ~60 in 0.5 s, however many events came. */
+	assert_true(events > 200);
+	assert_in_range(f->calls, 20, 64);
+}
+
+static void test_display_event_off_polls(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, false, 100, on_refresh, f);
+	assert_false(refresh_uses_irq(f->refresh));
+	refresh_set_active(f->refresh, true);
+	run_for(f, 105);
+	assert_in_range(f->calls, 6, 13);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+static const struct CMUnitTest poll_tests[] = { T(test_polls_only_while_active), T(test_rate_change) };
+static const struct CMUnitTest irq_tests[] = {
+	T(test_events_drive_refreshes),
+	T(test_storm_is_coalesced),
+	T(test_display_event_off_polls),
+};
+
+#define RUN(name, mode, tests) \
+	{ name, (const char *const[]){ "VGPU_SIM_IRQ=" mode, NULL }, SIM_CHILD_TESTS(tests) }
+static const struct sim_child_run runs[] = {
+	RUN("poll", "none", poll_tests),
+	RUN("irq", "display", irq_tests),
+};
+
+int main(void)
+{
+	return sim_child_main(runs, sizeof(runs) / sizeof(runs[0]));
+}
