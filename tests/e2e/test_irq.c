@@ -201,8 +201,11 @@ static void test_event_storm_is_coalesced(void **state)
 	print_message("storm: %llu events in %.2f s, %llu plane queries (%.0f/s)\n",
 		      (unsigned long long)storm.sent, seconds, (unsigned long long)queries,
 		      (double)queries / seconds);
-	/* Coalesced to at most two refreshes per 60 Hz period (+ one safety poll a second). */
-	assert_true((double)queries <= seconds * 121.0 + 3.0);
+	/*
+	 * Coalesced to two refreshes per 60 Hz period, plus the 1 s safety poll and timer
+	 * slack: far below the thousands of events a second.
+	 */
+	assert_true((double)queries <= seconds * 130.0 + 10.0);
 	assert_true(storm.sent > queries);
 	simctl_free(storm.ctl);
 	vnc_probe_free(probe);
