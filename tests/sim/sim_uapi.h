@@ -6,6 +6,11 @@
  * Kernel ABI the sim implements but Debian 12's headers lack: the iommufd
  * cdev path (mainline include/uapi/linux/vfio.h, iommufd.h) and the
  * never-merged v6 display-event IRQ capability chain.
+ *
+ * Written here on purpose rather than shared with the daemon's copies
+ * (src/vfio_device.c, include/vfio_display_irq.h): the simulator stands in
+ * for the kernel, and a second, independent reading of the ABI is what lets
+ * the tests catch a mistake in the daemon's.
  */
 #include <linux/types.h>
 #include <linux/ioctl.h>
