@@ -34,6 +34,14 @@ struct vnc_client_params {
 	/* Called from the client's thread as it ends; the owner then joins it. */
 	void (*finished)(void *ctx, struct vnc_client *client);
 	void *ctx;
+	/*
+	 * Called from the client's thread when it asks for a desktop size
+	 * (ExtendedDesktopSize SetDesktopSize): true when the request was taken
+	 * (the guest's mode change then resizes every client), false to refuse
+	 * it. NULL refuses every request. Must not block.
+	 */
+	bool (*size_request)(void *size_ctx, const char *peer, uint32_t width, uint32_t height);
+	void *size_ctx;
 };
 
 int vnc_client_start(const struct vnc_client_params *params, struct vnc_client **out);

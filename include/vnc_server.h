@@ -32,6 +32,11 @@ struct vnc_server_options {
 	unsigned handshake_timeout_ms;
 	/* Called on the event loop thread when a client comes or goes. */
 	void (*clients_changed)(void *ctx, unsigned count);
+	/*
+	 * Called on a client's thread when it asks for a desktop size; see
+	 * vnc_client_params.size_request. NULL refuses every request.
+	 */
+	bool (*size_request)(void *ctx, const char *peer, uint32_t width, uint32_t height);
 	void *ctx;
 };
 

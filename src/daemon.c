@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "cursor.h"
 #include "display.h"
 #include "display_irq.h"
+#include "edid_region.h"
 #include "fd_util.h"
 #include "frame_store.h"
 #include "import.h"
@@ -42,6 +44,15 @@ struct daemon {
 	struct event *sigterm, *sigint, *sighup;
 	struct event *watchdog;
 	struct metrics *metrics;
+	struct edid_region *edid; /* NULL: the device has none */
+	/* The latest desktop size a client asked for, from its thread to the loop. */
+	struct {
+		pthread_mutex_t lock;
+		struct event *wake;
+		bool pending;
+		uint32_t width, height;
+		char peer[64];
+	} size_request;
 	int exit_status;
 };
 
@@ -63,6 +74,71 @@ static void on_clients_changed(void *ctx, unsigned count)
 		log_info("no clients: display updates paused");
 	sd_notifyf(0, "STATUS=serving %u client(s); display updates by %s", count,
 		   refresh_uses_irq(d->refresh) ? "IRQ" : "polling");
+}
+
+static void write_edid(struct daemon *d, const char *who, uint32_t width, uint32_t height)
+{
+	uint32_t w, h;
+	int ret = edid_region_set_mode(d->edid, width, height, d->cfg.instance, &w, &h);
+	if (ret < 0)
+		log_warning("EDID: %ux%u asked by %s not written: %s", width, height, who,
+			    strerror(-ret));
+	else
+		log_info("EDID: %s asked for %ux%u; preferred mode %ux%u written", who, width,
+			 height, w, h);
+}
+
+/* A client's thread: only the latest request matters, the loop writes it. */
+static bool on_size_request(void *ctx, const char *peer, uint32_t width, uint32_t height)
+{
+	struct daemon *d = ctx;
+	if (!d->cfg.follow_client_size || !d->edid)
+		return false;
+	pthread_mutex_lock(&d->size_request.lock);
+	d->size_request.pending = true;
+	d->size_request.width = width;
+	d->size_request.height = height;
+	snprintf(d->size_request.peer, sizeof(d->size_request.peer), "client %s", peer);
+	pthread_mutex_unlock(&d->size_request.lock);
+	event_active(d->size_request.wake, EV_READ, 0);
+	return true;
+}
+
+static void on_size_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char who[sizeof(d->size_request.peer)];
+	uint32_t width, height;
+	pthread_mutex_lock(&d->size_request.lock);
+	bool pending = d->size_request.pending;
+	d->size_request.pending = false;
+	width = d->size_request.width;
+	height = d->size_request.height;
+	memcpy(who, d->size_request.peer, sizeof(who));
+	pthread_mutex_unlock(&d->size_request.lock);
+	if (pending)
+		write_edid(d, who, width, height);
+}
+
+/* Without the region, size requests are refused and edid_size is ignored, both said once here. */
+static int setup_edid(struct daemon *d)
+{
+	bool wanted = d->cfg.follow_client_size || d->cfg.edid_width;
+	int ret = edid_region_new(d->device, &d->edid);
+	if (ret == -ENODEV) {
+		if (wanted)
+			log_warning("the device has no EDID region: desktop size requests refused%s",
+				    d->cfg.edid_width ? ", edid_size ignored" : "");
+	} else if (ret < 0) {
+		log_warning("EDID region unusable (%s): desktop size requests refused",
+			    strerror(-ret));
+	}
+	d->size_request.wake = event_new(d->base, -1, 0, on_size_wake, d);
+	if (!d->size_request.wake)
+		return -ENOMEM;
+	if (d->edid && d->cfg.edid_width)
+		write_edid(d, "edid_size", d->cfg.edid_width, d->cfg.edid_height);
+	return 0;
 }
 
 static void collect_metrics(void *ctx, struct metrics_sample *out)
@@ -180,6 +256,9 @@ static int setup_pipeline(struct daemon *d)
 					      &d->device);
 	if (ret < 0)
 		return ret;
+	ret = setup_edid(d);
+	if (ret < 0)
+		return ret;
 	ret = plane_source_new(d->device, &import_cpu_mmap, &d->planes);
 	if (ret < 0)
 		return ret;
@@ -200,6 +279,7 @@ static int setup_pipeline(struct daemon *d)
 		.tls_cert = d->cfg.tls_cert,
 		.tls_key = d->cfg.tls_key,
 		.clients_changed = on_clients_changed,
+		.size_request = on_size_request,
 		.ctx = d,
 	};
 	d->refresh = refresh_new(d->base, d->device, d->cfg.display_event, d->cfg.refresh_hz,
@@ -241,6 +321,9 @@ static void teardown(struct daemon *d)
 	cursor_source_free(d->cursor);
 	frame_store_free(d->store);
 	plane_source_free(d->planes);
+	if (d->size_request.wake)
+		event_free(d->size_request.wake);
+	edid_region_free(d->edid);
 	vfio_device_free(d->device);
 	if (d->sigterm)
 		event_free(d->sigterm);
@@ -275,6 +358,7 @@ int daemon_run(const struct config *cfg, const char *config_path,
 		.n_overrides = n_overrides,
 		.exit_status = EXIT_FAILURE,
 	};
+	pthread_mutex_init(&d.size_request.lock, NULL);
 
 	/* Client threads wake the loop (event_active) to be reaped. */
 	evthread_use_pthreads();
@@ -293,6 +377,7 @@ int daemon_run(const struct config *cfg, const char *config_path,
 	}
 	close_fd(ready_fd);
 	teardown(&d);
+	pthread_mutex_destroy(&d.size_request.lock);
 	log_info("stopped");
 	return d.exit_status;
 }

@@ -34,6 +34,8 @@ struct vnc_client {
 	atomic_bool finished;
 	void (*finished_cb)(void *ctx, struct vnc_client *client);
 	void *ctx;
+	bool (*size_request)(void *size_ctx, const char *peer, uint32_t width, uint32_t height);
+	void *size_ctx;
 };
 
 /* The daemon's picture is XRGB8888: B, G, R, X in memory. */
@@ -51,6 +53,30 @@ static void ignore_key(rfbBool down, rfbKeySym key, rfbClientPtr cl)
 
 static void ignore_pointer(int mask, int x, int y, rfbClientPtr cl)
 {
+}
+
+/*
+ * The answer goes back per the protocol: a refusal at once, with its status;
+ * an acceptance with the ExtendedDesktopSize that the guest's mode change
+ * brings. A request for the current size brings no change, so it is answered
+ * with the next update.
+ */
+static int set_desktop_size(int width, int height, int screens, struct rfbExtDesktopScreen *layout,
+			    rfbClientPtr cl)
+{
+	struct vnc_client *client = cl->screen->screenData;
+	if (width <= 0 || height <= 0 || screens < 1)
+		return rfbExtDesktopSize_InvalidScreenLayout;
+	if (cl->viewOnly || !client->size_request ||
+	    !client->size_request(client->size_ctx, client->peer, (uint32_t)width,
+				  (uint32_t)height)) {
+		log_info("client %s: desktop size %dx%d refused%s", client->peer, width, height,
+			 cl->viewOnly ? " (view-only)" : "");
+		return rfbExtDesktopSize_ResizeProhibited;
+	}
+	if (width == cl->screen->width && height == cl->screen->height)
+		cl->newFBSizePending = TRUE;
+	return rfbExtDesktopSize_Success;
 }
 
 static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_t height)
@@ -71,6 +97,7 @@ static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_
 	screen->deferUpdateTime = 0;
 	screen->kbdAddEvent = ignore_key;
 	screen->ptrAddEvent = ignore_pointer;
+	screen->setDesktopSizeHook = set_desktop_size;
 	/* No cursor until the device shows one; libvncserver's default is an X. */
 	screen->cursor = NULL;
 	screen->screenData = client;
@@ -233,6 +260,8 @@ int vnc_client_start(const struct vnc_client_params *params, struct vnc_client *
 	client->stats = params->stats;
 	client->finished_cb = params->finished;
 	client->ctx = params->ctx;
+	client->size_request = params->size_request;
+	client->size_ctx = params->size_ctx;
 	client->reader = frame_reader_new(params->store);
 
 	int ret = -ENOMEM;

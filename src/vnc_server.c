@@ -253,6 +253,8 @@ static int start_client(struct vnc_server *server, struct client_entry *entry)
 		.stats = &server->stats,
 		.finished = client_finished,
 		.ctx = server,
+		.size_request = server->options.size_request,
+		.size_ctx = server->options.ctx,
 	};
 	int ret = vnc_client_start(&params, &entry->client);
 	if (ret < 0)
