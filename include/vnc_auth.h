@@ -24,7 +24,13 @@ struct vnc_auth_options {
 /* Reads the files; a missing, empty or unprotected one is -errno, logged with the reason. */
 int vnc_auth_new(const struct vnc_auth_options *options, struct vnc_auth **out);
 void vnc_auth_free(struct vnc_auth *auth);
-bool vnc_auth_has_password(const struct vnc_auth *auth);
+bool vnc_auth_has_password(struct vnc_auth *auth);
+/*
+ * Reads the password files again (SIGHUP) and swaps them in for the logins
+ * that follow; on error (logged) the running passwords stay.
+ */
+int vnc_auth_reload_passwords(struct vnc_auth *auth, const char *password_file,
+			      const char *viewonly_password_file);
 
 /*
  * The first line of a secret file, without its line end, into buf. Refuses

@@ -26,6 +26,8 @@
 #define VNC_SESSION_SLOTS 256
 
 struct vnc_auth {
+	/* Guards passwords, list and first_viewonly: SIGHUP replaces them while clients log in. */
+	pthread_rwlock_t lock;
 	char passwords[2][SECRET_MAX];
 	char *list[3];           /* NULL-terminated, full passwords first (rfbCheckPasswordByList) */
 	int first_viewonly;
@@ -173,6 +175,7 @@ int vnc_auth_new(const struct vnc_auth_options *options, struct vnc_auth **out)
 	struct vnc_auth *auth = calloc(1, sizeof(*auth));
 	if (!auth)
 		return -ENOMEM;
+	pthread_rwlock_init(&auth->lock, NULL);
 	auth->limit = auth_limit_new();
 	int ret = auth->limit ? 0 : -ENOMEM;
 	if (ret == 0)
@@ -193,12 +196,40 @@ void vnc_auth_free(struct vnc_auth *auth)
 		return;
 	auth_limit_free(auth->limit);
 	explicit_bzero(auth->passwords, sizeof(auth->passwords));
+	pthread_rwlock_destroy(&auth->lock);
 	free(auth);
 }
 
-bool vnc_auth_has_password(const struct vnc_auth *auth)
+bool vnc_auth_has_password(struct vnc_auth *auth)
 {
-	return auth->list[0] != NULL;
+	pthread_rwlock_rdlock(&auth->lock);
+	bool has = auth->list[0] != NULL;
+	pthread_rwlock_unlock(&auth->lock);
+	return has;
+}
+
+int vnc_auth_reload_passwords(struct vnc_auth *auth, const char *password_file,
+			      const char *viewonly_password_file)
+{
+	struct vnc_auth fresh = { 0 };
+	const struct vnc_auth_options options = {
+		.password_file = password_file,
+		.viewonly_password_file = viewonly_password_file,
+	};
+	/* Read everything first: a bad file leaves the running passwords as they are. */
+	int ret = load_passwords(&fresh, &options);
+	if (ret == 0) {
+		pthread_rwlock_wrlock(&auth->lock);
+		memcpy(auth->passwords, fresh.passwords, sizeof(auth->passwords));
+		/* load_passwords fills list[i] with passwords[i], in order. */
+		for (unsigned i = 0; i < 2; i++)
+			auth->list[i] = fresh.list[i] ? auth->passwords[i] : NULL;
+		auth->list[2] = NULL;
+		auth->first_viewonly = fresh.first_viewonly;
+		pthread_rwlock_unlock(&auth->lock);
+	}
+	explicit_bzero(fresh.passwords, sizeof(fresh.passwords));
+	return ret;
 }
 
 bool vnc_auth_blocked(struct vnc_auth *auth, const char *addr, unsigned *remaining_s)
@@ -242,7 +273,10 @@ static rfbBool check_password(rfbClientPtr cl, const char *response, int len)
 			    session->addr, remaining_s);
 		return FALSE;
 	}
-	if (rfbCheckPasswordByList(cl, response, len)) {
+	pthread_rwlock_rdlock(&auth->lock);
+	rfbBool right = rfbCheckPasswordByList(cl, response, len);
+	pthread_rwlock_unlock(&auth->lock);
+	if (right) {
 		auth_limit_succeeded(auth->limit, session->addr, monotonic_ms());
 		log_info("client %s logged in%s", session->addr, cl->viewOnly ? " (view-only)" : "");
 		return TRUE;
@@ -302,11 +336,13 @@ static void registry_remove(struct vnc_session *session)
 
 static void apply_passwords(rfbScreenInfoPtr screen, struct vnc_auth *auth)
 {
-	if (!auth->list[0])
-		return;
-	screen->authPasswdData = auth->list;
-	screen->authPasswdFirstViewOnly = auth->first_viewonly;
-	screen->passwordCheck = check_password;
+	pthread_rwlock_rdlock(&auth->lock);
+	if (auth->list[0]) {
+		screen->authPasswdData = auth->list;
+		screen->authPasswdFirstViewOnly = auth->first_viewonly;
+		screen->passwordCheck = check_password;
+	}
+	pthread_rwlock_unlock(&auth->lock);
 }
 
 /* Runs inside rfbNewClient, before the client can pick a security type. */
