@@ -117,6 +117,14 @@ static void test_client_size_written(void **state)
 
 	request(&e, 1280, 800, "asked for 1280x800; preferred mode 1280x800 written");
 	expect_mode(&e, 1280, 800);
+	/* The guest takes the mode: the client is resized by the normal mode-change path. */
+	struct sim_plane_desc desc = { .fourcc = DRM_FORMAT_XRGB8888, .width = 1280, .height = 800,
+				       .stride = 1280 * 4, .size = 1280 * 800 * 4 };
+	assert_int_equal(simctl_set_plane(e.d.sim, PRIMARY, &desc), 0);
+	for (uint64_t end = now_ms() + WAIT_MS; e.probe->client->width != 1280 && now_ms() < end;)
+		assert_true(vnc_probe_pump(e.probe, 50));
+	assert_int_equal(e.probe->client->width, 1280);
+	assert_int_equal(e.probe->client->height, 800);
 	/* The sim's region offers at most 4096x2160; a descriptor ends at 4095. */
 	request(&e, 8000, 5000, "asked for 8000x5000; preferred mode 4095x2160 written");
 	expect_mode(&e, 4095, 2160);
