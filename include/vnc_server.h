@@ -63,6 +63,10 @@ int vnc_server_listen_unix(struct vnc_server *server, const char *path);
 
 unsigned vnc_server_client_count(const struct vnc_server *server);
 
+/* SIGHUP: new logins check the password files as they are now; on error the old ones stay. */
+int vnc_server_reload_passwords(struct vnc_server *server, const char *password_file,
+				const char *viewonly_password_file);
+
 struct metrics_histogram;
 /* Updates sent and bytes written to all clients so far; adds the encode times into *encode. */
 void vnc_server_stats(struct vnc_server *server, uint64_t *frames_sent, uint64_t *bytes_sent,

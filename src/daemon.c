@@ -200,13 +200,21 @@ static void reload_config(struct daemon *d)
 	char restart[256] = "";
 	if (config_restart_needed(&d->cfg, &fresh, restart, sizeof(restart)) > 0)
 		log_warning("SIGHUP: changes to %s take effect only after a restart", restart);
+	if (vnc_server_reload_passwords(d->server, fresh.password_file,
+					fresh.viewonly_password_file) == 0) {
+		memcpy(d->cfg.password_file, fresh.password_file, sizeof(d->cfg.password_file));
+		memcpy(d->cfg.viewonly_password_file, fresh.viewonly_password_file,
+		       sizeof(d->cfg.viewonly_password_file));
+	} else {
+		log_error("SIGHUP: keeping the running passwords");
+	}
 	log_set_level(fresh.log_level);
 	d->cfg.log_level = fresh.log_level;
 	if (fresh.refresh_hz != d->cfg.refresh_hz) {
 		d->cfg.refresh_hz = fresh.refresh_hz;
 		refresh_set_rate(d->refresh, fresh.refresh_hz);
 	}
-	log_info("SIGHUP: configuration reloaded (log_level %s, refresh_hz %u)",
+	log_info("SIGHUP: configuration reloaded (log_level %s, refresh_hz %u, passwords re-read)",
 		 log_level_name(d->cfg.log_level), d->cfg.refresh_hz);
 }
 

@@ -384,6 +384,12 @@ void vnc_server_stats(struct vnc_server *server, uint64_t *frames_sent, uint64_t
 	pthread_mutex_unlock(&server->stats.lock);
 }
 
+int vnc_server_reload_passwords(struct vnc_server *server, const char *password_file,
+				const char *viewonly_password_file)
+{
+	return vnc_auth_reload_passwords(server->auth, password_file, viewonly_password_file);
+}
+
 unsigned vnc_server_client_count(const struct vnc_server *server)
 {
 	return server->n_clients;

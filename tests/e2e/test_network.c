@@ -169,6 +169,44 @@ static void test_passwords(void **state)
 	net_dir_remove(&p.dir);
 }
 
+/* SIGHUP re-reads the password files: the next logins check the new password. */
+static void test_password_reload(void **state)
+{
+	struct passwords p;
+	write_passwords(&p, "");
+	struct daemon_proc d;
+	struct net_picture pic;
+	start_showing(&d, &p.cfg, &pic, 5);
+	struct vnc_probe *before = net_connect("127.0.0.1", d.port, "sesame", "raw");
+	assert_non_null(before);
+
+	char full[128];
+	net_write_file(&p.dir, "full", "newpass\n", 0600, full, sizeof(full));
+	kill(d.pid, SIGHUP);
+	assert_true(daemon_wait_log(&d, "passwords re-read", 1, NET_WAIT_MS));
+	assert_null(net_connect("127.0.0.1", d.port, "sesame", "raw"));
+	struct vnc_probe *after = net_connect("127.0.0.1", d.port, "newpass", "raw");
+	assert_non_null(after);
+	assert_true(vnc_probe_wait_picture(after, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+	/* A client logged in before the change stays. */
+	net_show(&d, &pic, WIDTH, HEIGHT, 6);
+	assert_true(vnc_probe_wait_picture(before, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
+
+	/* A password file made readable by others is refused: the running password stays. */
+	assert_int_equal(chmod(full, 0644), 0);
+	kill(d.pid, SIGHUP);
+	assert_true(daemon_wait_log(&d, "keeping the running passwords", 1, NET_WAIT_MS));
+	struct vnc_probe *still = net_connect("127.0.0.1", d.port, "newpass", "raw");
+	assert_non_null(still);
+
+	vnc_probe_free(still);
+	vnc_probe_free(after);
+	vnc_probe_free(before);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(pic.pixels);
+	net_dir_remove(&p.dir);
+}
+
 static void test_open_password_file_refused(void **state)
 {
 	struct net_dir dir;
@@ -365,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_unix_socket),
 		cmocka_unit_test(test_unix_socket_in_use),
 		cmocka_unit_test(test_passwords),
+		cmocka_unit_test(test_password_reload),
 		cmocka_unit_test(test_open_password_file_refused),
 		cmocka_unit_test(test_failed_logins_are_limited),
 		cmocka_unit_test(test_max_clients),
