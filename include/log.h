@@ -2,6 +2,7 @@
 #ifndef MDEV_VNCD_LOG_H
 #define MDEV_VNCD_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 /*
@@ -25,6 +26,9 @@ int log_level_parse(const char *name, enum log_level *out);
 
 void log_message(enum log_level level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The same from a va_list; a trailing newline (libvncserver's style) is dropped. */
+void log_vmessage(enum log_level level, const char *func, const char *fmt, va_list ap);
 
 #define log_error(...) log_message(LOG_LEVEL_ERROR, __func__, __VA_ARGS__)
 #define log_warning(...) log_message(LOG_LEVEL_WARNING, __func__, __VA_ARGS__)

@@ -55,16 +55,14 @@ int log_level_parse(const char *name, enum log_level *out)
 	return -EINVAL;
 }
 
-void log_message(enum log_level level, const char *func, const char *fmt, ...)
+void log_vmessage(enum log_level level, const char *func, const char *fmt, va_list ap)
 {
 	if (!log_enabled(level))
 		return;
 
 	char text[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
+	text[strcspn(text, "\n")] = '\0';
 
 	/* One fprintf per line under a lock: client threads log too. */
 	pthread_mutex_lock(&log_lock);
@@ -75,4 +73,12 @@ void log_message(enum log_level level, const char *func, const char *fmt, ...)
 		fprintf(stderr, "<%d>%s: %s: %s\n", level, logger.instance,
 			log_level_name(level), text);
 	pthread_mutex_unlock(&log_lock);
+}
+
+void log_message(enum log_level level, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmessage(level, func, fmt, ap);
+	va_end(ap);
 }

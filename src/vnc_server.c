@@ -65,26 +65,18 @@ struct vnc_server {
 /* libvncserver narrates every client step; its lines are detail for debugging. */
 static void route_rfb_log(const char *fmt, ...)
 {
-	if (!log_enabled(LOG_LEVEL_DEBUG))
-		return;
-	char text[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	log_vmessage(LOG_LEVEL_DEBUG, "libvncserver", fmt, ap);
 	va_end(ap);
-	text[strcspn(text, "\n")] = '\0';
-	log_message(LOG_LEVEL_DEBUG, "libvncserver", "%s", text);
 }
 
 static void route_rfb_err(const char *fmt, ...)
 {
-	char text[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	log_vmessage(LOG_LEVEL_WARNING, "libvncserver", fmt, ap);
 	va_end(ap);
-	text[strcspn(text, "\n")] = '\0';
-	log_message(LOG_LEVEL_WARNING, "libvncserver", "%s", text);
 }
 
 static void notify_clients_changed(struct vnc_server *server)
