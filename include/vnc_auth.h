@@ -10,7 +10,7 @@ struct _rfbScreenInfo;
 
 /*
  * Who may watch: the VNC passwords (full and view-only), the failed-login
- * limiter, and the TLS certificate for wss websockets. One per server,
+ * limiter, and the protection of the TLS key for wss. One per server,
  * read once at start; sessions point into it, so it outlives them.
  */
 struct vnc_auth;
@@ -62,8 +62,9 @@ bool vnc_session_is_established(const struct vnc_session *session);
 
 /*
  * For the client thread, on its fresh screen just before rfbNewClient(screen,
- * fd): sets the TLS certificate that wss needs during rfbNewClient itself.
- * Passwords need no call: they are applied as libvncserver creates the client.
+ * fd): keeps libvncserver out of TLS, which the daemon terminates itself
+ * (tls_relay.h). Passwords need no call: they are applied as libvncserver
+ * creates the client.
  */
 void vnc_session_prepare_screen(struct _rfbScreenInfo *screen, int fd);
 

@@ -26,7 +26,7 @@ struct vnc_server_options {
 	bool exclusive;
 	/* Full and view-only VNC passwords; NULL or "" = none. Read at vnc_server_new. */
 	const char *password_file, *viewonly_password_file;
-	/* PEM files for wss websockets; NULL or "" = plain ws only. */
+	/* PEM files for wss websockets, whose TLS the daemon ends itself; NULL or "" = ws only. */
 	const char *tls_cert, *tls_key;
 	/* 0 = VNC_SERVER_HANDSHAKE_TIMEOUT_MS. */
 	unsigned handshake_timeout_ms;

@@ -31,7 +31,6 @@ struct vnc_auth {
 	char passwords[2][SECRET_MAX];
 	char *list[3];           /* NULL-terminated, full passwords first (rfbCheckPasswordByList) */
 	int first_viewonly;
-	char tls_cert[4096], tls_key[4096]; /* libvncserver wants char * */
 	struct auth_limit *limit;
 };
 
@@ -131,7 +130,8 @@ static int load_passwords(struct vnc_auth *auth, const struct vnc_auth_options *
 	return 0;
 }
 
-static int check_tls_files(struct vnc_auth *auth, const struct vnc_auth_options *options)
+/* The daemon terminates TLS itself (tls_relay.h); here only the files' protection is checked. */
+static int check_tls_files(const struct vnc_auth_options *options)
 {
 	if (!set(options->tls_cert) && !set(options->tls_key))
 		return 0;
@@ -152,21 +152,6 @@ static int check_tls_files(struct vnc_auth *auth, const struct vnc_auth_options 
 		return fd;
 	}
 	close(fd);
-#ifdef LIBVNCSERVER_HAVE_GNUTLS
-	/*
-	 * Its GnuTLS reads spin on EAGAIN and its websocket peeks ask for more than a
-	 * frame: wss clients stall after the handshake while their thread burns a core.
-	 */
-	if (strverscmp(LIBVNCSERVER_VERSION, "0.9.14") <= 0) {
-		log_error("tls_cert/tls_key: wss does not work with libvncserver %s built with "
-			  "GnuTLS (clients stall after the handshake); unset them and put a TLS "
-			  "proxy such as websockify --cert in front for wss",
-			  LIBVNCSERVER_VERSION);
-		return -ENOTSUP;
-	}
-#endif
-	snprintf(auth->tls_cert, sizeof(auth->tls_cert), "%s", options->tls_cert);
-	snprintf(auth->tls_key, sizeof(auth->tls_key), "%s", options->tls_key);
 	return 0;
 }
 
@@ -181,7 +166,7 @@ int vnc_auth_new(const struct vnc_auth_options *options, struct vnc_auth **out)
 	if (ret == 0)
 		ret = load_passwords(auth, options);
 	if (ret == 0)
-		ret = check_tls_files(auth, options);
+		ret = check_tls_files(options);
 	if (ret < 0) {
 		vnc_auth_free(auth);
 		return ret;
@@ -414,9 +399,7 @@ bool vnc_session_is_established(const struct vnc_session *session)
 
 void vnc_session_prepare_screen(rfbScreenInfoPtr screen, int fd)
 {
-	const struct vnc_session *session = registry_find(fd);
-	if (!session || !session->auth->tls_cert[0])
-		return;
-	screen->sslcertfile = session->auth->tls_cert;
-	screen->sslkeyfile = session->auth->tls_key;
+	/* TLS ends in the daemon (tls_relay.h): libvncserver's own wss path stalls clients. */
+	screen->sslcertfile = NULL;
+	screen->sslkeyfile = NULL;
 }

@@ -21,6 +21,7 @@
 
 #include "fd_util.h"
 #include "log.h"
+#include "tls_relay.h"
 #include "vnc_auth.h"
 #include "vnc_client.h"
 
@@ -29,20 +30,28 @@
 #define LISTEN_BACKLOG 64
 /* libvncserver waits as long for a websocket request before it speaks RFB. */
 #define FIRST_BYTES_WAIT_US 100000
+/* For a TLS client: its handshake, then its websocket request, both over the wire. */
+#define TLS_FIRST_BYTES_WAIT_US 3000000
+/* The first byte of a TLS ClientHello record. */
+#define TLS_HANDSHAKE_RECORD 0x16
 
 /*
  * A connection from accept to reap; all of it lives on the event loop thread.
  * It is pending (client NULL, fd ours) for its first FIRST_BYTES_WAIT_US: a
- * connection dropped in that time never costs a thread.
+ * connection dropped in that time never costs a thread. One that opens with
+ * a TLS handshake gets a relay, and waits again for the first plaintext on
+ * the relay's pair: libvncserver must see the websocket request at once.
  */
 struct client_entry {
 	struct vnc_server *server;
-	int fd;                        /* until handed to the client */
+	int fd;                        /* until handed to the client; the relay's pair end with TLS */
 	struct event *first_bytes;     /* the pending wait */
+	struct tls_relay *relay;       /* TLS clients: outlives the client, freed after its join */
 	struct vnc_client *client;
 	struct vnc_session *session;
 	struct event *handshake_timer; /* drops the client if it has not logged in by then */
 	struct event *established;     /* activated from the client's thread at login */
+	char key[64]; /* the limiter's name of the peer */
 	char peer[80];
 };
 
@@ -51,6 +60,7 @@ struct vnc_server {
 	struct frame_store *store;
 	struct vnc_server_options options;
 	struct vnc_auth *auth;
+	struct tls_relay_creds *tls; /* NULL = no wss */
 	char desktop_name[64];
 	struct evconnlistener *listeners[MAX_LISTENERS];
 	unsigned n_listeners;
@@ -95,6 +105,7 @@ static void entry_free(struct client_entry *entry)
 	if (entry->established)
 		event_free(entry->established);
 	vnc_session_free(entry->session);
+	tls_relay_free(entry->relay);
 	free(entry);
 }
 
@@ -213,13 +224,12 @@ static struct client_entry *entry_new(struct vnc_server *server, int fd, const c
 	}
 	entry->server = server;
 	entry->fd = fd;
+	snprintf(entry->key, sizeof(entry->key), "%s", key);
 	snprintf(entry->peer, sizeof(entry->peer), "%s", peer);
 	entry->first_bytes = event_new(server->base, fd, EV_READ, first_bytes, entry);
-	entry->session = vnc_session_new(server->auth, fd, key, session_established, entry);
 	entry->handshake_timer = evtimer_new(server->base, handshake_timed_out, entry);
 	entry->established = event_new(server->base, -1, 0, client_established, entry);
-	if (!entry->first_bytes || !entry->session || !entry->handshake_timer ||
-	    !entry->established) {
+	if (!entry->first_bytes || !entry->handshake_timer || !entry->established) {
 		entry_free(entry);
 		return NULL;
 	}
@@ -237,6 +247,11 @@ static void remove_pending(struct vnc_server *server, struct client_entry *entry
 
 static int start_client(struct vnc_server *server, struct client_entry *entry)
 {
+	/* libvncserver finds the session by the fd it serves: with TLS, the pair's end. */
+	entry->session = vnc_session_new(server->auth, entry->fd, entry->key, session_established,
+					 entry);
+	if (!entry->session)
+		return -ENOMEM;
 	struct vnc_client_params params = {
 		.fd = take_fd(&entry->fd),
 		.peer = entry->peer,
@@ -264,6 +279,33 @@ static bool peer_closed(int fd)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
+static bool opens_tls(int fd)
+{
+	uint8_t c;
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && c == TLS_HANDSHAKE_RECORD;
+}
+
+/* The entry goes on pending, now on the plaintext the relay will write to its pair. */
+static int start_relay(struct vnc_server *server, struct client_entry *entry)
+{
+	int plain;
+	int ret = tls_relay_start(server->tls, take_fd(&entry->fd), entry->peer, &plain,
+				  &entry->relay);
+	if (ret < 0)
+		return ret;
+	entry->fd = plain;
+	if (plain >= FD_SETSIZE)
+		return -EMFILE; /* see refused() */
+	event_free(entry->first_bytes);
+	entry->first_bytes = event_new(server->base, plain, EV_READ, first_bytes, entry);
+	if (!entry->first_bytes)
+		return -ENOMEM;
+	const struct timeval wait = { .tv_sec = TLS_FIRST_BYTES_WAIT_US / 1000000 };
+	event_add(entry->first_bytes, &wait);
+	log_debug("client %s speaks TLS", entry->peer);
+	return 0;
+}
+
 /* Data (a websocket request, an early RFB version) or silence: either way RFB starts now. */
 static void first_bytes(evutil_socket_t fd, short what, void *arg)
 {
@@ -274,7 +316,17 @@ static void first_bytes(evutil_socket_t fd, short what, void *arg)
 		remove_pending(server, entry);
 		return;
 	}
-	int ret = start_client(server, entry);
+	int ret;
+	if ((what & EV_READ) && server->tls && !entry->relay && opens_tls(fd)) {
+		ret = start_relay(server, entry);
+		if (ret < 0) {
+			log_error("client %s dropped: cannot start its TLS relay: %s", entry->peer,
+				  strerror(-ret));
+			remove_pending(server, entry);
+		}
+		return;
+	}
+	ret = start_client(server, entry);
 	if (ret < 0) {
 		log_error("client %s dropped: cannot start its thread: %s", entry->peer,
 			  strerror(-ret));
@@ -335,7 +387,9 @@ struct vnc_server *vnc_server_new(struct event_base *base, struct frame_store *s
 		.tls_key = options->tls_key,
 	};
 	server->reap_event = event_new(base, -1, 0, reap_clients, server);
-	if (!server->reap_event || vnc_auth_new(&auth_options, &server->auth) < 0) {
+	if (!server->reap_event || vnc_auth_new(&auth_options, &server->auth) < 0 ||
+	    (options->tls_cert && options->tls_cert[0] &&
+	     tls_relay_creds_new(options->tls_cert, options->tls_key, &server->tls) < 0)) {
 		vnc_server_free(server);
 		return NULL;
 	}
@@ -362,6 +416,7 @@ void vnc_server_free(struct vnc_server *server)
 	if (server->reap_event)
 		event_free(server->reap_event);
 	vnc_auth_free(server->auth);
+	tls_relay_creds_free(server->tls);
 	pthread_mutex_destroy(&server->stats.lock);
 	free(server);
 }

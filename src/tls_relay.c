@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "tls_relay.h"
+
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fd_util.h"
+#include "log.h"
+
+/* One TLS record's worth per direction: a stalled reader holds back at most this much. */
+#define RELAY_CHUNK 16384
+
+struct tls_relay_creds {
+	gnutls_certificate_credentials_t x509;
+};
+
+struct tls_relay {
+	gnutls_session_t session;
+	int net_fd;  /* the accepted socket, TLS on the wire */
+	int pair_fd; /* our end of the plaintext pair */
+	pthread_t thread;
+	char peer[80];
+};
+
+/* Bytes read from one side, not yet all written to the other. */
+struct chunk {
+	uint8_t data[RELAY_CHUNK];
+	size_t len, off;
+};
+
+int tls_relay_creds_new(const char *cert_file, const char *key_file, struct tls_relay_creds **out)
+{
+	struct tls_relay_creds *creds = calloc(1, sizeof(*creds));
+	if (!creds)
+		return -ENOMEM;
+	int ret = gnutls_certificate_allocate_credentials(&creds->x509);
+	if (ret < 0) {
+		free(creds);
+		return -ENOMEM;
+	}
+	ret = gnutls_certificate_set_x509_key_file(creds->x509, cert_file, key_file,
+						   GNUTLS_X509_FMT_PEM);
+	if (ret < 0) {
+		log_error("tls_cert %s with tls_key %s: cannot load them: %s", cert_file, key_file,
+			  gnutls_strerror(ret));
+		tls_relay_creds_free(creds);
+		return -EINVAL;
+	}
+	*out = creds;
+	return 0;
+}
+
+void tls_relay_creds_free(struct tls_relay_creds *creds)
+{
+	if (!creds)
+		return;
+	gnutls_certificate_free_credentials(creds->x509);
+	free(creds);
+}
+
+/* A GnuTLS result as 1 (moved bytes), 0 (would block) or an end. */
+static int tls_result(struct tls_relay *relay, const char *what, ssize_t n)
+{
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+		return 0;
+	if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION)
+		return -EPIPE;
+	log_debug("client %s: TLS %s failed: %s", relay->peer, what, gnutls_strerror((int)n));
+	return -ECONNRESET;
+}
+
+static int socket_result(ssize_t n)
+{
+	if (n > 0)
+		return 1;
+	if (n == 0)
+		return -EPIPE;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+}
+
+static void consumed(struct chunk *chunk, size_t n)
+{
+	chunk->off += n;
+	if (chunk->off == chunk->len)
+		chunk->len = chunk->off = 0;
+}
+
+static int tls_to_chunk(struct tls_relay *relay, struct chunk *chunk)
+{
+	if (chunk->len)
+		return 0;
+	ssize_t n = gnutls_record_recv(relay->session, chunk->data, sizeof(chunk->data));
+	if (n <= 0)
+		return tls_result(relay, "receive", n);
+	chunk->len = (size_t)n;
+	return 1;
+}
+
+static int chunk_to_tls(struct tls_relay *relay, struct chunk *chunk)
+{
+	if (!chunk->len)
+		return 0;
+	/* After GNUTLS_E_AGAIN GnuTLS wants the same bytes again: off moves only on success. */
+	ssize_t n =
+	    gnutls_record_send(relay->session, chunk->data + chunk->off, chunk->len - chunk->off);
+	if (n <= 0)
+		return tls_result(relay, "send", n);
+	consumed(chunk, (size_t)n);
+	return 1;
+}
+
+static int pair_to_chunk(struct tls_relay *relay, struct chunk *chunk)
+{
+	if (chunk->len)
+		return 0;
+	ssize_t n = recv(relay->pair_fd, chunk->data, sizeof(chunk->data), MSG_DONTWAIT);
+	if (n > 0)
+		chunk->len = (size_t)n;
+	return socket_result(n);
+}
+
+static int chunk_to_pair(struct tls_relay *relay, struct chunk *chunk)
+{
+	if (!chunk->len)
+		return 0;
+	ssize_t n = send(relay->pair_fd, chunk->data + chunk->off, chunk->len - chunk->off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n > 0)
+		consumed(chunk, (size_t)n);
+	return socket_result(n);
+}
+
+static short net_events(struct tls_relay *relay)
+{
+	return gnutls_record_get_direction(relay->session) ? POLLOUT : POLLIN;
+}
+
+/* -EPIPE once the client side shuts its end: how vnc_client_stop ends a stalled handshake. */
+static int handshake(struct tls_relay *relay)
+{
+	for (;;) {
+		int ret = gnutls_handshake(relay->session);
+		if (ret == GNUTLS_E_SUCCESS)
+			return 0;
+		if (gnutls_error_is_fatal(ret)) {
+			log_warning("client %s: TLS handshake failed: %s", relay->peer,
+				    gnutls_strerror(ret));
+			return -ECONNRESET;
+		}
+		struct pollfd pfd[2] = {
+		    {.fd = relay->net_fd, .events = net_events(relay)},
+		    {.fd = relay->pair_fd, .events = POLLRDHUP},
+		};
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return -errno;
+		if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+			return -EPIPE;
+	}
+}
+
+/* One pass over both directions: 1 if anything moved, 0 if all would block, or an end. */
+static int pump_once(struct tls_relay *relay, struct chunk *up, struct chunk *down)
+{
+	int (*const steps[])(struct tls_relay *, struct chunk *) = {
+	    tls_to_chunk,
+	    chunk_to_pair,
+	    pair_to_chunk,
+	    chunk_to_tls,
+	};
+	struct chunk *chunks[] = {up, up, down, down};
+	int moved = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		int ret = steps[i](relay, chunks[i]);
+		if (ret < 0)
+			return ret;
+		moved |= ret;
+	}
+	return moved;
+}
+
+/* up: from the TLS peer to the client; down: back. Returns how it ended. */
+static int pump(struct tls_relay *relay)
+{
+	struct chunk *chunks = calloc(2, sizeof(*chunks));
+	if (!chunks)
+		return -ENOMEM;
+	struct chunk *up = &chunks[0], *down = &chunks[1];
+	int ret;
+	while ((ret = pump_once(relay, up, down)) >= 0) {
+		if (ret > 0 || (!up->len && gnutls_record_check_pending(relay->session)))
+			continue;
+		struct pollfd pfd[2] = {
+		    {.fd = relay->net_fd,
+		     .events =
+			 (short)((up->len ? 0 : POLLIN) | (down->len ? net_events(relay) : 0))},
+		    {.fd = relay->pair_fd,
+		     .events = (short)((down->len ? 0 : POLLIN) | (up->len ? POLLOUT : 0))},
+		};
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		/* A side that is gone both ways can never drain what waits for it. */
+		if ((pfd[0].revents | pfd[1].revents) & (POLLHUP | POLLERR)) {
+			ret = -EPIPE;
+			break;
+		}
+	}
+	free(chunks);
+	return ret;
+}
+
+static void *relay_thread(void *arg)
+{
+	struct tls_relay *relay = arg;
+	int ret = handshake(relay);
+	if (ret == 0)
+		ret = pump(relay);
+	if (ret != -EPIPE && ret != -ECONNRESET)
+		log_warning("client %s: TLS relay ended: %s", relay->peer, strerror(-ret));
+	/* Whichever side ended, the other learns it now; the fds stay until tls_relay_free. */
+	shutdown(relay->pair_fd, SHUT_RDWR);
+	gnutls_bye(relay->session, GNUTLS_SHUT_WR);
+	shutdown(relay->net_fd, SHUT_RDWR);
+	return NULL;
+}
+
+static void relay_release(struct tls_relay *relay)
+{
+	if (relay->session)
+		gnutls_deinit(relay->session);
+	close_fd(relay->pair_fd);
+	close_fd(relay->net_fd);
+	free(relay);
+}
+
+static int session_new(struct tls_relay *relay, struct tls_relay_creds *creds)
+{
+	int ret = gnutls_init(&relay->session, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+	if (ret == 0)
+		ret = gnutls_set_default_priority(relay->session);
+	if (ret == 0)
+		ret = gnutls_credentials_set(relay->session, GNUTLS_CRD_CERTIFICATE, creds->x509);
+	if (ret < 0) {
+		log_error("client %s: cannot set up TLS: %s", relay->peer, gnutls_strerror(ret));
+		return -ENOMEM;
+	}
+	gnutls_transport_set_int(relay->session, relay->net_fd);
+	return 0;
+}
+
+int tls_relay_start(struct tls_relay_creds *creds, int net_fd, const char *peer, int *plain_fd,
+		    struct tls_relay **out)
+{
+	struct tls_relay *relay = calloc(1, sizeof(*relay));
+	if (!relay) {
+		close_fd(net_fd);
+		return -ENOMEM;
+	}
+	relay->net_fd = net_fd;
+	relay->pair_fd = -1;
+	snprintf(relay->peer, sizeof(relay->peer), "%s", peer);
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) < 0) {
+		int ret = -errno;
+		relay_release(relay);
+		return ret;
+	}
+	relay->pair_fd = pair[0];
+	int ret = session_new(relay, creds);
+	if (ret == 0)
+		ret = -pthread_create(&relay->thread, NULL, relay_thread, relay);
+	if (ret < 0) {
+		close_fd(pair[1]);
+		relay_release(relay);
+		return ret;
+	}
+	*plain_fd = pair[1];
+	*out = relay;
+	return 0;
+}
+
+void tls_relay_free(struct tls_relay *relay)
+{
+	if (!relay)
+		return;
+	/* Wakes the thread wherever it waits: it polls its pair end throughout. */
+	shutdown(relay->pair_fd, SHUT_RDWR);
+	pthread_join(relay->thread, NULL);
+	relay_release(relay);
+}
