@@ -2,6 +2,7 @@
 #include "tls_relay.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <poll.h>
 #include <pthread.h>
@@ -222,13 +223,15 @@ static void *relay_thread(void *arg)
 {
 	struct tls_relay *relay = arg;
 	int ret = handshake(relay);
-	if (ret == 0)
+	bool handshaken = ret == 0;
+	if (handshaken)
 		ret = pump(relay);
 	if (ret != -EPIPE && ret != -ECONNRESET)
 		log_warning("client %s: TLS relay ended: %s", relay->peer, strerror(-ret));
 	/* Whichever side ended, the other learns it now; the fds stay until tls_relay_free. */
 	shutdown(relay->pair_fd, SHUT_RDWR);
-	gnutls_bye(relay->session, GNUTLS_SHUT_WR);
+	if (handshaken)
+		gnutls_bye(relay->session, GNUTLS_SHUT_WR);
 	shutdown(relay->net_fd, SHUT_RDWR);
 	return NULL;
 }
@@ -269,7 +272,10 @@ int tls_relay_start(struct tls_relay_creds *creds, int net_fd, const char *peer,
 	relay->pair_fd = -1;
 	snprintf(relay->peer, sizeof(relay->peer), "%s", peer);
 	int pair[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) < 0) {
+	/* The thread waits in poll() only: a blocking read on one side would starve the other. */
+	int flags = fcntl(net_fd, F_GETFL);
+	if (flags < 0 || fcntl(net_fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) < 0) {
 		int ret = -errno;
 		relay_release(relay);
 		return ret;

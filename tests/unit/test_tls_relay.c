@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The TLS relay against a GnuTLS client over a socketpair: bytes cross both
+ * ways, either side closing ends the other, a stalled handshake ends when
+ * the plaintext end is shut down, and a bad certificate fails to load.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <gnutls/gnutls.h>
+
+#include "tls_relay.h"
+
+#define WAIT_MS 5000
+
+struct fixture {
+	char dir[64], cert[96], key[96];
+	struct tls_relay_creds *creds;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_tls_relay.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->cert, sizeof(f->cert), "%s/cert.pem", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/key.pem", f->dir);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+		 "-keyout %s -out %s 2>/dev/null",
+		 f->key, f->cert);
+	if (system(cmd) == 0)
+		assert_int_equal(tls_relay_creds_new(f->cert, f->key, &f->creds), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	tls_relay_creds_free(f->creds);
+	char cmd[100];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* The relay on one end of a fresh socketpair; *peer_fd is the TLS client's end. */
+static struct tls_relay *start(struct fixture *f, int *peer_fd, int *plain_fd)
+{
+	if (!f->creds)
+		skip(); /* no openssl to make a certificate */
+	int net[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, net), 0);
+	struct tls_relay *relay = NULL;
+	assert_int_equal(tls_relay_start(f->creds, net[0], "test", plain_fd, &relay), 0);
+	*peer_fd = net[1];
+	return relay;
+}
+
+static gnutls_session_t client_connect(int fd, gnutls_certificate_credentials_t *x509)
+{
+	gnutls_session_t session;
+	assert_int_equal(gnutls_certificate_allocate_credentials(x509), 0);
+	assert_int_equal(gnutls_init(&session, GNUTLS_CLIENT), 0);
+	assert_int_equal(gnutls_set_default_priority(session), 0);
+	assert_int_equal(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, *x509), 0);
+	gnutls_transport_set_int(session, fd);
+	gnutls_handshake_set_timeout(session, WAIT_MS);
+	assert_int_equal(gnutls_handshake(session), 0);
+	return session;
+}
+
+/* Whether fd reaches EOF within WAIT_MS, whatever comes before it. */
+static bool closes(int fd)
+{
+	char buf[256];
+	ssize_t n = -1;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	while (poll(&pfd, 1, WAIT_MS) == 1 && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		;
+	return pfd.revents && n == 0;
+}
+
+/* What arrives on fd within WAIT_MS: > 0 bytes, 0 at EOF, -1 if nothing came. */
+static ssize_t read_within(int fd, void *buf, size_t size)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	if (poll(&pfd, 1, WAIT_MS) != 1)
+		return -1;
+	return recv(fd, buf, size, 0);
+}
+
+static void test_bytes_cross_both_ways(void **state)
+{
+	int peer, plain;
+	struct tls_relay *relay = start(*state, &peer, &plain);
+	gnutls_certificate_credentials_t x509;
+	gnutls_session_t session = client_connect(peer, &x509);
+
+	assert_int_equal(gnutls_record_send(session, "GET / ", 6), 6);
+	char buf[64] = {0};
+	assert_int_equal(read_within(plain, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "GET / ", 6);
+
+	/* More than one TLS record's worth, so the relay loops on it. */
+	size_t total = 100000, got = 0;
+	uint8_t *big = malloc(total), *back = malloc(total);
+	for (size_t i = 0; i < total; i++)
+		big[i] = (uint8_t)(i * 7 + i / 251);
+	for (size_t sent = 0; sent < total;) {
+		ssize_t n = send(plain, big + sent, total - sent, MSG_DONTWAIT);
+		if (n > 0)
+			sent += (size_t)n;
+		while (got < sent) {
+			ssize_t r = gnutls_record_recv(session, back + got, total - got);
+			assert_true(r > 0);
+			got += (size_t)r;
+		}
+	}
+	assert_memory_equal(big, back, total);
+
+	/* The plaintext side going away closes the TLS session. */
+	close(plain);
+	assert_true(gnutls_record_recv(session, buf, sizeof(buf)) <= 0);
+	tls_relay_free(relay);
+	gnutls_deinit(session);
+	gnutls_certificate_free_credentials(x509);
+	close(peer);
+	free(big);
+	free(back);
+}
+
+static void test_peer_leaving_closes_plain_end(void **state)
+{
+	int peer, plain;
+	struct tls_relay *relay = start(*state, &peer, &plain);
+	gnutls_certificate_credentials_t x509;
+	gnutls_session_t session = client_connect(peer, &x509);
+	gnutls_deinit(session);
+	gnutls_certificate_free_credentials(x509);
+	close(peer);
+	char c;
+	assert_int_equal(read_within(plain, &c, 1), 0);
+	tls_relay_free(relay);
+	close(plain);
+}
+
+/* vnc_client_stop shuts the client's end down: that must end a relay stuck in its handshake. */
+static void test_stalled_handshake_ends(void **state)
+{
+	int peer, plain;
+	struct tls_relay *relay = start(*state, &peer, &plain);
+	shutdown(plain, SHUT_RDWR);
+	/* The relay shuts the wire down as it ends: the silent peer sees EOF. */
+	assert_true(closes(peer));
+	tls_relay_free(relay);
+	close(plain);
+	close(peer);
+}
+
+static void test_garbage_is_no_handshake(void **state)
+{
+	int peer, plain;
+	struct tls_relay *relay = start(*state, &peer, &plain);
+	/* A handshake record holding an empty ClientHello. */
+	const char junk[] = "\x16\x03\x01\x00\x04\x01\x00\x00\x00";
+	assert_int_equal(send(peer, junk, sizeof(junk) - 1, 0), (ssize_t)sizeof(junk) - 1);
+	assert_true(closes(plain));
+	assert_true(closes(peer));
+	tls_relay_free(relay);
+	close(plain);
+	close(peer);
+}
+
+static void test_bad_files_fail_to_load(void **state)
+{
+	struct fixture *f = *state;
+	struct tls_relay_creds *creds = NULL;
+	char missing[128];
+	snprintf(missing, sizeof(missing), "%s/missing.pem", f->dir);
+	assert_int_equal(tls_relay_creds_new(missing, missing, &creds), -EINVAL);
+	if (f->creds)
+		/* A certificate with its own file as the key: no key in it. */
+		assert_int_equal(tls_relay_creds_new(f->cert, f->cert, &creds), -EINVAL);
+	assert_null(creds);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_bytes_cross_both_ways, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peer_leaving_closes_plain_end, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stalled_handshake_ends, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage_is_no_handshake, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_files_fail_to_load, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
