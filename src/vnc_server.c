@@ -302,7 +302,6 @@ static int start_relay(struct vnc_server *server, struct client_entry *entry)
 		return -ENOMEM;
 	const struct timeval wait = { .tv_sec = TLS_FIRST_BYTES_WAIT_US / 1000000 };
 	event_add(entry->first_bytes, &wait);
-	log_debug("client %s speaks TLS", entry->peer);
 	return 0;
 }
 
@@ -333,7 +332,8 @@ static void first_bytes(evutil_socket_t fd, short what, void *arg)
 		remove_pending(server, entry);
 		return;
 	}
-	log_info("client %s connected (%u connected)", entry->peer, server->n_clients);
+	log_info("client %s connected%s (%u connected)", entry->peer, entry->relay ? " over TLS" : "",
+		 server->n_clients);
 }
 
 static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,

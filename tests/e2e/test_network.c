@@ -435,6 +435,7 @@ static void test_wss(void **state)
 	size_t n = wss_exchange(d.port, answer, sizeof(answer));
 	assert_non_null(strstr(answer, "HTTP/1.1 101"));
 	assert_non_null(memmem(answer, n, "RFB 003.008", 11));
+	assert_int_equal(daemon_log_count(&d, "connected over TLS"), 1);
 
 	struct vnc_probe *plain = net_connect("127.0.0.1", d.port, NULL, "raw");
 	assert_non_null(plain);

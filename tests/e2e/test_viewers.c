@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Real viewers against the daemon: noVNC in headless Chromium over a
- * websocket on the VNC port, vncsnapshot, and TigerVNC's vncviewer under
- * Xvfb. Each takes a picture (viewer_shot.sh) that must show the source
- * frame: a solid block at its place on a solid background, found in the
+ * websocket on the VNC port (ws, and wss through the daemon's own TLS),
+ * vncsnapshot, and TigerVNC's vncviewer under Xvfb. Each takes a picture
+ * (viewer_shot.sh) that must show the source frame: a solid block at its place on a solid background, found in the
  * picture and measured. A viewer whose packages are missing is skipped
  * with the package named; with none of them the program exits 77.
  */
@@ -137,22 +137,43 @@ static int viewer_shot(const char *kind, uint16_t port, const char *dir, const c
 
 static unsigned ran;
 
-static void check_viewer(const char *kind, int *ox, int *oy)
+/* A self-signed certificate for localhost in dir, as the daemon's config text. */
+static void tls_config(const struct net_dir *dir, char *text, size_t size)
 {
-	struct daemon_proc d;
-	daemon_start(&d, NULL);
-	show_test_frame(&d);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+		 "-subj /CN=localhost -keyout key.pem -out cert.pem 2>/dev/null",
+		 dir->path);
+	if (system(cmd) != 0)
+		skip(); /* no openssl */
+	snprintf(text, size, "tls_cert = %s/cert.pem\ntls_key = %s/key.pem\n", dir->path,
+		 dir->path);
+}
+
+static void check_viewer(const char *kind, bool tls, int *ox, int *oy)
+{
 	struct net_dir dir;
 	net_dir_make(&dir);
+	char text[300] = "";
+	if (tls)
+		tls_config(&dir, text, sizeof(text));
+	struct net_config cfg;
+	net_config(&cfg, &dir, text);
+	struct daemon_proc d;
+	daemon_start(&d, &(struct daemon_options){ .extra_args = cfg.args });
+	show_test_frame(&d);
 	char out[128];
 	snprintf(out, sizeof(out), "%s/shot.ppm", dir.path);
 	int status = viewer_shot(kind, d.port, dir.path, out);
+	int over_tls = daemon_log_count(&d, "connected over TLS");
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 	if (status == 77) {
 		net_dir_remove(&dir);
 		skip();
 	}
 	assert_int_equal(status, 0);
+	assert_int_equal(over_tls > 0, tls);
 	struct image img = { 0 };
 	assert_true(read_ppm(out, &img));
 	find_frame(&img, ox, oy);
@@ -164,14 +185,21 @@ static void check_viewer(const char *kind, int *ox, int *oy)
 static void test_novnc_over_websocket(void **state)
 {
 	int ox, oy;
-	check_viewer("novnc", &ox, &oy);
+	check_viewer("novnc", false, &ox, &oy);
+}
+
+/* The daemon ends TLS itself: libvncserver 0.9.14's own wss stalls noVNC. */
+static void test_novnc_over_wss(void **state)
+{
+	int ox, oy;
+	check_viewer("novnc-wss", true, &ox, &oy);
 }
 
 /* vncsnapshot saves the framebuffer itself: the block is exactly where the source has it. */
 static void test_vncsnapshot(void **state)
 {
 	int ox, oy;
-	check_viewer("snapshot", &ox, &oy);
+	check_viewer("snapshot", false, &ox, &oy);
 	assert_int_equal(ox, 0);
 	assert_int_equal(oy, 0);
 }
@@ -179,13 +207,14 @@ static void test_vncsnapshot(void **state)
 static void test_tigervnc_viewer(void **state)
 {
 	int ox, oy;
-	check_viewer("tiger", &ox, &oy);
+	check_viewer("tiger", false, &ox, &oy);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_novnc_over_websocket),
+		cmocka_unit_test(test_novnc_over_wss),
 		cmocka_unit_test(test_vncsnapshot),
 		cmocka_unit_test(test_tigervnc_viewer),
 	};

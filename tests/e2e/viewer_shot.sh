@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Takes a picture of the daemon's display with a real viewer, as a PPM file.
 #   viewer_shot.sh novnc   PORT OUT.ppm WORKDIR  (noVNC's vnc_lite.html in headless Chromium)
+#   viewer_shot.sh novnc-wss PORT OUT.ppm WORKDIR (the same over https and wss, with
+#                                                  WORKDIR/cert.pem and key.pem)
 #   viewer_shot.sh snapshot PORT OUT.ppm WORKDIR (vncsnapshot)
 #   viewer_shot.sh tiger   PORT OUT.ppm WORKDIR  (TigerVNC's vncviewer under Xvfb, xwd)
 # Exits 77 when a program it needs is missing, naming the package.
@@ -17,22 +19,38 @@ free_port() {
 need convert imagemagick
 
 case $kind in
-novnc)
+novnc | novnc-wss)
 	need chromium chromium
 	need python3 python3
 	[ -f /usr/share/novnc/vnc_lite.html ] || { echo "SKIP: noVNC missing (package novnc)"; exit 77; }
 	http=$(free_port)
-	python3 -u -m http.server "$http" --bind 127.0.0.1 --directory /usr/share/novnc \
-		>"$work/http.log" 2>&1 &
+	# vnc_lite.html picks wss exactly when the page itself came over https.
+	scheme=http tls=
+	if [ "$kind" = novnc-wss ]; then
+		scheme=https tls=--ignore-certificate-errors
+	fi
+	python3 -u -c '
+import functools, http.server, ssl, sys
+port, root, scheme, work = sys.argv[1:]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+httpd = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), handler)
+if scheme == "https":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(work + "/cert.pem", work + "/key.pem")
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+print("Serving", flush=True)
+httpd.serve_forever()
+' "$http" /usr/share/novnc "$scheme" "$work" >"$work/http.log" 2>&1 &
 	server=$!
 	trap 'kill $server 2>/dev/null' EXIT
 	for _ in $(seq 100); do grep -q Serving "$work/http.log" && break; sleep 0.1; done
 	# The page connects over a websocket to the daemon's own VNC port.
-	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	# shellcheck disable=SC2086 # $tls is one flag or none
+	timeout 60 chromium $tls --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--user-data-dir="$work/chromium" --window-size=900,700 --virtual-time-budget=5000 \
 		--screenshot="$work/shot.png" \
-		"http://127.0.0.1:$http/vnc_lite.html?host=127.0.0.1&port=$port" \
+		"$scheme://127.0.0.1:$http/vnc_lite.html?host=127.0.0.1&port=$port" \
 		>"$work/chromium.log" 2>&1
 	convert "$work/shot.png" "$out"
 	;;
