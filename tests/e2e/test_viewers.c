@@ -3,9 +3,10 @@
  * Real viewers against the daemon: noVNC in headless Chromium over a
  * websocket on the VNC port (ws, and wss through the daemon's own TLS),
  * vncsnapshot, and TigerVNC's vncviewer under Xvfb. Each takes a picture
- * (viewer_shot.sh) that must show the source frame: a solid block at its place on a solid background, found in the
- * picture and measured. A viewer whose packages are missing is skipped
- * with the package named; with none of them the program exits 77.
+ * (viewer_shot.sh) that must show the source frame: a solid block at its
+ * place on a solid background, found in the picture and measured. A viewer
+ * whose packages are missing is skipped with the package named; with none
+ * of them the program exits 77.
  */
 #include <libgen.h>
 #include <sys/wait.h>
