@@ -16,6 +16,7 @@
 
 #define WIDTH 640
 #define HEIGHT 480
+#define VNC_HANDSHAKE_TIMEOUT_MS 10000 /* the daemon's, not configurable */
 
 /* A unix socket bound at path and closed without unlink: what a crashed daemon leaves. */
 static int unix_listener(const char *path, bool keep)
@@ -416,7 +417,7 @@ static size_t wss_exchange(uint16_t port, char *out, size_t size)
 /*
  * wss: the daemon ends TLS itself and hands libvncserver the plaintext, so a
  * websocket over TLS gets the RFB greeting; plain RFB on the same port still
- * shows the picture.
+ * shows the picture, and a TLS client stuck in its handshake is dropped.
  */
 static void test_wss(void **state)
 {
@@ -430,6 +431,9 @@ static void test_wss(void **state)
 	struct daemon_proc d;
 	struct net_picture pic;
 	start_showing(&d, &cfg, &pic, 9);
+	/* A TLS client that never finishes its ClientHello: meanwhile others are served. */
+	int stalled = net_tcp_connect("127.0.0.1", d.port);
+	assert_int_equal(send(stalled, "\x16\x03\x01", 3, 0), 3);
 
 	char answer[4096];
 	size_t n = wss_exchange(d.port, answer, sizeof(answer));
@@ -441,6 +445,10 @@ static void test_wss(void **state)
 	assert_non_null(plain);
 	assert_true(vnc_probe_wait_picture(plain, pic.pixels, WIDTH, HEIGHT, NET_WAIT_MS));
 	vnc_probe_free(plain);
+	/* The handshake timeout reaches the client through its relay. */
+	assert_true(net_socket_closes(stalled, VNC_HANDSHAKE_TIMEOUT_MS + 10000));
+	assert_int_equal(daemon_log_count(&d, "not logged in"), 1);
+	close(stalled);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 	free(pic.pixels);
 	net_dir_remove(&dir);
