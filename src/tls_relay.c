@@ -187,6 +187,24 @@ static int pump_once(struct tls_relay *relay, struct chunk *up, struct chunk *do
 	return moved;
 }
 
+/*
+ * A side gone both ways that we wait to write to can never drain: the end.
+ * One we read from still hands over its last bytes, then its EOF, as the
+ * other side takes them; until then it is left out of poll(), which would
+ * report it at once, every time.
+ */
+static int note_hangups(struct pollfd pfd[2], bool gone[2])
+{
+	for (unsigned i = 0; i < 2; i++) {
+		if (!(pfd[i].revents & (POLLHUP | POLLERR)))
+			continue;
+		if (pfd[i].events & POLLOUT)
+			return -EPIPE;
+		gone[i] = true;
+	}
+	return 0;
+}
+
 /* up: from the TLS peer to the client; down: back. Returns how it ended. */
 static int pump(struct tls_relay *relay)
 {
@@ -194,26 +212,24 @@ static int pump(struct tls_relay *relay)
 	if (!chunks)
 		return -ENOMEM;
 	struct chunk *up = &chunks[0], *down = &chunks[1];
+	bool gone[2] = { false, false };
 	int ret;
 	while ((ret = pump_once(relay, up, down)) >= 0) {
 		if (ret > 0 || (!up->len && gnutls_record_check_pending(relay->session)))
 			continue;
+		short net = (short)((up->len ? 0 : POLLIN) | (down->len ? net_events(relay) : 0));
+		short pair = (short)((down->len ? 0 : POLLIN) | (up->len ? POLLOUT : 0));
 		struct pollfd pfd[2] = {
-		    {.fd = relay->net_fd,
-		     .events =
-			 (short)((up->len ? 0 : POLLIN) | (down->len ? net_events(relay) : 0))},
-		    {.fd = relay->pair_fd,
-		     .events = (short)((down->len ? 0 : POLLIN) | (up->len ? POLLOUT : 0))},
+			{ .fd = gone[0] ? -1 : relay->net_fd, .events = net },
+			{ .fd = gone[1] ? -1 : relay->pair_fd, .events = pair },
 		};
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
 			ret = -errno;
 			break;
 		}
-		/* A side that is gone both ways can never drain what waits for it. */
-		if ((pfd[0].revents | pfd[1].revents) & (POLLHUP | POLLERR)) {
-			ret = -EPIPE;
+		ret = note_hangups(pfd, gone);
+		if (ret < 0)
 			break;
-		}
 	}
 	free(chunks);
 	return ret;

@@ -58,17 +58,30 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The relay on one end of a fresh socketpair; *peer_fd is the TLS client's end. */
-static struct tls_relay *start(struct fixture *f, int *peer_fd, int *plain_fd)
+/*
+ * The relay on one end of a fresh socketpair; *peer_fd is the TLS client's
+ * end. A small net_sndbuf makes the relay wait for the client to read.
+ */
+static struct tls_relay *start_sized(struct fixture *f, int net_sndbuf, int *peer_fd,
+				     int *plain_fd)
 {
 	if (!f->creds)
 		skip(); /* no openssl to make a certificate */
 	int net[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, net), 0);
+	if (net_sndbuf)
+		assert_int_equal(setsockopt(net[0], SOL_SOCKET, SO_SNDBUF, &net_sndbuf,
+					    sizeof(net_sndbuf)),
+				 0);
 	struct tls_relay *relay = NULL;
 	assert_int_equal(tls_relay_start(f->creds, net[0], "test", plain_fd, &relay), 0);
 	*peer_fd = net[1];
 	return relay;
+}
+
+static struct tls_relay *start(struct fixture *f, int *peer_fd, int *plain_fd)
+{
+	return start_sized(f, 0, peer_fd, plain_fd);
 }
 
 static gnutls_session_t client_connect(int fd, gnutls_certificate_credentials_t *x509)
@@ -144,6 +157,34 @@ static void test_bytes_cross_both_ways(void **state)
 	free(back);
 }
 
+/* What the client writes just before it closes still reaches a slow TLS peer. */
+static void test_last_bytes_arrive(void **state)
+{
+	int peer, plain;
+	struct tls_relay *relay = start_sized(*state, 4096, &peer, &plain);
+	gnutls_certificate_credentials_t x509;
+	gnutls_session_t session = client_connect(peer, &x509);
+	size_t total = 150000, got = 0;
+	uint8_t *big = malloc(total), *back = malloc(total);
+	for (size_t i = 0; i < total; i++)
+		big[i] = (uint8_t)(i * 13 + i / 509);
+	/* All of it fits the pair's buffer: the client is gone before the relay sent much. */
+	assert_int_equal(send(plain, big, total, 0), (ssize_t)total);
+	close(plain);
+	usleep(200000);
+	ssize_t n;
+	while (got < total && (n = gnutls_record_recv(session, back + got, total - got)) > 0)
+		got += (size_t)n;
+	assert_int_equal(got, total);
+	assert_memory_equal(big, back, total);
+	tls_relay_free(relay);
+	gnutls_deinit(session);
+	gnutls_certificate_free_credentials(x509);
+	close(peer);
+	free(big);
+	free(back);
+}
+
 static void test_peer_leaving_closes_plain_end(void **state)
 {
 	int peer, plain;
@@ -203,6 +244,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_bytes_cross_both_ways, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_last_bytes_arrive, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peer_leaving_closes_plain_end, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stalled_handshake_ends, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_is_no_handshake, setup, teardown),
