@@ -97,6 +97,23 @@ static gnutls_session_t client_connect(int fd, gnutls_certificate_credentials_t 
 	return session;
 }
 
+static void client_close(gnutls_session_t session, gnutls_certificate_credentials_t x509, int fd)
+{
+	gnutls_deinit(session);
+	gnutls_certificate_free_credentials(x509);
+	close(fd);
+}
+
+/* size bytes no two tests share, to compare what crossed against. */
+static uint8_t *pattern(size_t size, unsigned seed)
+{
+	uint8_t *bytes = malloc(size);
+	assert_non_null(bytes);
+	for (size_t i = 0; i < size; i++)
+		bytes[i] = (uint8_t)(i * seed + i / 251);
+	return bytes;
+}
+
 /* Whether fd reaches EOF within WAIT_MS, whatever comes before it. */
 static bool closes(int fd)
 {
@@ -131,9 +148,7 @@ static void test_bytes_cross_both_ways(void **state)
 
 	/* More than one TLS record's worth, so the relay loops on it. */
 	size_t total = 100000, got = 0;
-	uint8_t *big = malloc(total), *back = malloc(total);
-	for (size_t i = 0; i < total; i++)
-		big[i] = (uint8_t)(i * 7 + i / 251);
+	uint8_t *big = pattern(total, 7), *back = malloc(total);
 	for (size_t sent = 0; sent < total;) {
 		ssize_t n = send(plain, big + sent, total - sent, MSG_DONTWAIT);
 		if (n > 0)
@@ -150,9 +165,7 @@ static void test_bytes_cross_both_ways(void **state)
 	close(plain);
 	assert_true(gnutls_record_recv(session, buf, sizeof(buf)) <= 0);
 	tls_relay_free(relay);
-	gnutls_deinit(session);
-	gnutls_certificate_free_credentials(x509);
-	close(peer);
+	client_close(session, x509, peer);
 	free(big);
 	free(back);
 }
@@ -165,9 +178,7 @@ static void test_last_bytes_arrive(void **state)
 	gnutls_certificate_credentials_t x509;
 	gnutls_session_t session = client_connect(peer, &x509);
 	size_t total = 150000, got = 0;
-	uint8_t *big = malloc(total), *back = malloc(total);
-	for (size_t i = 0; i < total; i++)
-		big[i] = (uint8_t)(i * 13 + i / 509);
+	uint8_t *big = pattern(total, 13), *back = malloc(total);
 	/* All of it fits the pair's buffer: the client is gone before the relay sent much. */
 	assert_int_equal(send(plain, big, total, 0), (ssize_t)total);
 	close(plain);
@@ -178,9 +189,7 @@ static void test_last_bytes_arrive(void **state)
 	assert_int_equal(got, total);
 	assert_memory_equal(big, back, total);
 	tls_relay_free(relay);
-	gnutls_deinit(session);
-	gnutls_certificate_free_credentials(x509);
-	close(peer);
+	client_close(session, x509, peer);
 	free(big);
 	free(back);
 }
@@ -191,9 +200,7 @@ static void test_peer_leaving_closes_plain_end(void **state)
 	struct tls_relay *relay = start(*state, &peer, &plain);
 	gnutls_certificate_credentials_t x509;
 	gnutls_session_t session = client_connect(peer, &x509);
-	gnutls_deinit(session);
-	gnutls_certificate_free_credentials(x509);
-	close(peer);
+	client_close(session, x509, peer);
 	char c;
 	assert_int_equal(read_within(plain, &c, 1), 0);
 	tls_relay_free(relay);
