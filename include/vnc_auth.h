@@ -60,12 +60,4 @@ struct vnc_session *vnc_session_new(struct vnc_auth *auth, int fd, const char *a
 void vnc_session_free(struct vnc_session *session);
 bool vnc_session_is_established(const struct vnc_session *session);
 
-/*
- * For the client thread, on its fresh screen just before rfbNewClient(screen,
- * fd): keeps libvncserver out of TLS, which the daemon terminates itself
- * (tls_relay.h). Passwords need no call: they are applied as libvncserver
- * creates the client.
- */
-void vnc_session_prepare_screen(struct _rfbScreenInfo *screen, int fd);
-
 #endif

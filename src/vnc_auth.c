@@ -396,10 +396,3 @@ bool vnc_session_is_established(const struct vnc_session *session)
 {
 	return atomic_load(&session->established);
 }
-
-void vnc_session_prepare_screen(rfbScreenInfoPtr screen, int fd)
-{
-	/* TLS ends in the daemon (tls_relay.h): libvncserver's own wss path stalls clients. */
-	screen->sslcertfile = NULL;
-	screen->sslkeyfile = NULL;
-}

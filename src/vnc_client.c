@@ -17,7 +17,6 @@
 #include "fd_util.h"
 #include "frame_store.h"
 #include "log.h"
-#include "vnc_auth.h"
 
 struct vnc_client {
 	pthread_t thread;
@@ -104,7 +103,6 @@ static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_
 	client->screen = screen;
 	client->pixels = pixels;
 
-	vnc_session_prepare_screen(screen, client->fd);
 	rfbNewClient(screen, client->fd);
 	/* From here libvncserver owns the socket. */
 	client->fd = -1;
