@@ -29,6 +29,12 @@
 
 #include "kbed_picture.h"
 
+/* What the daemon announces through mbochs's EDID region (design notes: region 9). */
+#define KBED_MBOCHS_EDID_REGION 9
+#define KBED_EDID_W 1024
+#define KBED_EDID_H 768
+#define KBED_EDID_SIZE "1024x768"
+
 #define STEP_TIMEOUT_S 60
 #define MDPY_DISPLAY_REGION 16
 
@@ -568,7 +574,8 @@ static int daemon_start(struct child *d, const char *bin, enum handover how, int
 		f = fopen(conf, "we");
 		if (!f)
 			return fail(-errno, "%s: %m", conf);
-		fprintf(f, "device_socket = %s\nlisten = %s\nrefresh_hz = 60\ninstance = kbed\n",
+		fprintf(f, "device_socket = %s\nlisten = %s\nrefresh_hz = 60\ninstance = kbed\n"
+			   "edid_size = " KBED_EDID_SIZE "\n",
 			sock, listen);
 		fclose(f);
 		lsock = socket_listen(sock);
@@ -662,6 +669,38 @@ static int run_held(struct bed *b, enum handover how, const struct step *steps, 
 	return ret;
 }
 
+/*
+ * The preferred mode the daemon announced through mbochs's EDID region
+ * (edid_size in its config): read back through the device the driver holds,
+ * as the guest's EDID reader would see it.
+ */
+static int check_edid(struct device *d, unsigned want_w, unsigned want_h)
+{
+	struct region r;
+	struct vfio_region_gfx_edid regs;
+	uint8_t blob[128];
+	int ret = region_get(d->fd, KBED_MBOCHS_EDID_REGION, &r);
+
+	if (ret)
+		return ret;
+	if (pread(d->fd, &regs, sizeof(regs), (off_t)r.offset) != (ssize_t)sizeof(regs))
+		return fail(-EIO, "EDID region registers: %m");
+	if (regs.link_state != VFIO_DEVICE_GFX_LINK_STATE_UP || regs.edid_size < sizeof(blob))
+		return fail(-EIO, "EDID region: link %u, %u bytes: the daemon wrote no EDID",
+			    regs.link_state, regs.edid_size);
+	if (pread(d->fd, blob, sizeof(blob), (off_t)(r.offset + regs.edid_offset)) !=
+	    (ssize_t)sizeof(blob))
+		return fail(-EIO, "EDID blob: %m");
+	/* The first detailed timing descriptor (byte 54) holds the preferred mode. */
+	unsigned w = blob[56] | ((blob[58] & 0xf0u) << 4);
+	unsigned h = blob[59] | ((blob[61] & 0xf0u) << 4);
+	if (w != want_w || h != want_h)
+		return fail(-EIO, "EDID preferred mode %ux%u, want %ux%u", w, h, want_w, want_h);
+	printf("KBED: step 'EDID': preferred mode %ux%u read back from mbochs's EDID region\n", w,
+	       h);
+	return 0;
+}
+
 static int case_mbochs(struct bed *b, bool fixed)
 {
 	const char *uuid = "6b3fbc10-4f43-4c55-9f3e-0000000000b1";
@@ -680,6 +719,8 @@ static int case_mbochs(struct bed *b, bool fixed)
 		if (!ret)
 			ret = run_held(b, BY_SOCKET, fixed_steps,
 				       sizeof(fixed_steps) / sizeof(fixed_steps[0]));
+		if (!ret)
+			ret = check_edid(&b->dev, KBED_EDID_W, KBED_EDID_H);
 		return ret;
 	}
 	ret = run_held(b, BY_FD, stock_steps, sizeof(stock_steps) / sizeof(stock_steps[0]));
