@@ -226,8 +226,12 @@ static size_t sync_picture(struct frame_reader *reader, uint8_t *dst,
 	struct frame_store *store = reader->store;
 	size_t n = 0;
 	*ready = false;
-	/* The write lock is needed only to resize our own pending map safely. */
-	pthread_rwlock_wrlock(&store->lock);
+	/*
+	 * The read lock is enough: the writer touches a reader's pending map only
+	 * under the write lock, and each reader touches only its own. So clients
+	 * copy their tiles side by side, never while a frame is being written.
+	 */
+	pthread_rwlock_rdlock(&store->lock);
 	if (!store->pixels)
 		goto out;
 	if (reader->generation != store->generation) {
