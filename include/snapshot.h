@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 struct config;
-struct plane_source;
 
 /*
  * One picture of the guest's display, written as a PNG: what an operator
@@ -16,22 +15,11 @@ struct plane_source;
  * exactly what VNC clients would see, placeholders included.
  */
 
-/* snapshot_grab / snapshot_run: the display showed no guest picture; the placeholder was written. */
+/* The display showed no guest picture; the placeholder was written. */
 #define SNAPSHOT_PLACEHOLDER 1
 
 /* How long a grab waits for a guest picture (a device may fail the first query after a modeset). */
 #define SNAPSHOT_WAIT_MS 1000
-
-/*
- * Refreshes the display at refresh_hz until a guest frame arrives or
- * SNAPSHOT_WAIT_MS pass, then writes the picture to png_path. Returns 0
- * With with_cursor, the guest's cursor plane is drawn in (alpha-blended at
- * the pointer), as a client without cursor support sees it. Returns 0
- * (guest picture), SNAPSHOT_PLACEHOLDER, or -errno (nothing was ever drawn,
- * or the file could not be written; logged). Borrows planes.
- */
-int snapshot_grab(struct plane_source *planes, const char *instance, unsigned refresh_hz,
-		  bool with_cursor, const char *png_path);
 
 /*
  * The --snapshot command: opens the device the configuration names, grabs,

@@ -50,7 +50,6 @@ void vnc_client_stop(struct vnc_client *client);
 /* Waits for the thread and frees everything the client held. */
 void vnc_client_join(struct vnc_client *client);
 
-const char *vnc_client_peer(const struct vnc_client *client);
 bool vnc_client_finished(const struct vnc_client *client);
 
 #endif

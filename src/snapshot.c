@@ -176,8 +176,15 @@ static int grab_picture(struct frame_store *store, struct display *display,
 	return g->pixels ? 0 : -EIO;
 }
 
-int snapshot_grab(struct plane_source *planes, const char *instance, unsigned refresh_hz,
-		  bool with_cursor, const char *png_path)
+/*
+ * Refreshes the display at refresh_hz until a guest frame arrives or
+ * SNAPSHOT_WAIT_MS pass, then writes the picture to png_path; with
+ * with_cursor the cursor plane is blended in, as a client without cursor
+ * support sees it. Returns 0 (guest picture), SNAPSHOT_PLACEHOLDER, or
+ * -errno (nothing was ever drawn, or the file could not be written; logged).
+ */
+static int snapshot_grab(struct plane_source *planes, const char *instance, unsigned refresh_hz,
+			 bool with_cursor, const char *png_path)
 {
 	struct frame_store *store = frame_store_new();
 	struct display *display = store ? display_new(planes, store, instance) : NULL;

@@ -296,11 +296,6 @@ void vnc_client_join(struct vnc_client *client)
 	free(client);
 }
 
-const char *vnc_client_peer(const struct vnc_client *client)
-{
-	return client->peer;
-}
-
 bool vnc_client_finished(const struct vnc_client *client)
 {
 	return atomic_load(&client->finished);
