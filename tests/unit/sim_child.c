@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "sim_child.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -122,4 +123,16 @@ int sim_child_main(const struct sim_child_run *runs, size_t n)
 		failed |= run_child(&runs[i], self, sim, dir) < 0;
 	rmdir(dir);
 	return failed;
+}
+
+unsigned sim_child_count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	assert_non_null(dir);
+	while (readdir(dir))
+		n++;
+	closedir(dir);
+	return n;
 }

@@ -26,6 +26,9 @@ struct sim_child_run {
 
 #define SIM_CHILD_TESTS(tests) (tests), (sizeof(tests) / sizeof((tests)[0]))
 
+/* Open fds of this process, to show that a test released what it opened. */
+unsigned sim_child_count_fds(void);
+
 /* True in a child started by sim_child_main. */
 bool sim_child_active(void);
 

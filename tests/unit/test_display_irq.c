@@ -212,26 +212,14 @@ static void assert_trigger_off(struct fixture *f)
 	assert_int_equal(STAT(f, irq_signals), signals);
 }
 
-static unsigned count_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	assert_non_null(dir);
-	while (readdir(dir))
-		n++;
-	closedir(dir);
-	return n;
-}
-
 /* A failed open leaves no fd behind and no trigger on the device. */
 static void assert_open_fails(struct fixture *f, int expected)
 {
-	unsigned fds = count_fds();
+	unsigned fds = sim_child_count_fds();
 
 	assert_int_equal(open_irq(f), expected);
 	assert_null(f->irq);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(sim_child_count_fds(), fds);
 }
 
 static void test_discovery(void **state)

@@ -31,18 +31,6 @@
 
 #define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
 
-static unsigned count_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	assert_non_null(dir);
-	while (readdir(dir))
-		n++;
-	closedir(dir);
-	return n;
-}
-
 static bool fd_is_open(int fd)
 {
 	return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
@@ -62,7 +50,7 @@ static void assert_sim_device(const struct vfio_device *dev)
 /* Opens and frees by UUID; every fd it took is closed again. */
 static void check_open_uuid(const char *origin)
 {
-	unsigned fds = count_fds();
+	unsigned fds = sim_child_count_fds();
 	struct vfio_device *dev = NULL;
 	const char *why = NULL;
 
@@ -70,9 +58,9 @@ static void check_open_uuid(const char *origin)
 	assert_non_null(dev);
 	assert_sim_device(dev);
 	assert_string_equal(vfio_device_origin(dev), origin);
-	assert_true(count_fds() > fds);
+	assert_true(sim_child_count_fds() > fds);
 	vfio_device_free(dev);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(sim_child_count_fds(), fds);
 }
 
 static void test_open_group(void **state)
@@ -97,14 +85,14 @@ static void test_group_busy(void **state)
 
 	(void)state;
 	assert_int_equal(vfio_device_open_uuid(SIM_UUID, &first, &why), 0);
-	fds = count_fds();
+	fds = sim_child_count_fds();
 	assert_int_equal(vfio_device_open_uuid(SIM_UUID, &second, &why), -EBUSY);
 	assert_null(second);
 	assert_non_null(why);
 	assert_non_null(strstr(why, "held by another process"));
 	assert_non_null(strstr(why, "pass the device fd"));
 	/* The failed attempt closed the container it had opened. */
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(sim_child_count_fds(), fds);
 	vfio_device_free(first);
 }
 
@@ -112,7 +100,7 @@ static void test_unknown_uuid(void **state)
 {
 	struct vfio_device *dev = NULL;
 	const char *why = NULL;
-	unsigned fds = count_fds();
+	unsigned fds = sim_child_count_fds();
 
 	(void)state;
 	assert_int_equal(vfio_device_open_uuid("00000000-0000-0000-0000-000000000000", &dev, &why),
@@ -120,7 +108,7 @@ static void test_unknown_uuid(void **state)
 	assert_null(dev);
 	assert_non_null(why);
 	assert_non_null(strstr(why, "is the mdev created?"));
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(sim_child_count_fds(), fds);
 }
 
 static void test_adopt_not_vfio(void **state)
@@ -213,15 +201,15 @@ static void test_receive(void **state)
 
 	(void)state;
 	vmm_start(&vmm, true);
-	fds = count_fds();
+	fds = sim_child_count_fds();
 	assert_int_equal(vfio_device_receive(vmm.path, &dev, &why), 0);
 	assert_sim_device(dev);
 	assert_string_equal(vfio_device_origin(dev), "device_socket");
 	vmm_stop(&vmm);
 	/* The socket is gone, the received fd is the device's own. */
-	assert_int_equal(count_fds(), fds - 2 + 1);
+	assert_int_equal(sim_child_count_fds(), fds - 2 + 1);
 	vfio_device_free(dev);
-	assert_int_equal(count_fds(), fds - 2);
+	assert_int_equal(sim_child_count_fds(), fds - 2);
 }
 
 static void test_receive_no_fd(void **state)
@@ -233,12 +221,12 @@ static void test_receive_no_fd(void **state)
 
 	(void)state;
 	vmm_start(&vmm, false);
-	fds = count_fds();
+	fds = sim_child_count_fds();
 	assert_int_equal(vfio_device_receive(vmm.path, &dev, &why), -EBADMSG);
 	assert_null(dev);
 	assert_non_null(strstr(why, "sent no file descriptor"));
 	vmm_stop(&vmm);
-	assert_int_equal(count_fds(), fds - 1);
+	assert_int_equal(sim_child_count_fds(), fds - 1);
 }
 
 static void test_receive_no_server(void **state)
