@@ -237,8 +237,13 @@ static void test_hostile_clients(void **state)
 	close_all(bad, BAD_CLIENTS);
 	print_message("normal client: %.1f updates/s alone, %.1f and %.1f with the bad clients "
 		      "beside\n", base_fps, bad_fps[0], bad_fps[1]);
-	assert_true(base_fps >= 40.0);
-	assert_true((bad_fps[0] > bad_fps[1] ? bad_fps[0] : bad_fps[1]) >= 0.8 * base_fps);
+	/*
+	 * A server stalled by a bad client would deliver nothing for its 20 s write
+	 * timeout; half the undisturbed rate leaves room for a busy machine (CI runs
+	 * the QEMU guest beside this test) without hiding that.
+	 */
+	assert_true(base_fps >= 30.0);
+	assert_true((bad_fps[0] > bad_fps[1] ? bad_fps[0] : bad_fps[1]) >= 0.5 * base_fps);
 	assert_true(back_to(d.pid, base_fds, base_threads, 5000));
 	rss[2] = proc_status_kb(d.pid, "VmRSS");
 	print_message("VmRSS: %ld kB before, %ld kB after one round, %ld kB after two\n", rss[0],
