@@ -53,25 +53,37 @@ static uint64_t primary_queries(struct daemon_proc *d)
 	return stats.query_primary;
 }
 
-static void test_irq_flips_without_polling(void **state)
+/* Flips a picture of seed onto the plane and signals it; the client must show it. */
+static void flip_signalled(struct daemon_proc *d, struct vnc_probe *probe, uint8_t *pixels,
+			   uint32_t seed)
+{
+	picture_fill(pixels, W, H, seed);
+	assert_int_equal(simctl_flip(d->sim, 1, pixels, W * H * 4), 0);
+	assert_int_equal(simctl_irq(d->sim, PRIMARY_EVENT), 0);
+	assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
+}
+
+/* The daemon on the IRQ path with a client showing a W x H picture; *pixels is the caller's. */
+static struct vnc_probe *start_showing(struct daemon_proc *d, uint8_t **pixels)
 {
 	struct daemon_options opts = { .extra_env = irq_env };
-	struct daemon_proc d;
-	daemon_start(&d, &opts);
-	uint8_t *pixels = set_mode(&d);
-	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
+	daemon_start(d, &opts);
+	*pixels = set_mode(d);
+	struct vnc_probe *probe = vnc_probe_connect(d->port, "raw");
 	assert_non_null(probe);
-	picture_fill(pixels, W, H, 1);
-	assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
-	assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
-	assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
+	flip_signalled(d, probe, *pixels, 1);
+	return probe;
+}
+
+static void test_irq_flips_without_polling(void **state)
+{
+	struct daemon_proc d;
+	uint8_t *pixels;
+	struct vnc_probe *probe = start_showing(&d, &pixels);
 	uint64_t before = primary_queries(&d), start = now_ms();
 	const uint64_t flips = 10;
 	for (uint32_t seed = 2; seed < 2 + flips; seed++) {
-		picture_fill(pixels, W, H, seed);
-		assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
-		assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
-		assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
+		flip_signalled(&d, probe, pixels, seed);
 		usleep(100 * 1000);
 	}
 	/* One query per event; besides them only the 1 s safety poll, never 60 Hz polling. */
@@ -97,17 +109,9 @@ static void test_mode_change_shows_after_one_irq(void **state)
 {
 	const uint32_t w = 800, h = 600;
 	const int deadline_ms = 900;
-	struct daemon_options opts = { .extra_env = irq_env };
 	struct daemon_proc d;
-	daemon_start(&d, &opts);
-	uint8_t *pixels = set_mode(&d);
-	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
-	assert_non_null(probe);
-	picture_fill(pixels, W, H, 60);
-	assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
-	assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
-	assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
-
+	uint8_t *pixels;
+	struct vnc_probe *probe = start_showing(&d, &pixels);
 	free(pixels);
 	pixels = set_mode_size(&d, w, h);
 	picture_fill(pixels, w, h, 61);
