@@ -34,7 +34,7 @@ struct event_base *refresh_event_base_new(void);
 
 /*
  * Tries the IRQ when use_irq, else (or when that fails) polls; logs the mode
- * chosen. The poll keeps time only as well as base's clock: give it a base
+ * chosen. dev is used only for the IRQ (NULL is fine when !use_irq). The poll keeps time only as well as base's clock: give it a base
  * from refresh_event_base_new().
  */
 struct refresh *refresh_new(struct event_base *base, struct vfio_device *dev, bool use_irq,
