@@ -60,18 +60,19 @@ static void schedule_retry(struct refresh *r, unsigned planes)
 }
 
 /*
- * Any run also does the planes a pending retry would have. Retries back off
- * and stop after RETRY_MAX; an event or a poll starts the count again. On
- * the polling path the next poll is the retry.
+ * Any run also does what a deferred refresh or a pending retry would have.
+ * Retries back off and stop after RETRY_MAX; an event or a poll starts the
+ * count again. On the polling path the next poll is the retry.
  */
 static void run(struct refresh *r, unsigned planes, bool is_retry)
 {
-	planes |= r->retry_planes;
+	planes |= r->pending | r->retry_planes;
+	r->pending = 0;
 	r->retry_planes = 0;
+	event_del(r->defer_timer);
 	event_del(r->retry_timer);
 	if (!is_retry)
 		r->retries = 0;
-	r->pending = 0;
 	r->last_run_us = now_us();
 	unsigned again = r->fn(r->ctx, planes);
 	if (again && r->irq && r->active && r->retries < RETRY_MAX)
@@ -85,8 +86,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 
 static void on_deferred(evutil_socket_t fd, short what, void *arg)
 {
-	struct refresh *r = arg;
-	run(r, r->pending, false);
+	run(arg, 0, false);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -105,7 +105,7 @@ static void on_display_event(void *ctx, unsigned planes)
 	uint64_t elapsed = now_us() - r->last_run_us;
 	uint64_t wait = min_interval_us(r);
 	if (elapsed >= wait) {
-		run(r, r->pending, false);
+		run(r, 0, false);
 		return;
 	}
 	struct timeval tv = { .tv_sec = 0, .tv_usec = (suseconds_t)(wait - elapsed) };
