@@ -2,8 +2,8 @@
 /*
  * The display-event IRQ path under the simulated vGPU: flips signalled by
  * the IRQ reach clients with no polling in between, a mode change shows
- * after one event however its first queries fail, the fallbacks, the idle
- * path and an event storm.
+ * after one event however its first queries fail, a lasting failure logged
+ * once, the fallbacks, the idle path and an event storm.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -130,6 +130,40 @@ static void test_mode_change_shows_after_one_irq(void **state)
 	assert_int_equal(daemon_log_count(&d, "querying the primary plane"), 0);
 	vnc_probe_free(probe);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(pixels);
+}
+
+/*
+ * GVT-g's EFAULT lasting through a stream of events: clients keep the last
+ * picture, the log gets one warning (not one per event or retry) and one
+ * line when queries work again, and the new picture then shows.
+ */
+static void test_lasting_failure_logged_once(void **state)
+{
+	struct daemon_proc d;
+	uint8_t *pixels;
+	struct vnc_probe *probe = start_showing(&d, &pixels);
+	uint8_t *kept = malloc(W * H * 4);
+	assert_non_null(kept);
+	memcpy(kept, pixels, W * H * 4);
+	assert_int_equal(simctl_fault(d.sim, SIM_FAULT_QUERY_ERRNO, EFAULT | 0xffffu << 16), 0);
+	picture_fill(pixels, W, H, 70);
+	assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
+	for (uint64_t start = now_ms(); now_ms() - start < 1500;) {
+		assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
+		assert_true(vnc_probe_pump(probe, 20));
+	}
+	assert_true(daemon_wait_log(&d, "querying the primary plane has failed for", 1, 5000));
+	assert_true(vnc_probe_matches(probe, kept, W, H));
+
+	assert_int_equal(simctl_fault(d.sim, SIM_FAULT_QUERY_ERRNO, 0), 0);
+	assert_int_equal(simctl_irq(d.sim, PRIMARY_EVENT), 0);
+	assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
+	assert_int_equal(daemon_log_count(&d, "querying the primary plane"), 1);
+	assert_int_equal(daemon_log_count(&d, "primary plane queries work again"), 1);
+	vnc_probe_free(probe);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(kept);
 	free(pixels);
 }
 
@@ -268,6 +302,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_irq_flips_without_polling),
 		cmocka_unit_test(test_mode_change_shows_after_one_irq),
+		cmocka_unit_test(test_lasting_failure_logged_once),
 		cmocka_unit_test(test_idle_costs_nothing),
 		cmocka_unit_test(test_fallback_without_irq),
 		cmocka_unit_test(test_fallback_on_malformed_chain),
