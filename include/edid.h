@@ -21,4 +21,14 @@
 int edid_build(uint8_t blob[EDID_BLOCK_SIZE], uint32_t width, uint32_t height,
 	       const char *name);
 
+/*
+ * edid_build for the mode nearest width x height that an EDID can carry:
+ * each side clamped to EDID_MIN_SIDE..EDID_MAX_SIDE and to its max (0 = no
+ * limit; the region's max_xres/max_yres, numbers from the device), then
+ * shrunk until 60 Hz fits the pixel clock. *width and *height get the mode
+ * written. Any input gives a valid blob and 0.
+ */
+int edid_build_fitting(uint8_t blob[EDID_BLOCK_SIZE], uint32_t *width, uint32_t *height,
+		       uint32_t max_width, uint32_t max_height, const char *name);
+
 #endif

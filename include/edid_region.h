@@ -2,6 +2,7 @@
 #ifndef MDEV_VNCD_EDID_REGION_H
 #define MDEV_VNCD_EDID_REGION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vfio_device;
@@ -17,6 +18,14 @@ struct edid_region;
 /* 0, -ENODEV when the device has no EDID region, or another -errno. */
 int edid_region_new(const struct vfio_device *dev, struct edid_region **out);
 void edid_region_free(struct edid_region *region);
+
+/*
+ * Whether the capability chain of a GET_REGION_INFO answer (info, len
+ * bytes as the device wrote them; first = its cap_offset) names the GFX
+ * EDID type. Every offset is checked against len and must move forward,
+ * so a hostile chain can neither read out of bounds nor loop.
+ */
+bool edid_region_caps_name_edid(const uint8_t *info, uint32_t len, uint32_t first);
 
 /*
  * Writes an EDID whose preferred mode is width x height, shrunk to fit the

@@ -132,3 +132,27 @@ int edid_build(uint8_t blob[EDID_BLOCK_SIZE], uint32_t width, uint32_t height,
 	blob[EDID_BLOCK_SIZE - 1] = (uint8_t)(0x100 - sum);
 	return 0;
 }
+
+static uint32_t clamp_side(uint32_t v, uint32_t max)
+{
+	if (max && v > max)
+		v = max;
+	if (v > EDID_MAX_SIDE)
+		v = EDID_MAX_SIDE;
+	return v < EDID_MIN_SIDE ? EDID_MIN_SIDE : v;
+}
+
+int edid_build_fitting(uint8_t blob[EDID_BLOCK_SIZE], uint32_t *width, uint32_t *height,
+		       uint32_t max_width, uint32_t max_height, const char *name)
+{
+	int ret;
+
+	*width = clamp_side(*width, max_width);
+	*height = clamp_side(*height, max_height);
+	/* Shrinks the mode until its 60 Hz pixel clock fits, keeping the aspect roughly. */
+	while ((ret = edid_build(blob, *width, *height, name)) == -ERANGE) {
+		*width = clamp_side(*width - *width / 16, 0);
+		*height = clamp_side(*height - *height / 16, 0);
+	}
+	return ret;
+}

@@ -23,8 +23,7 @@ struct edid_region {
 	uint64_t size;
 };
 
-/* Whether the info's capability chain names the GFX EDID type; every offset is checked. */
-static bool chain_has_edid(const uint8_t *buf, uint32_t len, uint32_t first)
+bool edid_region_caps_name_edid(const uint8_t *buf, uint32_t len, uint32_t first)
 {
 	uint32_t off = first;
 	/* Each hop must move forward, so a cycle cannot loop for ever. */
@@ -75,7 +74,7 @@ static int region_is_edid(const struct vfio_device *dev, uint32_t index,
 	ret = 0;
 	if (ioctl(vfio_device_fd(dev), VFIO_DEVICE_GET_REGION_INFO, full) == 0 &&
 	    (full->flags & VFIO_REGION_INFO_FLAG_CAPS) && full->argsz <= len)
-		ret = chain_has_edid(buf, len, full->cap_offset);
+		ret = edid_region_caps_name_edid(buf, len, full->cap_offset);
 	if (ret)
 		*info = *full;
 	free(buf);
@@ -135,28 +134,6 @@ static int write_u32(const struct edid_region *region, size_t field, uint32_t va
 	return region_io(region, true, &value, sizeof(value), field);
 }
 
-static uint32_t clamp_side(uint32_t v, uint32_t max)
-{
-	if (max && v > max)
-		v = max;
-	if (v > EDID_MAX_SIDE)
-		v = EDID_MAX_SIDE;
-	return v < EDID_MIN_SIDE ? EDID_MIN_SIDE : v;
-}
-
-/* Shrinks the mode until its 60 Hz pixel clock fits the descriptor, keeping the aspect roughly. */
-static int build_fitting(uint8_t blob[EDID_BLOCK_SIZE], uint32_t *w, uint32_t *h,
-			 const char *name)
-{
-	int ret;
-
-	while ((ret = edid_build(blob, *w, *h, name)) == -ERANGE) {
-		*w = clamp_side(*w - *w / 16, 0);
-		*h = clamp_side(*h - *h / 16, 0);
-	}
-	return ret;
-}
-
 int edid_region_set_mode(struct edid_region *region, uint32_t width, uint32_t height,
 			 const char *name, uint32_t *out_width, uint32_t *out_height)
 {
@@ -168,10 +145,9 @@ int edid_region_set_mode(struct edid_region *region, uint32_t width, uint32_t he
 		return ret;
 	if (regs.edid_max_size < sizeof(blob))
 		return -ENOSPC;
-	uint32_t w = clamp_side(width, regs.max_xres);
-	uint32_t h = clamp_side(height, regs.max_yres);
+	uint32_t w = width, h = height;
 
-	ret = build_fitting(blob, &w, &h, name);
+	ret = edid_build_fitting(blob, &w, &h, regs.max_xres, regs.max_yres, name);
 	if (ret < 0)
 		return ret;
 	/* The guest sees the new blob only across a link down/up, as QEMU does it. */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_E2E_PROC_STATS_H
+#define MDEV_VNCD_E2E_PROC_STATS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/*
+ * What a process holds, read from /proc: the leak checks of the reliability
+ * tests compare these before and after. -1 when the process is gone.
+ */
+struct proc_usage {
+	int fds;
+	int threads;
+	long rss_kb;
+};
+
+int proc_usage_read(pid_t pid, struct proc_usage *out);
+
+/*
+ * Waits until pid holds at most want's fds and threads (clients leave
+ * asynchronously: their threads are joined on the next loop turn). True
+ * when it did within timeout_ms; *last gets the final reading.
+ */
+bool proc_usage_wait_at_most(pid_t pid, const struct proc_usage *want, int timeout_ms,
+			     struct proc_usage *last);
+
+#endif
