@@ -38,6 +38,10 @@
 #define BAND_ROWS 16     /* rows a flip rewrites: enough to be damage, cheap to send */
 #define RSS_SLACK 1.05
 #define SETTLE_MS 10000
+#define WARMUP_FLIPS 5000
+/* Enough new buffers, each seen by the daemon, to fill its dmabuf cache (PLANE_DMABUF_CACHE_SIZE). */
+#define CACHE_FILL_MODES 6
+#define SEEN_MS 50
 
 struct mode {
 	uint32_t fourcc, cpp, width, height;
@@ -152,13 +156,22 @@ static void churn(struct soak *s)
 	}
 }
 
+/* Handles what the client has already received, without waiting for more. */
+static void read_pending(struct vnc_probe *probe)
+{
+	int n;
+	while ((n = WaitForMessage(probe->client, 0)) > 0)
+		assert_true(HandleRFBServerMessage(probe->client));
+	assert_true(n == 0);
+}
+
 /* Each flip lets one watching client read what it was sent. */
 static void pump_one(struct soak *s)
 {
 	for (unsigned n = 0; n < MAX_CLIENTS; n++) {
 		unsigned i = s->next_pump++ % MAX_CLIENTS;
 		if (s->state[i] == CLIENT_WATCHING) {
-			assert_true(vnc_probe_pump(s->clients[i], 0));
+			read_pending(s->clients[i]);
 			return;
 		}
 	}
@@ -211,9 +224,9 @@ static void drop_all(struct soak *s)
 }
 
 /*
- * Every mode, a cursor and a client once, so the baseline counts the
- * allocations the daemon keeps for good (libyuv tables, the largest
- * picture's pages), then back to the first mode with no client.
+ * The same random life for WARMUP_FLIPS, so the baseline counts what the
+ * daemon keeps for good (libyuv tables, the heap grown to the largest
+ * picture, a full dmabuf cache) and not what it merely has not needed yet.
  */
 static void warm_up(struct soak *s)
 {
@@ -223,20 +236,32 @@ static void warm_up(struct soak *s)
 		for (unsigned i = 0; i < 50; i++)
 			step(s);
 	}
-	set_cursor(s, true);
-	drop_all(s);
-	set_mode(s, &modes[0]);
-	for (unsigned i = 0; i < 50; i++)
-		flip(s);
+	for (unsigned i = 0; i < WARMUP_FLIPS; i++)
+		step(s);
 }
 
-/* The state the baseline was read in: first mode, no client; then wait for the threads to go. */
+/* A flip the daemon has surely fetched, by IRQ or by its poll. */
+static void flip_seen(struct soak *s)
+{
+	flip(s);
+	assert_int_equal(simctl_irq(s->d.sim, PRIMARY_EVENT), 0);
+	usleep(SEEN_MS * 1000);
+}
+
+/*
+ * The state both readings are taken in: no client, the cursor off, the
+ * dmabuf cache full of fresh buffers, the first mode. Then waits for the
+ * leaving clients' threads and sockets to go (at most want's, if given).
+ */
 static void settle(struct soak *s, struct proc_usage *usage, const struct proc_usage *want)
 {
 	drop_all(s);
-	set_mode(s, &modes[0]);
-	for (unsigned i = 0; i < 50; i++)
-		flip(s);
+	set_cursor(s, false);
+	for (unsigned k = 0; k < CACHE_FILL_MODES; k++) {
+		set_mode(s, &modes[(CACHE_FILL_MODES - 1 - k) % MODE_COUNT]);
+		flip_seen(s);
+		flip_seen(s);
+	}
 	if (want)
 		proc_usage_wait_at_most(s->d.pid, want, SETTLE_MS, usage);
 	else
