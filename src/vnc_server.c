@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -125,8 +126,16 @@ static void reap_clients(evutil_socket_t fd, short what, void *arg)
 		entry_free(entry);
 		changed = true;
 	}
-	if (changed)
-		notify_clients_changed(server);
+	if (!changed)
+		return;
+	/*
+	 * A client's picture copy and encoder buffers (MBs) were freed into its
+	 * thread's malloc arena, which glibc keeps: hand them back, so a daemon
+	 * running for months holds what its current clients need, not what its
+	 * busiest hour needed.
+	 */
+	malloc_trim(0);
+	notify_clients_changed(server);
 }
 
 static void client_finished(void *ctx, struct vnc_client *client)

@@ -38,7 +38,7 @@
 #define BAND_ROWS 16     /* rows a flip rewrites: enough to be damage, cheap to send */
 #define RSS_SLACK 1.05
 #define SETTLE_MS 10000
-#define WARMUP_FLIPS 5000
+#define WARMUP_FLIPS 20000
 /* Enough new buffers, each seen by the daemon, to fill its dmabuf cache (PLANE_DMABUF_CACHE_SIZE). */
 #define CACHE_FILL_MODES 6
 #define SEEN_MS 50
