@@ -4,12 +4,17 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+/*
+ * The level is read by every thread that logs and changed by SIGHUP on the
+ * loop thread: atomic. The instance is set once, before any thread starts.
+ */
 static struct {
 	char instance[64];
-	enum log_level level;
+	atomic_int level;
 } logger = { .instance = "mdev-vncd", .level = LOG_LEVEL_INFO };
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -17,17 +22,17 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 void log_init(const char *instance, enum log_level level)
 {
 	snprintf(logger.instance, sizeof(logger.instance), "%s", instance);
-	logger.level = level;
+	atomic_store_explicit(&logger.level, (int)level, memory_order_relaxed);
 }
 
 void log_set_level(enum log_level level)
 {
-	logger.level = level;
+	atomic_store_explicit(&logger.level, (int)level, memory_order_relaxed);
 }
 
 bool log_enabled(enum log_level level)
 {
-	return level <= logger.level;
+	return (int)level <= atomic_load_explicit(&logger.level, memory_order_relaxed);
 }
 
 static const char *const level_names[] = {

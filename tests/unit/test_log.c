@@ -4,6 +4,7 @@
  * format journald reads, checked on what actually reaches stderr.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,6 +236,30 @@ static void test_long_instance(void **state)
 	assert_non_null(strstr(out, "n: info: m\n"));
 }
 
+static void *ask_levels(void *arg)
+{
+	unsigned *enabled = arg;
+	for (unsigned i = 0; i < 100000; i++)
+		*enabled += log_enabled(LOG_LEVEL_DEBUG);
+	return NULL;
+}
+
+/* SIGHUP sets the level on the loop thread while client threads log (race-free under TSan). */
+static void test_level_changes_while_threads_log(void **state)
+{
+	pthread_t thread;
+	unsigned enabled = 0;
+
+	(void)state;
+	assert_int_equal(pthread_create(&thread, NULL, ask_levels, &enabled), 0);
+	for (unsigned i = 0; i < 1000; i++)
+		log_set_level(i % 2 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	log_set_level(LOG_LEVEL_WARNING);
+	assert_false(log_enabled(LOG_LEVEL_INFO));
+	assert_true(enabled <= 100000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +272,7 @@ int main(void)
 		cmocka_unit_test_setup(test_once_filtered, setup),
 		cmocka_unit_test_setup(test_long_message, setup),
 		cmocka_unit_test_setup(test_long_instance, setup),
+		cmocka_unit_test_setup(test_level_changes_while_threads_log, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
