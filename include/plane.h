@@ -75,6 +75,14 @@ int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_p
 int plane_source_begin_read(struct plane_source *src, struct plane_buffer *buf);
 void plane_source_end_read(struct plane_source *src, struct plane_buffer *buf);
 
+/*
+ * For a buffer imported on a GPU (buf->map.data NULL): writes the picture's
+ * changes into frame->fb; see import_method.read_frame.
+ */
+int plane_source_read_frame(struct plane_source *src, struct plane_buffer *buf,
+			    const struct import_frame *frame, const struct damage_map **damage,
+			    const char **why);
+
 /* Number of dmabuf fds held, for tests and metrics. */
 unsigned plane_source_cached_dmabufs(const struct plane_source *src);
 

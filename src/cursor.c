@@ -345,6 +345,11 @@ void cursor_refresh(struct cursor_source *cs)
 		reject(cs, &info, buf->import_why ? buf->import_why : strerror(-buf->import_error));
 		return;
 	}
+	if (!buf->map.data) {
+		/* The shape needs its alpha, which the GPU frame readback (XRGB8888) drops. */
+		reject(cs, &info, "imported on the GPU: cursor shapes are read by the CPU only");
+		return;
+	}
 	ret = update_shape(cs, &info, buf);
 	if (ret < 0) {
 		reject(cs, &info, strerror(-ret));
