@@ -19,6 +19,9 @@
 
 enum share_policy { SHARE_SHARED, SHARE_EXCLUSIVE };
 
+/* How display buffers are read: see import.h. */
+enum import_mode { IMPORT_AUTO, IMPORT_MMAP, IMPORT_EGL };
+
 /* host is a numeric address: "127.0.0.1", "::1", "0.0.0.0", "::" (no brackets). */
 struct listen_addr {
 	char host[64];
@@ -40,6 +43,7 @@ struct config {
 	unsigned n_listen;       /* default: 127.0.0.1 and ::1 on 5900+display */
 	char unix_socket[108];
 	unsigned refresh_hz;     /* 1..240, default 60 */
+	enum import_mode import; /* "auto" (default) | "mmap" | "egl" */
 	bool display_event;      /* default yes */
 	enum log_level log_level; /* default info */
 	char password_file[256], viewonly_password_file[256];

@@ -20,6 +20,8 @@
 #include "fd_util.h"
 #include "frame_store.h"
 #include "import.h"
+#include "import_auto.h"
+#include "import_egl.h"
 #include "log.h"
 #include "metrics.h"
 #include "plane.h"
@@ -35,6 +37,8 @@ struct daemon {
 	size_t n_overrides;
 	struct event_base *base;
 	struct vfio_device *device;
+	struct import_method *gpu_import;  /* import = egl or auto */
+	struct import_method *auto_import; /* import = auto */
 	struct plane_source *planes;
 	struct frame_store *store;
 	struct display *display;
@@ -258,6 +262,18 @@ static int drop_privileges(const struct config *cfg)
 	return ret;
 }
 
+/* EGL itself is loaded on the first buffer the GPU must import, never before. */
+static const struct import_method *choose_import(struct daemon *d)
+{
+	if (d->cfg.import == IMPORT_MMAP)
+		return &import_cpu_mmap;
+	d->gpu_import = import_egl_new(d->cfg.uuid);
+	if (!d->gpu_import || d->cfg.import == IMPORT_EGL)
+		return d->gpu_import;
+	d->auto_import = import_auto_new(&import_cpu_mmap, d->gpu_import);
+	return d->auto_import;
+}
+
 static int setup_pipeline(struct daemon *d)
 {
 	int ret = vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd, d->cfg.device_socket,
@@ -267,7 +283,10 @@ static int setup_pipeline(struct daemon *d)
 	ret = setup_edid(d);
 	if (ret < 0)
 		return ret;
-	ret = plane_source_new(d->device, &import_cpu_mmap, &d->planes);
+	const struct import_method *import = choose_import(d);
+	if (!import)
+		return -ENOMEM;
+	ret = plane_source_new(d->device, import, &d->planes);
 	if (ret < 0)
 		return ret;
 	d->store = frame_store_new();
@@ -329,6 +348,9 @@ static void teardown(struct daemon *d)
 	cursor_source_free(d->cursor);
 	frame_store_free(d->store);
 	plane_source_free(d->planes);
+	/* After the planes: they hand every imported buffer back first. */
+	import_auto_free(d->auto_import);
+	import_egl_free(d->gpu_import);
 	if (d->size_request.wake)
 		event_free(d->size_request.wake);
 	edid_region_free(d->edid);
