@@ -39,6 +39,7 @@ struct egl_buffer {
 	struct egl_importer *egl;
 	EGLImageKHR image;
 	GLuint texture;
+	uint32_t texture_width;      /* the layout's width, rounded up to whole 4:2:2 pairs */
 	struct pixel_layout layout;
 	enum egl_sample_mode mode;
 };
@@ -280,12 +281,12 @@ static int refuse(struct egl_importer *egl, const struct pixel_layout *l, const 
 }
 
 static EGLImageKHR create_image(struct egl_importer *egl, int fd, const struct pixel_layout *l,
-				uint32_t import_fourcc)
+				uint32_t import_fourcc, uint32_t width)
 {
 	EGLint attribs[32];
 	int n = 0;
 #define ATTR(k, v) (attribs[n++] = (k), attribs[n++] = (EGLint)(v))
-	ATTR(EGL_WIDTH, l->width);
+	ATTR(EGL_WIDTH, width);
 	ATTR(EGL_HEIGHT, l->height);
 	ATTR(EGL_LINUX_DRM_FOURCC_EXT, import_fourcc);
 	ATTR(EGL_DMA_BUF_PLANE0_FD_EXT, fd);
@@ -313,7 +314,14 @@ static int import_dmabuf(struct egl_importer *egl, const struct import_request *
 	if (l->modifier != DRM_FORMAT_MOD_LINEAR &&
 	    (!egl->has_modifiers || !modifier_supported(egl, formats[f].import_fourcc, l->modifier)))
 		return refuse(egl, l, "cannot import", why);
-	buf->image = create_image(egl, req->fd, l, formats[f].import_fourcc);
+	/*
+	 * A 4:2:2 row holds whole pairs (convert_check counts its bytes so):
+	 * an odd width is imported one pixel wider, which Mesa samples right,
+	 * and the extra column is never drawn.
+	 */
+	bool packed_422 = convert_bytes_per_pixel(l->fourcc) == 2 && formats[f].mode == EGL_SAMPLE_COPY;
+	buf->texture_width = packed_422 ? (l->width + 1) & ~1u : l->width;
+	buf->image = create_image(egl, req->fd, l, formats[f].import_fourcc, buf->texture_width);
 	if (buf->image == EGL_NO_IMAGE_KHR) {
 		EGLint err = egl->api.eglGetError();
 		return refuse(egl, l, err == EGL_BAD_MATCH ? "rejected (EGL_BAD_MATCH)"
@@ -397,8 +405,8 @@ static int egl_read_frame(struct mapped_buffer *map, const struct import_frame *
 		*why = "the plane changed format or size under the same dmabuf id";
 		return -ESTALE;
 	}
-	return egl_render_frame(buf->egl->render, buf->texture, buf->mode, frame, damage,
-				&buf->egl->bytes_read, why);
+	return egl_render_frame(buf->egl->render, buf->texture, buf->texture_width, buf->mode,
+				frame, damage, &buf->egl->bytes_read, why);
 }
 
 struct import_method *import_egl_new(const char *mdev_uuid)

@@ -106,12 +106,14 @@ int egl_render_new(const struct egl_api *gl, struct egl_render **out, char *why,
 void egl_render_free(struct egl_render *render);
 
 /*
- * Renders texture (the imported buffer, a GL_TEXTURE_EXTERNAL_OES) into the
+ * Renders texture (the imported buffer, a GL_TEXTURE_EXTERNAL_OES of
+ * texture_width x the layout's height; only the layout's width is drawn) into the
  * current frame, finds the 64x64 tiles that differ from the previous frame
  * on the GPU and reads back only those into frame->fb (everything when
  * frame->fb_current is false). Adds the bytes read back to *bytes_read.
  */
-int egl_render_frame(struct egl_render *render, GLuint texture, enum egl_sample_mode mode,
+int egl_render_frame(struct egl_render *render, GLuint texture, uint32_t texture_width,
+		     enum egl_sample_mode mode,
 		     const struct import_frame *frame, const struct damage_map **damage,
 		     uint64_t *bytes_read, const char **why);
 

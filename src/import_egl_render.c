@@ -51,7 +51,7 @@ static const char convert_src[] =
 	"precision highp float;\n"
 	"uniform samplerExternalOES src;\n"
 	"uniform int mode;\n"
-	"uniform vec2 size;\n"
+	"uniform vec2 size; /* of the texture */\n"
 	"out vec4 color;\n"
 	"void main() {\n"
 	"	vec3 c = texture(src, gl_FragCoord.xy / size).rgb;\n"
@@ -283,7 +283,8 @@ static int find_damage(struct egl_render *r, uint64_t *bytes_read, const char **
 	return 0;
 }
 
-int egl_render_frame(struct egl_render *r, GLuint texture, enum egl_sample_mode mode,
+int egl_render_frame(struct egl_render *r, GLuint texture, uint32_t texture_width,
+		     enum egl_sample_mode mode,
 		     const struct import_frame *frame, const struct damage_map **damage,
 		     uint64_t *bytes_read, const char **why)
 {
@@ -298,7 +299,7 @@ int egl_render_frame(struct egl_render *r, GLuint texture, enum egl_sample_mode 
 	gl->glViewport(0, 0, (GLsizei)l->width, (GLsizei)l->height);
 	gl->glUseProgram(r->convert);
 	gl->glUniform1i(r->convert_mode, (GLint)mode);
-	gl->glUniform2f(r->convert_size, (GLfloat)l->width, (GLfloat)l->height);
+	gl->glUniform2f(r->convert_size, (GLfloat)texture_width, (GLfloat)l->height);
 	gl->glActiveTexture(GL_TEXTURE0);
 	gl->glBindTexture(GL_TEXTURE_EXTERNAL_OES, texture);
 	gl->glDrawArrays(GL_TRIANGLES, 0, 3);

@@ -22,8 +22,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
@@ -330,11 +332,36 @@ struct bench {
 	struct daemon_proc d;
 	struct vnc_probe *probe;
 	int worst_yuv; /* largest YUV deviation seen, for the log */
+	char config[64];
 };
+
+/*
+ * E2E_GPU_IMPORT=egl or auto (set by tests/egl/CMakeLists.txt): the same
+ * checks through the GPU import, with the daemon's CPU mapping of dmabufs
+ * refused as GVT-g refuses it (ENODEV).
+ */
+static const char *gpu_import(void)
+{
+	return getenv("E2E_GPU_IMPORT");
+}
 
 static void bench_start(struct bench *b)
 {
-	daemon_start(&b->d, NULL);
+	const char *import = gpu_import();
+	const char *args[] = { "--config", b->config, NULL };
+	struct daemon_options opts = { .extra_args = args };
+
+	b->config[0] = '\0';
+	if (import) {
+		snprintf(b->config, sizeof(b->config), "/tmp/e2e-formats-%d.conf", (int)getpid());
+		FILE *f = fopen(b->config, "w");
+		assert_non_null(f);
+		fprintf(f, "import = %s\n", import);
+		fclose(f);
+	}
+	daemon_start(&b->d, import ? &opts : NULL);
+	if (import)
+		assert_int_equal(simctl_fault(b->d.sim, SIM_FAULT_MMAP_ENODEV, 1), 0);
 	b->probe = vnc_probe_connect(b->d.port, "raw");
 	assert_non_null(b->probe);
 	b->worst_yuv = 0;
@@ -344,6 +371,8 @@ static void bench_stop(struct bench *b)
 {
 	vnc_probe_free(b->probe);
 	assert_int_equal(daemon_stop(&b->d, SIGTERM), 0);
+	if (b->config[0])
+		unlink(b->config);
 	if (b->worst_yuv)
 		print_message("largest YUV channel deviation from the float BT.601 decode: %d\n",
 			      b->worst_yuv);
@@ -603,8 +632,52 @@ static void test_unsupported_then_recovers(void **state)
 	free(picture);
 }
 
+/*
+ * Through the GPU import: a tiling the GPU cannot import (llvmpipe has no
+ * Intel tiling) shows the placeholder naming the GPU's refusal, the daemon
+ * keeps running, and a linear plane afterwards shows again.
+ */
+static void test_gpu_refuses_tiling(void **state)
+{
+	struct bench b;
+	struct plane p;
+	uint8_t *picture = malloc(320 * 200 * 4);
+
+	assert_non_null(picture);
+	bench_start(&b);
+	plane_init(&p, &formats[0], I915_FORMAT_MOD_X_TILED, 320, 200, 0);
+	picture_fill(picture, 320, 200, 70);
+	plane_encode(&p, picture);
+	show(&b, &p);
+	assert_true(daemon_wait_log(&b.d, "cannot import XR24 modifier 0x100000000000001", 1,
+				    WAIT_MS));
+	if (strcmp(gpu_import(), "auto") == 0)
+		assert_true(daemon_wait_log(&b.d, "CPU: the exporter has no CPU-mappable backing", 1,
+					    WAIT_MS));
+	plane_done(&p);
+	plane_init(&p, &formats[0], DRM_FORMAT_MOD_LINEAR, 320, 200, 0);
+	plane_encode(&p, picture);
+	show(&b, &p);
+	expect_picture(&b, &p, "linear after a refused tiling");
+	/* auto says once why the GPU serves: the daemon's own CPU mapping was refused. */
+	if (strcmp(gpu_import(), "auto") == 0)
+		assert_int_equal(daemon_log_count(&b.d, "imported on the GPU (EGL): the CPU mapping "
+						  "was refused: the exporter has no CPU-mappable"), 1);
+	bench_stop(&b);
+	plane_done(&p);
+	free(picture);
+}
+
 int main(void)
 {
+	const struct CMUnitTest gpu_tests[] = {
+		cmocka_unit_test(test_linear),
+		cmocka_unit_test(test_gpu_refuses_tiling),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	if (gpu_import())
+		return cmocka_run_group_tests(gpu_tests, NULL, NULL);
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_x_tiled),
@@ -613,6 +686,5 @@ int main(void)
 		cmocka_unit_test(test_1024x768),
 		cmocka_unit_test(test_unsupported_then_recovers),
 	};
-	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
