@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "drm_formats.h"
 #include "import_egl_api.h"
@@ -24,7 +26,7 @@ struct egl_importer {
 	char mdev_uuid[64];
 	bool tried;               /* EGL set up (or failed to) on the first map */
 	int setup_error;          /* -errno of the set-up; 0 once ready */
-	char unavailable[192];    /* why EGL cannot be used */
+	char unavailable[256];    /* why EGL cannot be used */
 	struct egl_api api;
 	EGLDisplay display;
 	EGLContext context;
@@ -182,6 +184,33 @@ static EGLDisplay choose_display(struct egl_importer *egl, char *where, size_t l
 	return display;
 }
 
+/*
+ * llvmpipe compiles shaders to machine code at draw time. Where the process
+ * may not make memory executable (systemd's MemoryDenyWriteExecute=yes,
+ * PR_SET_MDWE) that JIT crashes on the first frame: find out first.
+ */
+static bool exec_gain_allowed(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return true; /* no sign of a ban: let the driver try */
+	bool allowed = mprotect(p, page, PROT_READ | PROT_EXEC) == 0;
+	munmap(p, page);
+	return allowed;
+}
+
+static int check_jit(struct egl_importer *egl)
+{
+	const char *renderer = (const char *)egl->api.glGetString(GL_RENDERER);
+	if (!renderer || !strstr(renderer, "llvmpipe") || exec_gain_allowed())
+		return 0;
+	snprintf(egl->unavailable, sizeof(egl->unavailable),
+		 "llvmpipe (software rendering) compiles shaders at run time, and this process "
+		 "may not make memory executable (MemoryDenyWriteExecute=yes): see mdev-vncd(8)");
+	return -EPERM;
+}
+
 static int create_context(struct egl_importer *egl)
 {
 	struct egl_api *api = &egl->api;
@@ -214,6 +243,9 @@ static int create_context(struct egl_importer *egl)
 			 "cannot make a GLES 3 context current (EGL error 0x%04x)", api->eglGetError());
 		return -ENOTSUP;
 	}
+	int ret = check_jit(egl);
+	if (ret < 0)
+		return ret;
 	return egl_render_new(api, &egl->render, egl->unavailable, sizeof(egl->unavailable));
 }
 

@@ -18,10 +18,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <drm_fourcc.h>
+
+#ifndef PR_SET_MDWE /* Linux 6.3 */
+#define PR_SET_MDWE 65
+#define PR_MDWE_REFUSE_EXEC_GAIN 1
+#endif
 
 #include "import_egl.h"
 
@@ -245,12 +252,46 @@ static void test_tiled_refused(void **state)
 	close(fd);
 }
 
+/*
+ * Where the process may not make memory executable (systemd's
+ * MemoryDenyWriteExecute, here the kernel's PR_SET_MDWE), llvmpipe's JIT
+ * would crash on the first frame: the import refuses with the reason
+ * instead. PR_SET_MDWE cannot be undone: in a child.
+ */
+static void test_jit_forbidden_refused(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0L, 0L, 0L) < 0)
+			_exit(2);
+		struct import_method *egl = import_egl_new(NULL);
+		uint8_t bytes[64 * 64 * 4] = { 0 };
+		int fd = bytes_memfd(bytes, sizeof(bytes));
+		struct pixel_layout layout = { DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR, 64, 64, 256 };
+		struct import_request req = {
+			.fd = fd, .is_dmabuf = true, .size = sizeof(bytes), .layout = &layout,
+		};
+		struct mapped_buffer map;
+		const char *why = "";
+		int ret = egl->map(egl, &req, &map, &why);
+		printf("refusal under MDWE: %s\n", why);
+		_exit(ret == -EPERM && strstr(why, "may not make memory executable") ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_linear_format),
 		cmocka_unit_test(test_gpu_damage),
 		cmocka_unit_test(test_tiled_refused),
+		cmocka_unit_test(test_jit_forbidden_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
