@@ -48,13 +48,7 @@ struct bench {
 
 static void fill(uint8_t *p, size_t n, enum bench_case c, int which)
 {
-	uint64_t s = 0x9e3779b97f4a7c15ULL;
-	for (size_t i = 0; i + 8 <= n; i += 8) {
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
-		memcpy(p + i, &s, 8);
-	}
+	bench_fill_random(p, n);
 	if (which == 0 || c == CASE_NONE)
 		return;
 	if (c == CASE_FULL) {
