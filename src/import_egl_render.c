@@ -2,7 +2,7 @@
 /*
  * The GPU side of the EGL import: render the imported buffer into a linear
  * RGBA8 framebuffer (converted to the daemon's XRGB8888 bytes), compare it
- * with the previous frame in a shader that writes one texel per 64x64 tile,
+ * with the previous frame in shaders that end with one texel per 64x64 tile,
  * read back that small map, then read back only the changed tiles.
  */
 #include "import_egl_api.h"
@@ -17,10 +17,12 @@
 struct egl_render {
 	const struct egl_api *gl;
 	GLuint vao;
-	GLuint convert, damage;          /* programs */
+	GLuint convert, blocks, tiles;   /* programs */
 	GLint convert_mode, convert_size; /* uniform locations */
-	GLint damage_size;
+	GLint blocks_size, tiles_size;
 	GLuint frame_tex[FRAMES], frame_fbo[FRAMES];
+	GLuint block_tex, block_fbo;     /* 1 per 8x8 block that changed */
+	uint32_t block_cols, block_rows;
 	GLuint map_tex, map_fbo;
 	unsigned cur;                    /* index of the frame rendered next */
 	bool have_prev;                  /* frame_tex[cur ^ 1] holds the previous frame */
@@ -67,26 +69,50 @@ static const char convert_src[] =
 	"	color = vec4(c.b, c.g, c.r, 1.0);\n"
 	"}\n";
 
-/* One fragment per 64x64 tile: 1 where any pixel differs from the previous frame. */
-static const char damage_src[] =
+/*
+ * The compare, in two passes so thousands of fragments share the work (one
+ * fragment per 64x64 tile would leave most of a GPU idle): the first writes
+ * 1 per 8x8 block where any pixel differs from the previous frame, the
+ * second 1 per 64x64 tile (8x8 blocks) where any block is set.
+ */
+#define BLOCK 8
+static const char blocks_src[] =
 	"#version 300 es\n"
 	"precision highp float;\n"
 	"precision highp int;\n"
 	"uniform highp sampler2D cur;\n"
 	"uniform highp sampler2D prev;\n"
-	"uniform ivec2 size;\n"
+	"uniform ivec2 size; /* of the picture */\n"
 	"out vec4 color;\n"
 	"void main() {\n"
-	"	ivec2 t0 = ivec2(gl_FragCoord.xy) * 64;\n"
-	"	ivec2 t1 = min(t0 + 64, size);\n"
-	"	for (int y = t0.y; y < t1.y; y++)\n"
-	"		for (int x = t0.x; x < t1.x; x++)\n"
+	"	ivec2 p0 = ivec2(gl_FragCoord.xy) * 8;\n"
+	"	ivec2 p1 = min(p0 + 8, size);\n"
+	"	for (int y = p0.y; y < p1.y; y++)\n"
+	"		for (int x = p0.x; x < p1.x; x++)\n"
 	"			if (texelFetch(cur, ivec2(x, y), 0) != texelFetch(prev, ivec2(x, y), 0)) {\n"
 	"				color = vec4(1.0);\n"
 	"				return;\n"
 	"			}\n"
 	"	color = vec4(0.0);\n"
 	"}\n";
+
+static const char tiles_src[] =
+	"#version 300 es\n"
+	"precision highp float;\n"
+	"precision highp int;\n"
+	"uniform highp sampler2D blocks;\n"
+	"uniform ivec2 size; /* of the block map */\n"
+	"out vec4 color;\n"
+	"void main() {\n"
+	"	ivec2 b0 = ivec2(gl_FragCoord.xy) * 8;\n"
+	"	ivec2 b1 = min(b0 + 8, size);\n"
+	"	float any = 0.0;\n"
+	"	for (int y = b0.y; y < b1.y; y++)\n"
+	"		for (int x = b0.x; x < b1.x; x++)\n"
+	"			any = max(any, texelFetch(blocks, ivec2(x, y), 0).r);\n"
+	"	color = vec4(any);\n"
+	"}\n";
+_Static_assert(BLOCK * BLOCK == DAMAGE_TILE, "two passes of 8x8 make a damage tile");
 
 static GLuint compile(struct egl_render *r, GLenum type, const char *src)
 {
@@ -143,20 +169,24 @@ int egl_render_new(const struct egl_api *gl, struct egl_render **out, char *why,
 	}
 	r->gl = gl;
 	r->convert = link_program(r, convert_src);
-	r->damage = r->convert ? link_program(r, damage_src) : 0;
-	if (!r->damage) {
+	r->blocks = r->convert ? link_program(r, blocks_src) : 0;
+	r->tiles = r->blocks ? link_program(r, tiles_src) : 0;
+	if (!r->tiles) {
 		snprintf(why, why_len, "%s", r->why);
 		egl_render_free(r);
 		return -ENOTSUP;
 	}
 	r->convert_mode = gl->glGetUniformLocation(r->convert, "mode");
 	r->convert_size = gl->glGetUniformLocation(r->convert, "size");
-	r->damage_size = gl->glGetUniformLocation(r->damage, "size");
+	r->blocks_size = gl->glGetUniformLocation(r->blocks, "size");
+	r->tiles_size = gl->glGetUniformLocation(r->tiles, "size");
 	gl->glUseProgram(r->convert);
 	gl->glUniform1i(gl->glGetUniformLocation(r->convert, "src"), 0);
-	gl->glUseProgram(r->damage);
-	gl->glUniform1i(gl->glGetUniformLocation(r->damage, "cur"), 1);
-	gl->glUniform1i(gl->glGetUniformLocation(r->damage, "prev"), 2);
+	gl->glUseProgram(r->blocks);
+	gl->glUniform1i(gl->glGetUniformLocation(r->blocks, "cur"), 1);
+	gl->glUniform1i(gl->glGetUniformLocation(r->blocks, "prev"), 2);
+	gl->glUseProgram(r->tiles);
+	gl->glUniform1i(gl->glGetUniformLocation(r->tiles, "blocks"), 3);
 	gl->glGenVertexArrays(1, &r->vao);
 	*out = r;
 	return 0;
@@ -169,6 +199,8 @@ static void release_frames(struct egl_render *r)
 		return;
 	gl->glDeleteFramebuffers(FRAMES, r->frame_fbo);
 	gl->glDeleteTextures(FRAMES, r->frame_tex);
+	gl->glDeleteFramebuffers(1, &r->block_fbo);
+	gl->glDeleteTextures(1, &r->block_tex);
 	gl->glDeleteFramebuffers(1, &r->map_fbo);
 	gl->glDeleteTextures(1, &r->map_tex);
 	damage_map_done(&r->map);
@@ -190,8 +222,10 @@ void egl_render_free(struct egl_render *r)
 		gl->glDeleteVertexArrays(1, &r->vao);
 	if (r->convert)
 		gl->glDeleteProgram(r->convert);
-	if (r->damage)
-		gl->glDeleteProgram(r->damage);
+	if (r->blocks)
+		gl->glDeleteProgram(r->blocks);
+	if (r->tiles)
+		gl->glDeleteProgram(r->tiles);
 	free(r);
 }
 
@@ -225,6 +259,9 @@ static int ensure_size(struct egl_render *r, uint32_t w, uint32_t h, const char 
 	bool ok = r->map_pixels && r->rects;
 	for (unsigned i = 0; ok && i < FRAMES; i++)
 		ok = attach_target(r, &r->frame_tex[i], &r->frame_fbo[i], w, h);
+	r->block_cols = (w + BLOCK - 1) / BLOCK;
+	r->block_rows = (h + BLOCK - 1) / BLOCK;
+	ok = ok && attach_target(r, &r->block_tex, &r->block_fbo, r->block_cols, r->block_rows);
 	ok = ok && attach_target(r, &r->map_tex, &r->map_fbo, r->map.cols, r->map.rows);
 	if (!ok) {
 		release_frames(r);
@@ -258,14 +295,22 @@ static void read_rect(struct egl_render *r, const struct import_frame *frame, st
 static int find_damage(struct egl_render *r, uint64_t *bytes_read, const char **why)
 {
 	const struct egl_api *gl = r->gl;
-	gl->glBindFramebuffer(GL_FRAMEBUFFER, r->map_fbo);
-	gl->glViewport(0, 0, (GLsizei)r->map.cols, (GLsizei)r->map.rows);
-	gl->glUseProgram(r->damage);
-	gl->glUniform2i(r->damage_size, (GLint)r->width, (GLint)r->height);
+	gl->glBindFramebuffer(GL_FRAMEBUFFER, r->block_fbo);
+	gl->glViewport(0, 0, (GLsizei)r->block_cols, (GLsizei)r->block_rows);
+	gl->glUseProgram(r->blocks);
+	gl->glUniform2i(r->blocks_size, (GLint)r->width, (GLint)r->height);
 	gl->glActiveTexture(GL_TEXTURE1);
 	gl->glBindTexture(GL_TEXTURE_2D, r->frame_tex[r->cur]);
 	gl->glActiveTexture(GL_TEXTURE2);
 	gl->glBindTexture(GL_TEXTURE_2D, r->frame_tex[r->cur ^ 1]);
+	gl->glDrawArrays(GL_TRIANGLES, 0, 3);
+
+	gl->glBindFramebuffer(GL_FRAMEBUFFER, r->map_fbo);
+	gl->glViewport(0, 0, (GLsizei)r->map.cols, (GLsizei)r->map.rows);
+	gl->glUseProgram(r->tiles);
+	gl->glUniform2i(r->tiles_size, (GLint)r->block_cols, (GLint)r->block_rows);
+	gl->glActiveTexture(GL_TEXTURE3);
+	gl->glBindTexture(GL_TEXTURE_2D, r->block_tex);
 	gl->glDrawArrays(GL_TRIANGLES, 0, 3);
 	gl->glPixelStorei(GL_PACK_ROW_LENGTH, 0);
 	gl->glReadPixels(0, 0, (GLsizei)r->map.cols, (GLsizei)r->map.rows, GL_RGBA,
