@@ -19,9 +19,7 @@
 #include "edid_region.h"
 #include "fd_util.h"
 #include "frame_store.h"
-#include "import.h"
 #include "import_auto.h"
-#include "import_egl.h"
 #include "log.h"
 #include "metrics.h"
 #include "plane.h"
@@ -37,8 +35,7 @@ struct daemon {
 	size_t n_overrides;
 	struct event_base *base;
 	struct vfio_device *device;
-	struct import_method *gpu_import;  /* import = egl or auto */
-	struct import_method *auto_import; /* import = auto */
+	struct import_choice import;
 	struct plane_source *planes;
 	struct frame_store *store;
 	struct display *display;
@@ -262,18 +259,6 @@ static int drop_privileges(const struct config *cfg)
 	return ret;
 }
 
-/* EGL itself is loaded on the first buffer the GPU must import, never before. */
-static const struct import_method *choose_import(struct daemon *d)
-{
-	if (d->cfg.import == IMPORT_MMAP)
-		return &import_cpu_mmap;
-	d->gpu_import = import_egl_new(d->cfg.uuid);
-	if (!d->gpu_import || d->cfg.import == IMPORT_EGL)
-		return d->gpu_import;
-	d->auto_import = import_auto_new(&import_cpu_mmap, d->gpu_import);
-	return d->auto_import;
-}
-
 static int setup_pipeline(struct daemon *d)
 {
 	int ret = vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd, d->cfg.device_socket,
@@ -283,7 +268,7 @@ static int setup_pipeline(struct daemon *d)
 	ret = setup_edid(d);
 	if (ret < 0)
 		return ret;
-	const struct import_method *import = choose_import(d);
+	const struct import_method *import = import_choose(&d->import, d->cfg.import, d->cfg.uuid);
 	if (!import)
 		return -ENOMEM;
 	ret = plane_source_new(d->device, import, &d->planes);
@@ -349,8 +334,7 @@ static void teardown(struct daemon *d)
 	frame_store_free(d->store);
 	plane_source_free(d->planes);
 	/* After the planes: they hand every imported buffer back first. */
-	import_auto_free(d->auto_import);
-	import_egl_free(d->gpu_import);
+	import_choice_done(&d->import);
 	if (d->size_request.wake)
 		event_free(d->size_request.wake);
 	edid_region_free(d->edid);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "import_egl.h"
 #include "log.h"
 
 struct import_auto {
@@ -108,4 +109,24 @@ void import_auto_free(struct import_method *method)
 {
 	if (method)
 		free(method->ctx);
+}
+
+const struct import_method *import_choose(struct import_choice *choice, enum import_mode mode,
+					  const char *mdev_uuid)
+{
+	*choice = (struct import_choice){ 0 };
+	if (mode == IMPORT_MMAP)
+		return &import_cpu_mmap;
+	choice->gpu = import_egl_new(mdev_uuid);
+	if (!choice->gpu || mode == IMPORT_EGL)
+		return choice->gpu;
+	choice->automatic = import_auto_new(&import_cpu_mmap, choice->gpu);
+	return choice->automatic;
+}
+
+void import_choice_done(struct import_choice *choice)
+{
+	import_auto_free(choice->automatic);
+	import_egl_free(choice->gpu);
+	*choice = (struct import_choice){ 0 };
 }
