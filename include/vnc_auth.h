@@ -33,6 +33,13 @@ int vnc_auth_reload_passwords(struct vnc_auth *auth, const char *password_file,
 			      const char *viewonly_password_file);
 
 /*
+ * A read-only fd on path if it is a regular file only its owner may read or
+ * write: -EPERM (group or others may) or -EINVAL (not a regular file) else,
+ * *why then says what is wrong.
+ */
+int vnc_secret_file_open(const char *path, const char **why);
+
+/*
  * The first line of a secret file, without its line end, into buf. Refuses
  * (-EPERM) a file group or others may read or write, -EINVAL one that is not
  * a regular file or whose first line is empty or longer than size - 1;

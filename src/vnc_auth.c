@@ -50,8 +50,7 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* An fd on path if it is a regular file only its owner may read or write. */
-static int open_private(const char *path, const char **why)
+int vnc_secret_file_open(const char *path, const char **why)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
@@ -72,7 +71,7 @@ static int open_private(const char *path, const char **why)
 
 int vnc_secret_file_read(const char *path, char *buf, size_t size, const char **why)
 {
-	_cleanup_close_ int fd = open_private(path, why);
+	_cleanup_close_ int fd = vnc_secret_file_open(path, why);
 	if (fd < 0)
 		return fd;
 	ssize_t n = read(fd, buf, size - 1);
@@ -146,7 +145,7 @@ static int check_tls_files(const struct vnc_auth_options *options)
 	}
 	/* The key is a secret like a password: the same rules. */
 	const char *why = "";
-	int fd = open_private(options->tls_key, &why);
+	int fd = vnc_secret_file_open(options->tls_key, &why);
 	if (fd < 0) {
 		log_error("tls_key %s refused: %s (%s)", options->tls_key, why, strerror(-fd));
 		return fd;
