@@ -18,6 +18,7 @@
 #include "auth_limit.h"
 #include "fd_util.h"
 #include "log.h"
+#include "users_file.h"
 
 /* VNC authentication keys DES with the first 8 bytes; more is accepted and ignored. */
 #define VNC_PASSWORD_SIGNIFICANT 8
@@ -31,6 +32,7 @@ struct vnc_auth {
 	char passwords[2][SECRET_MAX];
 	char *list[3];           /* NULL-terminated, full passwords first (rfbCheckPasswordByList) */
 	int first_viewonly;
+	struct users_file *users; /* NULL = no users_file; swapped under lock on SIGHUP */
 	struct auth_limit *limit;
 };
 
@@ -39,6 +41,7 @@ struct vnc_session {
 	int fd; /* the key libvncserver's client is found by; -1 once superseded */
 	char addr[AUTH_LIMIT_ADDR_MAX];
 	atomic_bool established;
+	bool authenticated, viewonly; /* the daemon did the handshake (VeNCrypt) */
 	void (*established_cb)(void *ctx);
 	void *ctx;
 };
@@ -130,7 +133,7 @@ static int load_passwords(struct vnc_auth *auth, const struct vnc_auth_options *
 }
 
 /* The daemon terminates TLS itself (tls_relay.h); here only the files' protection is checked. */
-static int check_tls_files(const struct vnc_auth_options *options)
+int vnc_auth_check_tls_files(const struct vnc_auth_options *options)
 {
 	if (!set(options->tls_cert) && !set(options->tls_key))
 		return 0;
@@ -165,7 +168,9 @@ int vnc_auth_new(const struct vnc_auth_options *options, struct vnc_auth **out)
 	if (ret == 0)
 		ret = load_passwords(auth, options);
 	if (ret == 0)
-		ret = check_tls_files(options);
+		ret = vnc_auth_check_tls_files(options);
+	if (ret == 0 && set(options->users_file))
+		ret = users_file_load(options->users_file, &auth->users);
 	if (ret < 0) {
 		vnc_auth_free(auth);
 		return ret;
@@ -179,6 +184,7 @@ void vnc_auth_free(struct vnc_auth *auth)
 	if (!auth)
 		return;
 	auth_limit_free(auth->limit);
+	users_file_free(auth->users);
 	explicit_bzero(auth->passwords, sizeof(auth->passwords));
 	pthread_rwlock_destroy(&auth->lock);
 	free(auth);
@@ -225,6 +231,68 @@ bool vnc_auth_blocked(struct vnc_auth *auth, const char *addr, unsigned *remaini
 	return true;
 }
 
+unsigned vnc_auth_login_failed(struct vnc_auth *auth, const char *addr, const char *what)
+{
+	unsigned failures;
+	bool blocked;
+	unsigned delay = auth_limit_failed(auth->limit, addr, monotonic_ms(), &failures, &blocked);
+	if (blocked)
+		log_warning("%s from %s, %u in a row: blocking it for %u s", what, addr, failures,
+			    AUTH_LIMIT_BLOCK_MS / 1000);
+	else
+		log_warning("%s from %s (%u in a row)", what, addr, failures);
+	return delay;
+}
+
+void vnc_auth_login_succeeded(struct vnc_auth *auth, const char *addr, const char *how)
+{
+	auth_limit_succeeded(auth->limit, addr, monotonic_ms());
+	log_info("client %s logged in%s", addr, how);
+}
+
+bool vnc_auth_check_vnc_response(struct vnc_auth *auth, const uint8_t challenge[16],
+				 const uint8_t response[16], bool *viewonly)
+{
+	bool right = false;
+	pthread_rwlock_rdlock(&auth->lock);
+	for (int i = 0; auth->list[i] && !right; i++) {
+		uint8_t expected[16];
+		memcpy(expected, challenge, sizeof(expected));
+		rfbEncryptBytes(expected, auth->list[i]);
+		right = memcmp(expected, response, sizeof(expected)) == 0;
+		*viewonly = i >= auth->first_viewonly;
+		explicit_bzero(expected, sizeof(expected));
+	}
+	pthread_rwlock_unlock(&auth->lock);
+	return right;
+}
+
+bool vnc_auth_check_user(struct vnc_auth *auth, const char *user, const char *password)
+{
+	pthread_rwlock_rdlock(&auth->lock);
+	bool right = auth->users && users_file_check(auth->users, user, password);
+	pthread_rwlock_unlock(&auth->lock);
+	return right;
+}
+
+int vnc_auth_reload_users(struct vnc_auth *auth, const char *users_file)
+{
+	struct users_file *fresh = NULL;
+	if (set(users_file)) {
+		int ret = users_file_load(users_file, &fresh);
+		if (ret < 0)
+			return ret;
+	}
+	pthread_rwlock_wrlock(&auth->lock);
+	struct users_file *old = auth->users;
+	auth->users = fresh;
+	pthread_rwlock_unlock(&auth->lock);
+	users_file_free(old);
+	if (fresh)
+		log_info("users_file %s: %u user(s)", users_file, users_file_count(fresh));
+	return 0;
+}
+
 /*
  * Holds a wrong answer back. Ends early only if the socket is shut down
  * (the daemon stopping the client) or closed by the peer: data the client
@@ -261,20 +329,10 @@ static rfbBool check_password(rfbClientPtr cl, const char *response, int len)
 	rfbBool right = rfbCheckPasswordByList(cl, response, len);
 	pthread_rwlock_unlock(&auth->lock);
 	if (right) {
-		auth_limit_succeeded(auth->limit, session->addr, monotonic_ms());
-		log_info("client %s logged in%s", session->addr, cl->viewOnly ? " (view-only)" : "");
+		vnc_auth_login_succeeded(auth, session->addr, cl->viewOnly ? " (view-only)" : "");
 		return TRUE;
 	}
-	unsigned failures;
-	bool blocked;
-	unsigned delay = auth_limit_failed(auth->limit, session->addr, monotonic_ms(), &failures,
-					   &blocked);
-	if (blocked)
-		log_warning("wrong password from %s, %u in a row: blocking it for %u s",
-			    session->addr, failures, AUTH_LIMIT_BLOCK_MS / 1000);
-	else
-		log_warning("wrong password from %s (%u in a row)", session->addr, failures);
-	delay_answer(cl->sock, delay);
+	delay_answer(cl->sock, vnc_auth_login_failed(auth, session->addr, "wrong password"));
 	return FALSE;
 }
 
@@ -340,6 +398,17 @@ static rfbBool session_new_client(rfbClientPtr cl, void **data)
 		return FALSE;
 	}
 	apply_passwords(cl->screen, session->auth);
+	if (session->authenticated) {
+		/*
+		 * The daemon did the version and security handshake (VeNCrypt):
+		 * libvncserver 0.9.14 has none server-side. Its own greeting is
+		 * dropped by the relay; the client's ClientInit comes next.
+		 */
+		cl->protocolMajorVersion = 3;
+		cl->protocolMinorVersion = 8;
+		cl->viewOnly = session->viewonly;
+		cl->state = RFB_INITIALISATION;
+	}
 	*data = session;
 	return TRUE;
 }
@@ -389,6 +458,12 @@ void vnc_session_free(struct vnc_session *session)
 		return;
 	registry_remove(session);
 	free(session);
+}
+
+void vnc_session_set_authenticated(struct vnc_session *session, bool viewonly)
+{
+	session->authenticated = true;
+	session->viewonly = viewonly;
 }
 
 bool vnc_session_is_established(const struct vnc_session *session)

@@ -29,6 +29,12 @@ struct fixture {
 	struct tls_relay_creds *creds;
 };
 
+static int load(const char *cert, const char *key, struct tls_relay_creds **out)
+{
+	const struct tls_relay_creds_options options = { .cert_file = cert, .key_file = key };
+	return tls_relay_creds_new(&options, out);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -42,7 +48,7 @@ static int setup(void **state)
 		 "-keyout %s -out %s 2>/dev/null",
 		 f->key, f->cert);
 	if (system(cmd) == 0)
-		assert_int_equal(tls_relay_creds_new(f->cert, f->key, &f->creds), 0);
+		assert_int_equal(load(f->cert, f->key, &f->creds), 0);
 	*state = f;
 	return 0;
 }
@@ -50,7 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	tls_relay_creds_free(f->creds);
+	tls_relay_creds_unref(f->creds);
 	char cmd[100];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -249,10 +255,10 @@ static void test_bad_files_fail_to_load(void **state)
 	struct tls_relay_creds *creds = NULL;
 	char missing[128];
 	snprintf(missing, sizeof(missing), "%s/missing.pem", f->dir);
-	assert_int_equal(tls_relay_creds_new(missing, missing, &creds), -EINVAL);
+	assert_int_equal(load(missing, missing, &creds), -EINVAL);
 	if (f->creds)
 		/* A certificate with its own file as the key: no key in it. */
-		assert_int_equal(tls_relay_creds_new(f->cert, f->cert, &creds), -EINVAL);
+		assert_int_equal(load(f->cert, f->cert, &creds), -EINVAL);
 	assert_null(creds);
 }
 
