@@ -3,6 +3,7 @@
 #define MDEV_VNCD_TLS_CERT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * tls_cert = auto: a self-signed certificate for this host, made once with
@@ -27,5 +28,11 @@ int tls_cert_auto(const char *state_dir, char *cert, size_t cert_size, char *key
 
 /* The SHA-256 fingerprint of the first certificate in the PEM file at path. -errno. */
 int tls_cert_fingerprint(const char *path, char *out, size_t size);
+
+/*
+ * mdev-vncd --print-fingerprint: the fingerprint of tls_cert (auto: the one
+ * under state_dir) to out. The exit status; errors go to the log.
+ */
+int tls_cert_print_fingerprint(const char *tls_cert, const char *state_dir, FILE *out);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * The user names and password hashes for VeNCrypt's X509Plain: one
@@ -34,5 +35,11 @@ bool users_file_check(const struct users_file *users, const char *user, const ch
 
 /* "user:hash" for password, with a fresh yescrypt salt. 0 or -errno (bad name: -EINVAL). */
 int users_file_entry(const char *user, const char *password, char *out, size_t size);
+
+/*
+ * mdev-vncd --hash-password USER: reads the password's line from in (on a
+ * terminal: asked for without echo), prints "USER:hash" to out. The exit status.
+ */
+int users_file_hash_command(const char *user, FILE *in, FILE *out);
 
 #endif

@@ -63,6 +63,14 @@ static int sign_certificate(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
 	if (ret == 0)
 		ret = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, host,
 							   (unsigned)strlen(host), GNUTLS_FSAN_SET);
+	/* Also the loopback names: a viewer that comes through an ssh tunnel connects to those. */
+	static const uint8_t loopback[4] = { 127, 0, 0, 1 };
+	if (ret == 0)
+		ret = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
+							   GNUTLS_FSAN_APPEND);
+	if (ret == 0)
+		ret = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, loopback,
+							   sizeof(loopback), GNUTLS_FSAN_APPEND);
 	if (ret == 0)
 		ret = gnutls_x509_crt_set_basic_constraints(crt, 1, -1);
 	if (ret == 0)
@@ -176,5 +184,27 @@ int tls_cert_fingerprint(const char *path, char *out, size_t size)
 	for (size_t i = 0; i < digest_size; i++)
 		snprintf(out + 3 * i, size - 3 * i, "%02X%s", digest[i],
 			 i + 1 < digest_size ? ":" : "");
+	return 0;
+}
+
+int tls_cert_print_fingerprint(const char *tls_cert, const char *state_dir, FILE *out)
+{
+	char path[512];
+	if (!tls_cert[0]) {
+		log_error("no tls_cert is configured: nothing to print");
+		return 1;
+	}
+	if (strcmp(tls_cert, "auto") == 0)
+		snprintf(path, sizeof(path), "%s/%s", state_dir, TLS_CERT_AUTO_CERT);
+	else
+		snprintf(path, sizeof(path), "%s", tls_cert);
+	char fingerprint[TLS_CERT_FINGERPRINT_SIZE];
+	int ret = tls_cert_fingerprint(path, fingerprint, sizeof(fingerprint));
+	if (ret < 0) {
+		log_error("cannot read the certificate %s: %s%s", path, strerror(-ret),
+			  strcmp(tls_cert, "auto") == 0 ? " (the daemon makes it on first start)" : "");
+		return 1;
+	}
+	fprintf(out, "%s\n", fingerprint);
 	return 0;
 }

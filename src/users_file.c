@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -213,4 +214,50 @@ int users_file_entry(const char *user, const char *password, char *out, size_t s
 	explicit_bzero(data, sizeof(*data));
 	free(data);
 	return ret;
+}
+
+/* A line from in without its end; on a terminal, asked for and not echoed. */
+static int read_password(FILE *in, char *buf, size_t size)
+{
+	int fd = fileno(in);
+	struct termios saved;
+	bool tty = isatty(fd) && tcgetattr(fd, &saved) == 0;
+	if (tty) {
+		struct termios quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+		fputs("Password: ", stderr);
+	}
+	bool got = fgets(buf, (int)size, in) != NULL;
+	if (tty) {
+		tcsetattr(fd, TCSAFLUSH, &saved);
+		fputs("\n", stderr);
+	}
+	if (!got)
+		return -EINVAL;
+	size_t len = strcspn(buf, "\r\n");
+	if (!buf[len] && !feof(in))
+		return -E2BIG;
+	buf[len] = '\0';
+	return len ? 0 : -EINVAL;
+}
+
+int users_file_hash_command(const char *user, FILE *in, FILE *out)
+{
+	char password[LINE_MAX_BYTES], entry[LINE_MAX_BYTES];
+	int ret = read_password(in, password, sizeof(password));
+	if (ret < 0) {
+		fprintf(stderr, "mdev-vncd: %s\n",
+			ret == -E2BIG ? "the password is too long" : "no password on stdin");
+		return 1;
+	}
+	ret = users_file_entry(user, password, entry, sizeof(entry));
+	explicit_bzero(password, sizeof(password));
+	if (ret < 0) {
+		fprintf(stderr, "mdev-vncd: cannot make an entry for '%s': %s\n", user,
+			ret == -EINVAL ? "not a valid user name" : strerror(-ret));
+		return 1;
+	}
+	fprintf(out, "%s\n", entry);
+	return 0;
 }

@@ -123,10 +123,13 @@ static inline void net_quiet_log(const char *fmt, ...)
 
 /*
  * A libvncclient client of host (a numeric address, or a unix socket's
- * path) with an optional password; NULL if the server refused it.
+ * path) with an optional password; NULL if the server refused it. prepare
+ * (may be NULL) sets more of the client up before it connects.
  */
-static inline struct vnc_probe *net_connect(const char *host, uint16_t port, const char *password,
-					    const char *encodings)
+static inline struct vnc_probe *net_connect_with(const char *host, uint16_t port,
+						 const char *password, const char *encodings,
+						 void (*prepare)(rfbClient *client, void *ctx),
+						 void *ctx)
 {
 	rfbClientLog = net_quiet_log;
 	rfbClientErr = net_quiet_log;
@@ -141,12 +144,20 @@ static inline struct vnc_probe *net_connect(const char *host, uint16_t port, con
 	client->canHandleNewFBSize = TRUE;
 	client->GetPassword = net_get_password;
 	rfbClientSetClientData(client, &net_password_tag, (void *)password);
+	if (prepare)
+		prepare(client, ctx);
 	if (!rfbInitClient(client, NULL, NULL))
 		return NULL; /* rfbInitClient freed the client */
 	struct vnc_probe *probe = calloc(1, sizeof(*probe));
 	probe->client = client;
 	vnc_probe_reset_counts(probe);
 	return probe;
+}
+
+static inline struct vnc_probe *net_connect(const char *host, uint16_t port, const char *password,
+					    const char *encodings)
+{
+	return net_connect_with(host, port, password, encodings, NULL, NULL);
 }
 
 /* Pumps until the connection ends (true) or timeout_ms pass (false). */
