@@ -15,44 +15,10 @@
 #define HEIGHT 240
 #define HANDSHAKE_TIMEOUT_MS 10000 /* the daemon's */
 
-struct tls_login {
-	const char *ca; /* the certificate (authority) the client trusts */
-	const char *user, *password;
-	const char *client_cert, *client_key;
-};
-
-static int login_tag;
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static rfbCredential *get_credential(rfbClient *client, int type)
-{
-	const struct tls_login *login = rfbClientGetClientData(client, &login_tag);
-	rfbCredential *c = calloc(1, sizeof(*c));
-	if (type == rfbCredentialTypeX509) {
-		c->x509Credential.x509CACertFile = dup_or_null(login->ca);
-		c->x509Credential.x509ClientCertFile = dup_or_null(login->client_cert);
-		c->x509Credential.x509ClientKeyFile = dup_or_null(login->client_key);
-	} else {
-		c->userCredential.username = strdup(login->user ? login->user : "");
-		c->userCredential.password = strdup(login->password ? login->password : "");
-	}
-	return c;
-}
-
-static void prepare_login(rfbClient *client, void *ctx)
-{
-	rfbClientSetClientData(client, &login_tag, ctx);
-	client->GetCredential = get_credential;
-}
-
 /* libvncclient over VeNCrypt; it takes the first subtype offered. NULL when refused. */
 static struct vnc_probe *login(uint16_t port, const struct tls_login *l)
 {
-	return net_connect_with("127.0.0.1", port, l->password, "raw", prepare_login, (void *)l);
+	return net_tls_login("127.0.0.1", port, l, "raw");
 }
 
 static void run(const char *cmd)

@@ -6,6 +6,9 @@
 #                                                  WORKDIR/cert.pem and key.pem)
 #   viewer_shot.sh snapshot PORT OUT.ppm WORKDIR (vncsnapshot)
 #   viewer_shot.sh tiger   PORT OUT.ppm WORKDIR  (TigerVNC's vncviewer under Xvfb, xwd)
+#   viewer_shot.sh tiger-x509plain PORT OUT.ppm WORKDIR (the same over VeNCrypt, trusting
+#   viewer_shot.sh tiger-x509vnc   PORT OUT.ppm WORKDIR  WORKDIR/cert.pem; the credentials
+#                                                       come in VNC_USERNAME, VNC_PASSWORD)
 # Exits 77 when a program it needs is missing, naming the package.
 set -u
 kind=$1 port=$2 out=$3 work=$4
@@ -60,7 +63,7 @@ snapshot)
 		>"$work/vncsnapshot.log" 2>&1 || exit 1
 	convert "$work/shot.jpg" "$out"
 	;;
-tiger)
+tiger | tiger-x509plain | tiger-x509vnc)
 	need vncviewer tigervnc-viewer
 	need Xvfb xvfb
 	need xwd x11-apps
@@ -72,7 +75,15 @@ tiger)
 	trap 'kill $viewer $xvfb 2>/dev/null' EXIT
 	for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
 	display=:$(cat "$work/display")
-	DISPLAY=$display vncviewer -Shared -ViewOnly "127.0.0.1::$port" >"$work/viewer.log" 2>&1 &
+	security=
+	case $kind in
+	tiger-x509plain) security="-SecurityTypes X509Plain -X509CA $work/cert.pem" ;;
+	tiger-x509vnc) security="-SecurityTypes X509Vnc -X509CA $work/cert.pem" ;;
+	esac
+	# HOME: TigerVNC keeps its settings and accepted certificates there.
+	# shellcheck disable=SC2086 # $security is several flags or none
+	HOME=$work DISPLAY=$display vncviewer -Shared -ViewOnly $security "127.0.0.1::$port" \
+		>"$work/viewer.log" 2>&1 &
 	viewer=$!
 	sleep 3
 	DISPLAY=$display xwd -root -silent >"$work/shot.xwd" || exit 1
