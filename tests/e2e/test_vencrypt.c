@@ -75,19 +75,25 @@ static void setup_files(struct setup *s, bool with_bob)
 	s->alice = (struct tls_login){ .ca = s->cert, .user = "alice", .password = "wonderland" };
 }
 
-/* The daemon with tls = required, auth, and extra lines; showing a picture from seed. */
-static void start(struct daemon_proc *d, struct setup *s, const char *auth, const char *extra,
-		  struct net_picture *pic, uint32_t seed)
+/* The daemon with tls, auth, and extra lines; showing a picture from seed. */
+static void start_tls(struct daemon_proc *d, struct setup *s, const char *tls, const char *auth,
+		      const char *extra, struct net_picture *pic, uint32_t seed)
 {
 	char text[1024];
 	snprintf(text, sizeof(text),
-		 "tls = required\ntls_cert = %s\ntls_key = %s\nusers_file = %s\n"
+		 "tls = %s\ntls_cert = %s\ntls_key = %s\nusers_file = %s\n"
 		 "password_file = %s\nauth = %s\n%s",
-		 s->cert, s->key, s->users, s->password, auth, extra);
+		 tls, s->cert, s->key, s->users, s->password, auth, extra);
 	net_config(&s->cfg, &s->dir, text);
 	daemon_start(d, &(struct daemon_options){ .extra_args = s->cfg.args });
 	*pic = (struct net_picture){ 0 };
 	net_show(d, pic, WIDTH, HEIGHT, seed);
+}
+
+static void start(struct daemon_proc *d, struct setup *s, const char *auth, const char *extra,
+		  struct net_picture *pic, uint32_t seed)
+{
+	start_tls(d, s, "required", auth, extra, pic, seed);
 }
 
 static void stop(struct daemon_proc *d, struct setup *s, struct net_picture *pic)
@@ -213,6 +219,48 @@ static void test_x509_none_with_client_certificate(void **state)
 	stop(&d, &s, &pic);
 }
 
+/* libvncclient asking for the VNC password in the clear, never VeNCrypt. */
+static void clear_vnc_only(rfbClient *client, void *ctx)
+{
+	static const uint32_t vnc_only[] = { rfbVncAuth };
+	SetClientAuthSchemes(client, vnc_only, 1);
+}
+
+static struct vnc_probe *clear_login(uint16_t port, const char *password)
+{
+	return net_connect_with("127.0.0.1", port, password, "raw", clear_vnc_only, NULL);
+}
+
+/*
+ * tls = optional: VeNCrypt and the VNC password in the clear side by side;
+ * a clear client is handed to libvncserver without a TLS session.
+ */
+static void test_optional(void **state)
+{
+	struct setup s;
+	setup_files(&s, false);
+	struct daemon_proc d;
+	struct net_picture pic;
+	start_tls(&d, &s, "optional", "vnc", "", &pic, 16);
+
+	struct vnc_probe *clear = clear_login(d.port, "sesame");
+	expect_picture(clear, &pic);
+	assert_true(daemon_wait_log(&d, "logged in with the VNC password, without TLS", 1,
+				    NET_WAIT_MS));
+	struct tls_login vnc = { .ca = s.cert, .password = "sesame" };
+	struct vnc_probe *secure = login(d.port, &vnc);
+	expect_picture(secure, &pic);
+	assert_int_equal(secure->client->subAuthScheme, rfbVeNCryptX509VNC);
+	net_show(&d, &pic, WIDTH, HEIGHT, 17);
+	expect_picture(clear, &pic);
+	expect_picture(secure, &pic);
+	vnc_probe_free(clear);
+	vnc_probe_free(secure);
+	assert_null(clear_login(d.port, "wrong"));
+	assert_int_equal(daemon_log_count(&d, "wrong password from 127.0.0.1"), 1);
+	stop(&d, &s, &pic);
+}
+
 /* Reads exactly size bytes; false at EOF or after NET_WAIT_MS. */
 static bool read_exact(int fd, void *buf, size_t size)
 {
@@ -281,6 +329,8 @@ static void test_required_refuses_clear_methods(void **state)
 		assert_string_equal(reason, "Security type not offered");
 		close(fd);
 	}
+	/* libvncclient that will not speak VeNCrypt gets nothing it can use. */
+	assert_null(clear_login(d.port, "sesame"));
 	int fd = net_tcp_connect("127.0.0.2", d.port);
 	char version[12];
 	assert_true(read_exact(fd, version, sizeof(version)));
@@ -549,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_x509_vnc),
 		cmocka_unit_test(test_x509_none_with_client_certificate),
 		cmocka_unit_test(test_required_refuses_clear_methods),
+		cmocka_unit_test(test_optional),
 		cmocka_unit_test(test_hostile_handshakes),
 		cmocka_unit_test(test_users_file_reload),
 		cmocka_unit_test(test_users_file_readable_refused),
