@@ -515,7 +515,8 @@ static int auth_parse(const struct config_key *k, struct config *cfg, const char
 		      char *what, size_t wlen)
 {
 	unsigned methods = 0;
-	for (const char *p = value; *p;) {
+	/* Every comma starts one more entry: "plain," has an empty one. */
+	for (const char *p = value; *value; p++) {
 		size_t n = strcspn(p, ",");
 		size_t i = 0;
 		while (i < 3 && (strlen(auth_names[i]) != n || strncmp(p, auth_names[i], n) != 0))
@@ -526,7 +527,9 @@ static int auth_parse(const struct config_key *k, struct config *cfg, const char
 			return -EINVAL;
 		}
 		methods |= 1u << i;
-		p += n + (p[n] == ',');
+		p += n;
+		if (!*p)
+			break;
 	}
 	cfg->auth_methods = methods;
 	return 0;
