@@ -194,7 +194,9 @@ static void reload_tls(struct daemon *d, const struct config *fresh)
 		memcpy(d->cfg.users_file, fresh->users_file, sizeof(d->cfg.users_file));
 	else
 		log_error("SIGHUP: keeping the running users");
-	if (vnc_server_reload_tls(d->server, d->tls_cert, d->tls_key, d->cfg.tls_ca) < 0)
+	/* The daemon made tls_cert = auto itself (maybe as root, before dropping it): nothing to re-read. */
+	bool auto_cert = strcmp(d->cfg.tls_cert, CONFIG_TLS_CERT_AUTO) == 0;
+	if (!auto_cert && vnc_server_reload_tls(d->server, d->tls_cert, d->tls_key, d->cfg.tls_ca) < 0)
 		log_error("SIGHUP: keeping the running certificate");
 }
 
