@@ -14,8 +14,16 @@
 
 #define TLS_CERT_AUTO_CERT "tls-cert.pem"
 #define TLS_CERT_AUTO_KEY "tls-key.pem"
-/* "AB:CD:..." for SHA-256, with its NUL. */
-#define TLS_CERT_FINGERPRINT_SIZE (32 * 3)
+/*
+ * How a user recognises the certificate: its SHA-256 fingerprint
+ * ("AB:CD:...", as openssl and browsers show it) and the SHA-256 pin of its
+ * public key ("pin-sha256=..." in base64, as TigerVNC shows it when it asks
+ * whether to trust a certificate).
+ */
+struct tls_cert_ids {
+	char fingerprint[32 * 3];
+	char pin[64];
+};
 
 /*
  * The certificate and key paths under state_dir, into cert and key. Makes
@@ -26,12 +34,13 @@
 int tls_cert_auto(const char *state_dir, char *cert, size_t cert_size, char *key,
 		  size_t key_size);
 
-/* The SHA-256 fingerprint of the first certificate in the PEM file at path. -errno. */
-int tls_cert_fingerprint(const char *path, char *out, size_t size);
+/* The ids of the first certificate in the PEM file at path. -errno. */
+int tls_cert_ids(const char *path, struct tls_cert_ids *out);
 
 /*
  * mdev-vncd --print-fingerprint: the fingerprint of tls_cert (auto: the one
- * under state_dir) to out. The exit status; errors go to the log.
+ * under state_dir), then its pin, one a line, to out. The exit status;
+ * errors go to the log.
  */
 int tls_cert_print_fingerprint(const char *tls_cert, const char *state_dir, FILE *out);
 

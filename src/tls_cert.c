@@ -151,40 +151,52 @@ int tls_cert_auto(const char *state_dir, char *cert, size_t cert_size, char *key
 			return ret;
 		made = true;
 	}
-	char fingerprint[TLS_CERT_FINGERPRINT_SIZE];
-	int ret = tls_cert_fingerprint(cert, fingerprint, sizeof(fingerprint));
+	struct tls_cert_ids ids;
+	int ret = tls_cert_ids(cert, &ids);
 	if (ret < 0) {
 		log_error("tls_cert = auto: cannot read %s: %s", cert, strerror(-ret));
 		return ret;
 	}
-	log_info("tls_cert = auto: %s %s, SHA-256 fingerprint %s", made ? "made" : "using", cert,
-		 fingerprint);
+	log_info("tls_cert = auto: %s %s, SHA-256 fingerprint %s, %s", made ? "made" : "using",
+		 cert, ids.fingerprint, ids.pin);
 	return 0;
 }
 
-int tls_cert_fingerprint(const char *path, char *out, size_t size)
+static int format_ids(gnutls_x509_crt_t crt, struct tls_cert_ids *out)
+{
+	uint8_t digest[32], key_id[32];
+	size_t digest_size = sizeof(digest), key_id_size = sizeof(key_id);
+	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, digest, &digest_size) < 0 ||
+	    gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, key_id, &key_id_size) < 0 ||
+	    digest_size != sizeof(digest) || key_id_size != sizeof(key_id))
+		return -EINVAL;
+	for (size_t i = 0; i < digest_size; i++)
+		snprintf(out->fingerprint + 3 * i, sizeof(out->fingerprint) - 3 * i, "%02X%s",
+			 digest[i], i + 1 < digest_size ? ":" : "");
+	const gnutls_datum_t raw = { .data = key_id, .size = sizeof(key_id) };
+	gnutls_datum_t b64 = { 0 };
+	if (gnutls_base64_encode2(&raw, &b64) < 0)
+		return -ENOMEM;
+	snprintf(out->pin, sizeof(out->pin), "pin-sha256=\"%.*s\"", (int)b64.size, b64.data);
+	gnutls_free(b64.data);
+	return 0;
+}
+
+int tls_cert_ids(const char *path, struct tls_cert_ids *out)
 {
 	gnutls_datum_t pem = { 0 };
 	if (gnutls_load_file(path, &pem) < 0)
 		return access(path, R_OK) < 0 ? -errno : -EIO;
 	gnutls_x509_crt_t crt;
-	uint8_t digest[32];
-	size_t digest_size = sizeof(digest);
-	int ret = gnutls_x509_crt_init(&crt);
+	int ret = gnutls_x509_crt_init(&crt) < 0 ? -ENOMEM : 0;
 	if (ret == 0) {
-		ret = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM);
-		if (ret == 0)
-			ret = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, digest,
-							      &digest_size);
+		ret = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM) < 0
+			  ? -EINVAL
+			  : format_ids(crt, out);
 		gnutls_x509_crt_deinit(crt);
 	}
 	gnutls_free(pem.data);
-	if (ret < 0 || digest_size != sizeof(digest) || size < TLS_CERT_FINGERPRINT_SIZE)
-		return -EINVAL;
-	for (size_t i = 0; i < digest_size; i++)
-		snprintf(out + 3 * i, size - 3 * i, "%02X%s", digest[i],
-			 i + 1 < digest_size ? ":" : "");
-	return 0;
+	return ret;
 }
 
 int tls_cert_print_fingerprint(const char *tls_cert, const char *state_dir, FILE *out)
@@ -198,13 +210,13 @@ int tls_cert_print_fingerprint(const char *tls_cert, const char *state_dir, FILE
 		snprintf(path, sizeof(path), "%s/%s", state_dir, TLS_CERT_AUTO_CERT);
 	else
 		snprintf(path, sizeof(path), "%s", tls_cert);
-	char fingerprint[TLS_CERT_FINGERPRINT_SIZE];
-	int ret = tls_cert_fingerprint(path, fingerprint, sizeof(fingerprint));
+	struct tls_cert_ids ids;
+	int ret = tls_cert_ids(path, &ids);
 	if (ret < 0) {
 		log_error("cannot read the certificate %s: %s%s", path, strerror(-ret),
 			  strcmp(tls_cert, "auto") == 0 ? " (the daemon makes it on first start)" : "");
 		return 1;
 	}
-	fprintf(out, "%s\n", fingerprint);
+	fprintf(out, "%s\n%s\n", ids.fingerprint, ids.pin);
 	return 0;
 }
