@@ -295,7 +295,7 @@ static void *relay_thread(void *arg)
 {
 	struct tls_relay *relay = arg;
 	int ret = relay->handshaken || !relay->session ? 0 : handshake(relay);
-	relay->handshaken = ret == 0 && relay->session;
+	relay->handshaken = ret == 0 && relay->session != NULL;
 	if (ret == 0)
 		ret = pump(relay);
 	if (ret != -EPIPE && ret != -ECONNRESET)

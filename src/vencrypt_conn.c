@@ -17,6 +17,9 @@
 #include "tls_relay.h"
 #include "vnc_auth.h"
 
+/* A user name in the log is cut at this length. */
+#define USER_LOG_MAX 48
+
 struct vencrypt_conn {
 	struct event_base *base;
 	struct vencrypt *vc;
@@ -172,6 +175,15 @@ static const char *method_name(uint32_t method)
 	}
 }
 
+/* A client's user name for the log: anything unprintable shows as '?'. */
+static void printable_user(const char *user, char *out, size_t size)
+{
+	size_t i = 0;
+	for (; user[i] && i + 1 < size; i++)
+		out[i] = user[i] > ' ' && user[i] < 0x7f ? user[i] : '?';
+	out[i] = '\0';
+}
+
 static void *check_thread(void *arg)
 {
 	struct vencrypt_conn *conn = arg;
@@ -201,11 +213,12 @@ static void on_checked(evutil_socket_t fd, short what, void *arg)
 		advance(conn);
 		return;
 	}
-	char failure[120];
-	snprintf(failure, sizeof(failure), "%s%s%s", c.method == VENCRYPT_X509_PLAIN ?
-		 "wrong user name or password (user " : "wrong password",
-		 c.method == VENCRYPT_X509_PLAIN ? c.user : "",
-		 c.method == VENCRYPT_X509_PLAIN ? ")" : "");
+	char failure[120], user[USER_LOG_MAX];
+	printable_user(c.user, user, sizeof(user));
+	if (c.method == VENCRYPT_X509_PLAIN)
+		snprintf(failure, sizeof(failure), "wrong user name or password (user %s)", user);
+	else
+		snprintf(failure, sizeof(failure), "wrong password");
 	unsigned ms = vnc_auth_login_failed(conn->auth, conn->addr, failure);
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 	evtimer_add(conn->delay, &tv);
@@ -227,9 +240,11 @@ static int start_check(struct vencrypt_conn *conn)
 {
 	struct vencrypt_credentials c;
 	vencrypt_credentials(conn->vc, &c);
+	char user[USER_LOG_MAX];
+	printable_user(c.user, user, sizeof(user));
 	snprintf(conn->who, sizeof(conn->who), " with %s%s%s", method_name(c.method),
 		 c.method == VENCRYPT_X509_PLAIN ? " as " : "",
-		 c.method == VENCRYPT_X509_PLAIN ? c.user : "");
+		 c.method == VENCRYPT_X509_PLAIN ? user : "");
 	unsigned remaining_s;
 	if (vnc_auth_blocked(conn->auth, conn->addr, &remaining_s)) {
 		log_warning("login from %s refused: blocked for failed logins, %u s to go",

@@ -259,7 +259,11 @@ bool vnc_auth_check_vnc_response(struct vnc_auth *auth, const uint8_t challenge[
 		uint8_t expected[16];
 		memcpy(expected, challenge, sizeof(expected));
 		rfbEncryptBytes(expected, auth->list[i]);
-		right = memcmp(expected, response, sizeof(expected)) == 0;
+		/* Every byte compared, whatever differs first: no timing to learn from. */
+		uint8_t diff = 0;
+		for (size_t j = 0; j < sizeof(expected); j++)
+			diff |= (uint8_t)(expected[j] ^ response[j]);
+		right = diff == 0;
 		*viewonly = i >= auth->first_viewonly;
 		explicit_bzero(expected, sizeof(expected));
 	}
