@@ -151,6 +151,28 @@ static void test_x509_plain(void **state)
 	stop(&d, &s, &pic);
 }
 
+/*
+ * The failed-login limiter counts VeNCrypt logins too: five wrong ones in a
+ * row block the address, and then even the right password is turned away.
+ */
+static void test_failed_logins_blocked(void **state)
+{
+	struct setup s;
+	setup_files(&s, false);
+	struct daemon_proc d;
+	struct net_picture pic;
+	start(&d, &s, "plain", "", &pic, 18);
+	struct tls_login wrong = s.alice;
+	wrong.password = "guess";
+	for (int i = 0; i < 5; i++)
+		assert_null(login(d.port, &wrong));
+	assert_true(daemon_wait_log(&d, "5 in a row: blocking it for 60 s", 1, NET_WAIT_MS));
+	assert_null(login(d.port, &s.alice));
+	assert_true(daemon_wait_log(&d, "blocked for failed logins", 1, NET_WAIT_MS));
+	assert_int_equal(daemon_log_count(&d, "logged in"), 0);
+	stop(&d, &s, &pic);
+}
+
 /* X509Vnc: the VNC password inside TLS, and its view-only twin. */
 static void test_x509_vnc(void **state)
 {
@@ -603,6 +625,7 @@ int main(void)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x509_plain),
+		cmocka_unit_test(test_failed_logins_blocked),
 		cmocka_unit_test(test_x509_vnc),
 		cmocka_unit_test(test_x509_none_with_client_certificate),
 		cmocka_unit_test(test_required_refuses_clear_methods),
