@@ -345,7 +345,7 @@ static void vencrypt_done(void *ctx, struct vencrypt_conn_result *result)
 		remove_pending(server, entry);
 		return;
 	}
-	int plain;
+	int plain = -1;
 	int ret = tls_relay_start_established(result->session, result->fd, RFB_GREETING_SIZE,
 					      entry->peer, &plain, &entry->relay);
 	if (ret == 0 && plain >= FD_SETSIZE)
