@@ -2,7 +2,8 @@
 /*
  * Real viewers against the daemon: noVNC in headless Chromium over a
  * websocket on the VNC port (ws, and wss through the daemon's own TLS),
- * vncsnapshot, and TigerVNC's vncviewer under Xvfb. Each takes a picture
+ * vncsnapshot, TigerVNC's vncviewer under Xvfb (also over VeNCrypt), and
+ * gtk-vnc's gvncviewer over VeNCrypt. Each takes a picture
  * (viewer_shot.sh) that must show the source frame: a solid block at its
  * place on a solid background, found in the picture and measured. A viewer
  * whose packages are missing is skipped with the package named; with none
@@ -263,6 +264,13 @@ static void test_tigervnc_x509plain(void **state)
 	check_viewer("tiger-x509plain", VENCRYPT, "plain", &ox, &oy);
 }
 
+/* gtk-vnc's gvncviewer (virt-viewer's and Remmina's library) over VeNCrypt X509Plain. */
+static void test_gvncviewer_x509plain(void **state)
+{
+	int ox, oy;
+	check_viewer("gvnc-x509plain", VENCRYPT, "plain", &ox, &oy);
+}
+
 /* TigerVNC over VeNCrypt with the VNC password inside TLS (X509Vnc). */
 static void test_tigervnc_x509vnc(void **state)
 {
@@ -279,12 +287,13 @@ int main(void)
 		cmocka_unit_test(test_tigervnc_viewer),
 		cmocka_unit_test(test_tigervnc_x509plain),
 		cmocka_unit_test(test_tigervnc_x509vnc),
+		cmocka_unit_test(test_gvncviewer_x509plain),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	if (failed == 0 && ran == 0) {
 		fprintf(stderr, "SKIP: no viewer installed (packages novnc chromium vncsnapshot "
-				"tigervnc-viewer xvfb x11-apps imagemagick)\n");
+				"tigervnc-viewer gvncviewer xdotool xvfb x11-apps imagemagick)\n");
 		return 77;
 	}
 	return failed;
