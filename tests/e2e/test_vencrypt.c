@@ -538,6 +538,8 @@ static void test_certificate_reload(void **state)
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", s.cert, old_cert);
 	run(cmd);
 	make_certificate(&s.dir, "server");
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s/current.pem'", s.cert, s.dir.path);
+	run(cmd);
 	kill(d.pid, SIGHUP);
 	assert_true(daemon_wait_log(&d, "reloaded: new connections use it", 1, NET_WAIT_MS));
 
@@ -547,6 +549,19 @@ static void test_certificate_reload(void **state)
 	stale.ca = old_cert;
 	assert_null(login(d.port, &stale));
 	struct vnc_probe *new_client = login(d.port, &s.alice);
+	expect_picture(new_client, &pic);
+	vnc_probe_free(new_client);
+
+	/* A certificate that does not load keeps the running one. */
+	snprintf(cmd, sizeof(cmd), "echo broken > '%s'", s.cert);
+	run(cmd);
+	kill(d.pid, SIGHUP);
+	assert_true(daemon_wait_log(&d, "keeping the running certificate", 1, NET_WAIT_MS));
+	struct tls_login current = s.alice;
+	char current_cert[160];
+	snprintf(current_cert, sizeof(current_cert), "%s/current.pem", s.dir.path);
+	current.ca = current_cert;
+	new_client = login(d.port, &current);
 	expect_picture(new_client, &pic);
 	vnc_probe_free(new_client);
 	vnc_probe_free(old_client);
