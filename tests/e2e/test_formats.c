@@ -668,11 +668,43 @@ static void test_gpu_refuses_tiling(void **state)
 	free(picture);
 }
 
+/*
+ * The EGL context lives as long as the daemon: a SIGHUP reload and a mode
+ * change keep it (set up once), and the pictures keep coming.
+ */
+static void test_gpu_context_kept(void **state)
+{
+	struct bench b;
+	struct plane p;
+	uint8_t *picture = malloc(640 * 480 * 4);
+
+	assert_non_null(picture);
+	bench_start(&b);
+	plane_init(&p, &formats[0], DRM_FORMAT_MOD_LINEAR, 320, 200, 0);
+	picture_fill(picture, 320, 200, 80);
+	plane_encode(&p, picture);
+	show(&b, &p);
+	expect_picture(&b, &p, "before SIGHUP");
+	assert_int_equal(kill(b.d.pid, SIGHUP), 0);
+	assert_true(daemon_wait_log(&b.d, "SIGHUP: configuration reloaded", 1, WAIT_MS));
+	plane_done(&p);
+	plane_init(&p, &formats[2], DRM_FORMAT_MOD_LINEAR, 640, 480, 0);
+	picture_fill(picture, 640, 480, 81);
+	plane_encode(&p, picture);
+	show(&b, &p);
+	expect_picture(&b, &p, "a new mode after SIGHUP");
+	assert_int_equal(daemon_log_count(&b.d, "GPU import ready"), 1);
+	bench_stop(&b);
+	plane_done(&p);
+	free(picture);
+}
+
 int main(void)
 {
 	const struct CMUnitTest gpu_tests[] = {
 		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_gpu_refuses_tiling),
+		cmocka_unit_test(test_gpu_context_kept),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	if (gpu_import())
