@@ -41,6 +41,12 @@ struct plane_buffer {
 	int import_error;      /* 0 when map is valid, else -errno of the import */
 	const char *import_why;
 	struct mapped_buffer map;
+	/*
+	 * Set by the display when reading a frame of a GPU-imported buffer
+	 * failed (an import can succeed and still fail to sample): it is not
+	 * tried again until the buffer leaves the cache.
+	 */
+	const char *read_failed;
 };
 
 struct plane_source;

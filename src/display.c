@@ -252,6 +252,9 @@ static void show_guest(struct display *display, const struct pixel_layout *layou
 	plane_source_end_read(display->planes, buf);
 	stage_done(display, METRICS_STAGE_CONVERT, since);
 	if (!damage && buf->map.data == NULL) {
+		/* The read may have written part of the picture: draw the placeholder whole. */
+		buf->read_failed = why;
+		display->shown_anything = false;
 		show_placeholder(display, PLACEHOLDER_CANNOT_MAP, why);
 		return;
 	}
@@ -358,11 +361,12 @@ int display_refresh(struct display *display)
 	stage_done(display, METRICS_STAGE_QUERY, &since);
 	if (check_plane(display, &info, buf, &layout) < 0)
 		return 0;
-	if (buf->import_error) {
+	if (buf->import_error || buf->read_failed) {
 		/* The plane's numbers passed the checks: clients get the guest's mode size. */
 		display->width = layout.width;
 		display->height = layout.height;
-		show_placeholder(display, PLACEHOLDER_CANNOT_MAP, buf->import_why);
+		show_placeholder(display, PLACEHOLDER_CANNOT_MAP,
+				 buf->import_error ? buf->import_why : buf->read_failed);
 		return 0;
 	}
 	show_guest(display, &layout, buf, info.size, &since);

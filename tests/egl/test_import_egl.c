@@ -226,6 +226,25 @@ static void test_gpu_damage(void **state)
 	release(f, &im);
 }
 
+/* A plane that changed under the same id is not read with the old import's numbers. */
+static void test_changed_plane_refused(void **state)
+{
+	struct egl_fixture *f = *state;
+	struct imported im;
+	import_random(f, &im, DRM_FORMAT_XRGB8888, 128, 64, 7);
+	struct pixel_layout moved = im.layout;
+	moved.stride += 64;
+	uint8_t *fb = calloc(128 * 64, 4);
+	assert_non_null(fb);
+	struct import_frame frame = { .layout = &moved, .fb = fb, .fb_stride = 128 * 4 };
+	const struct damage_map *damage = NULL;
+	const char *why = NULL;
+	assert_int_equal(f->egl->read_frame(&im.map, &frame, &damage, &why), -ESTALE);
+	assert_non_null(strstr(why, "changed format or size under the same dmabuf id"));
+	free(fb);
+	release(f, &im);
+}
+
 /* llvmpipe has no Intel tiling: the refusal names the GPU, the format and the modifier. */
 static void test_tiled_refused(void **state)
 {
@@ -290,6 +309,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_linear_format),
 		cmocka_unit_test(test_gpu_damage),
+		cmocka_unit_test(test_changed_plane_refused),
 		cmocka_unit_test(test_tiled_refused),
 		cmocka_unit_test(test_jit_forbidden_refused),
 	};
