@@ -66,6 +66,12 @@ struct import_method {
 	 */
 	int (*read_frame)(struct mapped_buffer *buf, const struct import_frame *frame,
 			  const struct damage_map **damage, const char **why);
+	/*
+	 * For buffers with data == NULL, small ones (the cursor): copies the
+	 * whole picture as ARGB8888 with its alpha into dst, rows of width * 4
+	 * bytes. 0, or -errno with *why.
+	 */
+	int (*read_argb)(struct mapped_buffer *buf, uint8_t *dst, const char **why);
 };
 
 extern const struct import_method import_cpu_mmap;

@@ -89,6 +89,10 @@ int plane_source_read_frame(struct plane_source *src, struct plane_buffer *buf,
 			    const struct import_frame *frame, const struct damage_map **damage,
 			    const char **why);
 
+/* For a small GPU-imported buffer: its pixels as ARGB8888; see import_method.read_argb. */
+int plane_source_read_argb(struct plane_source *src, struct plane_buffer *buf, uint8_t *dst,
+			   const char **why);
+
 /* Number of dmabuf fds held, for tests and metrics. */
 unsigned plane_source_cached_dmabufs(const struct plane_source *src);
 

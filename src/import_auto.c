@@ -85,6 +85,15 @@ static int auto_read_frame(struct mapped_buffer *buf, const struct import_frame 
 	return buf->method->read_frame(buf, frame, damage, why);
 }
 
+static int auto_read_argb(struct mapped_buffer *buf, uint8_t *dst, const char **why)
+{
+	if (!buf->method->read_argb) {
+		*why = "a CPU-mapped buffer is read from its mapping";
+		return -EINVAL;
+	}
+	return buf->method->read_argb(buf, dst, why);
+}
+
 struct import_method *import_auto_new(const struct import_method *cpu,
 				      const struct import_method *gpu)
 {
@@ -101,6 +110,7 @@ struct import_method *import_auto_new(const struct import_method *cpu,
 		.begin_read = auto_begin_read,
 		.end_read = auto_end_read,
 		.read_frame = auto_read_frame,
+		.read_argb = auto_read_argb,
 	};
 	return &a->method;
 }

@@ -441,6 +441,18 @@ static int egl_read_frame(struct mapped_buffer *map, const struct import_frame *
 				frame, damage, &buf->egl->bytes_read, why);
 }
 
+static int egl_read_argb(struct mapped_buffer *map, uint8_t *dst, const char **why)
+{
+	struct egl_buffer *buf = map->priv;
+	if (buf->mode != EGL_SAMPLE_COPY || convert_bytes_per_pixel(buf->layout.fourcc) != 4) {
+		*why = "only 8-bit RGB formats are read with their alpha";
+		return -ENOTSUP;
+	}
+	return egl_render_argb(buf->egl->render, buf->texture, buf->texture_width,
+			       buf->layout.width, buf->layout.height, dst, &buf->egl->bytes_read,
+			       why);
+}
+
 struct import_method *import_egl_new(const char *mdev_uuid)
 {
 	struct egl_importer *egl = calloc(1, sizeof(*egl));
@@ -457,6 +469,7 @@ struct import_method *import_egl_new(const char *mdev_uuid)
 		.begin_read = egl_begin_read,
 		.end_read = egl_end_read,
 		.read_frame = egl_read_frame,
+		.read_argb = egl_read_argb,
 	};
 	return &egl->method;
 }

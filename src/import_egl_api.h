@@ -96,6 +96,7 @@ enum egl_sample_mode {
 	EGL_SAMPLE_RGB565,   /* 5/6-bit channels widened by bit replication, as libyuv */
 	EGL_SAMPLE_TEN_BIT,  /* 10-bit channels truncated to their top 8 bits */
 	EGL_SAMPLE_GRAY,     /* C8 imported as R8: index i is the gray (i, i, i) */
+	EGL_SAMPLE_ALPHA,    /* 8-bit RGBA with its alpha kept (cursor shapes) */
 };
 
 /* Programs, framebuffers and the damage map of one GL context (import_egl_render.c). */
@@ -116,5 +117,14 @@ int egl_render_frame(struct egl_render *render, GLuint texture, uint32_t texture
 		     enum egl_sample_mode mode,
 		     const struct import_frame *frame, const struct damage_map **damage,
 		     uint64_t *bytes_read, const char **why);
+
+/*
+ * Renders texture whole, alpha kept, into a framebuffer of width x height
+ * and reads it back as ARGB8888 (B, G, R, A bytes) into dst, rows of
+ * width * 4 bytes: for cursor shapes, which need their alpha.
+ */
+int egl_render_argb(struct egl_render *render, GLuint texture, uint32_t texture_width,
+		    uint32_t width, uint32_t height, uint8_t *dst, uint64_t *bytes_read,
+		    const char **why);
 
 #endif

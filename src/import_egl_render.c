@@ -27,6 +27,8 @@ struct egl_render {
 	unsigned cur;                    /* index of the frame rendered next */
 	bool have_prev;                  /* frame_tex[cur ^ 1] holds the previous frame */
 	uint32_t width, height;
+	GLuint argb_tex, argb_fbo;       /* for read_argb, of argb_width x argb_height */
+	uint32_t argb_width, argb_height;
 	struct damage_map map;
 	uint8_t *map_pixels;             /* RGBA8 per tile, read back from map_fbo */
 	struct rect *rects;              /* cols * rows, for damage_map_rects */
@@ -56,7 +58,9 @@ static const char convert_src[] =
 	"uniform vec2 size; /* of the texture */\n"
 	"out vec4 color;\n"
 	"void main() {\n"
-	"	vec3 c = texture(src, gl_FragCoord.xy / size).rgb;\n"
+	"	vec4 t = texture(src, gl_FragCoord.xy / size);\n"
+	"	vec3 c = t.rgb;\n"
+	"	float alpha = mode == 4 ? t.a : 1.0;\n"
 	"	if (mode == 1) {\n"
 	"		vec3 v = floor(c * vec3(31.0, 63.0, 31.0) + 0.5);\n"
 	"		vec3 hi = v * vec3(8.0, 4.0, 8.0);\n"
@@ -66,7 +70,7 @@ static const char convert_src[] =
 	"	} else if (mode == 3) {\n"
 	"		c = c.rrr;\n"
 	"	}\n"
-	"	color = vec4(c.b, c.g, c.r, 1.0);\n"
+	"	color = vec4(c.b, c.g, c.r, alpha);\n"
 	"}\n";
 
 /*
@@ -218,6 +222,10 @@ void egl_render_free(struct egl_render *r)
 		return;
 	const struct egl_api *gl = r->gl;
 	release_frames(r);
+	if (r->argb_width) {
+		gl->glDeleteFramebuffers(1, &r->argb_fbo);
+		gl->glDeleteTextures(1, &r->argb_tex);
+	}
 	if (r->vao)
 		gl->glDeleteVertexArrays(1, &r->vao);
 	if (r->convert)
@@ -328,6 +336,49 @@ static int find_damage(struct egl_render *r, uint64_t *bytes_read, const char **
 	return 0;
 }
 
+/* Draws texture into the bound framebuffer's viewport with the convert program. */
+static void draw_converted(struct egl_render *r, GLuint texture, uint32_t texture_width,
+			   uint32_t width, uint32_t height, enum egl_sample_mode mode)
+{
+	const struct egl_api *gl = r->gl;
+	gl->glBindVertexArray(r->vao);
+	gl->glViewport(0, 0, (GLsizei)width, (GLsizei)height);
+	gl->glUseProgram(r->convert);
+	gl->glUniform1i(r->convert_mode, (GLint)mode);
+	gl->glUniform2f(r->convert_size, (GLfloat)texture_width, (GLfloat)height);
+	gl->glActiveTexture(GL_TEXTURE0);
+	gl->glBindTexture(GL_TEXTURE_EXTERNAL_OES, texture);
+	gl->glDrawArrays(GL_TRIANGLES, 0, 3);
+}
+
+int egl_render_argb(struct egl_render *r, GLuint texture, uint32_t texture_width,
+		    uint32_t width, uint32_t height, uint8_t *dst, uint64_t *bytes_read,
+		    const char **why)
+{
+	const struct egl_api *gl = r->gl;
+	if (r->argb_width != width || r->argb_height != height) {
+		if (r->argb_width) {
+			gl->glDeleteFramebuffers(1, &r->argb_fbo);
+			gl->glDeleteTextures(1, &r->argb_tex);
+		}
+		r->argb_width = width;
+		r->argb_height = height;
+		if (!attach_target(r, &r->argb_tex, &r->argb_fbo, width, height)) {
+			gl->glDeleteFramebuffers(1, &r->argb_fbo);
+			gl->glDeleteTextures(1, &r->argb_tex);
+			r->argb_width = r->argb_height = 0;
+			*why = "the GPU refused a framebuffer of the cursor's size";
+			return -ENOMEM;
+		}
+	}
+	gl->glBindFramebuffer(GL_FRAMEBUFFER, r->argb_fbo);
+	draw_converted(r, texture, texture_width, width, height, EGL_SAMPLE_ALPHA);
+	gl->glPixelStorei(GL_PACK_ROW_LENGTH, 0);
+	gl->glReadPixels(0, 0, (GLsizei)width, (GLsizei)height, GL_RGBA, GL_UNSIGNED_BYTE, dst);
+	*bytes_read += (uint64_t)width * height * 4;
+	return gl_check(r, "reading the cursor back", why);
+}
+
 int egl_render_frame(struct egl_render *r, GLuint texture, uint32_t texture_width,
 		     enum egl_sample_mode mode,
 		     const struct import_frame *frame, const struct damage_map **damage,
@@ -339,15 +390,8 @@ int egl_render_frame(struct egl_render *r, GLuint texture, uint32_t texture_widt
 	if (ret < 0)
 		return ret;
 
-	gl->glBindVertexArray(r->vao);
 	gl->glBindFramebuffer(GL_FRAMEBUFFER, r->frame_fbo[r->cur]);
-	gl->glViewport(0, 0, (GLsizei)l->width, (GLsizei)l->height);
-	gl->glUseProgram(r->convert);
-	gl->glUniform1i(r->convert_mode, (GLint)mode);
-	gl->glUniform2f(r->convert_size, (GLfloat)texture_width, (GLfloat)l->height);
-	gl->glActiveTexture(GL_TEXTURE0);
-	gl->glBindTexture(GL_TEXTURE_EXTERNAL_OES, texture);
-	gl->glDrawArrays(GL_TRIANGLES, 0, 3);
+	draw_converted(r, texture, texture_width, l->width, l->height, mode);
 	ret = gl_check(r, "sampling the imported buffer", why);
 	if (ret < 0)
 		return ret;

@@ -242,3 +242,13 @@ int plane_source_read_frame(struct plane_source *src, struct plane_buffer *buf,
 	}
 	return src->import->read_frame(&buf->map, frame, damage, why);
 }
+
+int plane_source_read_argb(struct plane_source *src, struct plane_buffer *buf, uint8_t *dst,
+			   const char **why)
+{
+	if (!src->import->read_argb) {
+		*why = "the import method gave no CPU mapping and cannot read pixels itself";
+		return -ENOTSUP;
+	}
+	return src->import->read_argb(&buf->map, dst, why);
+}

@@ -226,6 +226,23 @@ static void test_gpu_damage(void **state)
 	release(f, &im);
 }
 
+/* Cursor shapes keep their alpha: ARGB8888 back byte for byte, the padding dropped. */
+static void test_argb_read_keeps_alpha(void **state)
+{
+	struct egl_fixture *f = *state;
+	struct imported im;
+	import_random(f, &im, DRM_FORMAT_ARGB8888, 64, 48, 11);
+	uint8_t *argb = calloc(64 * 48, 4);
+	assert_non_null(argb);
+	const char *why = NULL;
+	if (f->egl->read_argb(&im.map, argb, &why) < 0)
+		fail_msg("reading the cursor back failed: %s", why);
+	for (uint32_t y = 0; y < 48; y++)
+		assert_memory_equal(argb + y * 64 * 4, im.src + (size_t)y * im.layout.stride, 64 * 4);
+	free(argb);
+	release(f, &im);
+}
+
 /* A plane that changed under the same id is not read with the old import's numbers. */
 static void test_changed_plane_refused(void **state)
 {
@@ -309,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_linear_format),
 		cmocka_unit_test(test_gpu_damage),
+		cmocka_unit_test(test_argb_read_keeps_alpha),
 		cmocka_unit_test(test_changed_plane_refused),
 		cmocka_unit_test(test_tiled_refused),
 		cmocka_unit_test(test_jit_forbidden_refused),
