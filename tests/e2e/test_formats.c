@@ -332,14 +332,9 @@ struct bench {
 	struct daemon_proc d;
 	struct vnc_probe *probe;
 	int worst_yuv; /* largest YUV deviation seen, for the log */
-	char config[64];
 };
 
-/*
- * E2E_GPU_IMPORT=egl or auto (set by tests/egl/CMakeLists.txt): the same
- * checks through the GPU import, with the daemon's CPU mapping of dmabufs
- * refused as GVT-g refuses it (ENODEV).
- */
+/* E2E_GPU_IMPORT=egl or auto: the GPU import (see harness.c). */
 static const char *gpu_import(void)
 {
 	return getenv("E2E_GPU_IMPORT");
@@ -347,21 +342,7 @@ static const char *gpu_import(void)
 
 static void bench_start(struct bench *b)
 {
-	const char *import = gpu_import();
-	const char *args[] = { "--config", b->config, NULL };
-	struct daemon_options opts = { .extra_args = args };
-
-	b->config[0] = '\0';
-	if (import) {
-		snprintf(b->config, sizeof(b->config), "/tmp/e2e-formats-%d.conf", (int)getpid());
-		FILE *f = fopen(b->config, "w");
-		assert_non_null(f);
-		fprintf(f, "import = %s\n", import);
-		fclose(f);
-	}
-	daemon_start(&b->d, import ? &opts : NULL);
-	if (import)
-		assert_int_equal(simctl_fault(b->d.sim, SIM_FAULT_MMAP_ENODEV, 1), 0);
+	daemon_start(&b->d, NULL);
 	b->probe = vnc_probe_connect(b->d.port, "raw");
 	assert_non_null(b->probe);
 	b->worst_yuv = 0;
@@ -371,8 +352,6 @@ static void bench_stop(struct bench *b)
 {
 	vnc_probe_free(b->probe);
 	assert_int_equal(daemon_stop(&b->d, SIGTERM), 0);
-	if (b->config[0])
-		unlink(b->config);
 	if (b->worst_yuv)
 		print_message("largest YUV channel deviation from the float BT.601 decode: %d\n",
 			      b->worst_yuv);
