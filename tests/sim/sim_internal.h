@@ -196,6 +196,7 @@ long sim_get_dmabuf(void *arg);
 long sim_dmabuf_ioctl(struct sim_fd *f, unsigned long req, void *arg);
 int sim_dmabuf_mmap_check(struct sim_fd *f, off_t off, size_t len);
 void sim_dmabuf_closed(struct sim_buffer *buf);
+void sim_planes_device_closed(void);
 int sim_plane_set(int plane, const struct sim_plane_desc *desc);
 /* Where a write or flip goes: a private dup of the buffer's memfd (caller closes it). */
 struct sim_target {

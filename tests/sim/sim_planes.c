@@ -482,6 +482,30 @@ void sim_dmabuf_closed(struct sim_buffer *buf)
 		buffer_free(buf);
 }
 
+/*
+ * The last device fd closed: mbochs_close_device unlinks every dmabuf (its
+ * next_id keeps counting up), GVT's intel_vgpu_dmabuf_cleanup frees every
+ * object. A new open starts without ids; the guest's framebuffers stay.
+ */
+void sim_planes_device_closed(void)
+{
+	if (sim.cfg.driver == SIM_DRIVER_GENERIC)
+		return;
+	memset(sim.latest_id, 0, sizeof(sim.latest_id));
+	for (size_t i = sim.n_buffers; i-- > 0;) {
+		struct sim_buffer *buf = sim.buffers[i];
+
+		buf->id = 0;
+		buf->fetched = false;
+		buf->initref = false;
+		if (!buf->retired)
+			continue;
+		buf->slot = -1; /* unlinked: no mode finds it again */
+		if (!buf->open_fds)
+			buffer_free(buf);
+	}
+}
+
 long sim_dmabuf_ioctl(struct sim_fd *f, unsigned long req, void *arg)
 {
 	struct dma_buf_sync *sync = arg;
