@@ -255,3 +255,19 @@ bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count,
 	}
 	return true;
 }
+
+bool daemon_wait_queries(struct daemon_proc *d, unsigned n, int timeout_ms)
+{
+	struct sim_stats first, now;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	if (simctl_stats(d->sim, &first) < 0)
+		return false;
+	do {
+		if (simctl_stats(d->sim, &now) < 0)
+			return false;
+		if (now.query_primary >= first.query_primary + n)
+			return true;
+		usleep(5000);
+	} while (now_ms() < deadline);
+	return false;
+}

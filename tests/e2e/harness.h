@@ -50,6 +50,12 @@ int daemon_log_count(const struct daemon_proc *d, const char *needle);
 /* Waits until the daemon's log has at least count lines containing needle. */
 bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count, int timeout_ms);
 
+/*
+ * Waits until the daemon queried the primary plane n more times: it has
+ * seen what the sim shows now.
+ */
+bool daemon_wait_queries(struct daemon_proc *d, unsigned n, int timeout_ms);
+
 /* A free TCP port on 127.0.0.1 (bound then released). */
 uint16_t free_port(void);
 uint64_t now_ms(void);

@@ -315,6 +315,12 @@ static long gvt_query(struct vfio_device_gfx_plane_info *info, int plane)
 	/* fb_decoder.c: a format or tiling it cannot decode is -EINVAL. */
 	if (!sim_gvt_plane_ok(plane, &buf->desc))
 		return -EINVAL;
+	/* vgpu_get_plane_info, after decoding: a surface caught mid mode set is unaligned
+	 * or outside the vGPU's range. */
+	if (plane == DRM_PLANE_TYPE_PRIMARY_SIM && sim.enomem_armed) {
+		sim.enomem_armed = false;
+		return -EFAULT;
+	}
 	clear_answer(info);
 	if (!buf->id)
 		buf->id = alloc_id();
@@ -373,13 +379,12 @@ long sim_query_plane(void *arg)
 	}
 	if (sim.cfg.driver == SIM_DRIVER_MBOCHS)
 		return mbochs_query(info, plane == DRM_PLANE_TYPE_PRIMARY_SIM);
-	/* A surface caught mid mode set: unaligned or outside the vGPU's range on GVT. */
-	if (plane == DRM_PLANE_TYPE_PRIMARY_SIM && sim.enomem_armed) {
-		sim.enomem_armed = false;
-		return sim.cfg.driver == SIM_DRIVER_GVT ? -EFAULT : -ENOMEM;
-	}
 	if (sim.cfg.driver == SIM_DRIVER_GVT)
 		return gvt_query(info, (int)plane);
+	if (plane == DRM_PLANE_TYPE_PRIMARY_SIM && sim.enomem_armed) {
+		sim.enomem_armed = false;
+		return -ENOMEM;
+	}
 	clear_answer(info);
 	fill_plane(info, (int)plane);
 	return 0;
