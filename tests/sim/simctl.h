@@ -26,6 +26,8 @@ struct sim_stats {
 	uint64_t query_primary, query_cursor, query_probe, get_dmabuf, set_irqs, irq_signals,
 		dmabuf_double_fetch, dmabuf_refetch_after_close;
 	uint32_t open_dmabuf_fds, device_fds_open;
+	/* Appended: a real driver's rule broken (sim_driver.c); the most dmabuf fds held at once. */
+	uint32_t rules_broken, peak_open_dmabuf_fds;
 };
 
 enum sim_fault {
