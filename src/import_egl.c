@@ -281,7 +281,7 @@ static int ensure_setup(struct egl_importer *egl)
 		egl->tried = true;
 		egl->setup_error = setup(egl);
 		if (egl->setup_error < 0)
-			log_warning("GPU import unavailable: %s; dmabufs the CPU cannot map show a "
+			log_warning("GPU import unavailable: %s; dmabufs the CPU may not map show a "
 				    "placeholder", egl->unavailable);
 	}
 	return egl->setup_error;
