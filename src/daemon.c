@@ -20,6 +20,7 @@
 #include "fd_util.h"
 #include "frame_store.h"
 #include "import_auto.h"
+#include "import_egl.h"
 #include "log.h"
 #include "metrics.h"
 #include "plane.h"
@@ -156,6 +157,9 @@ static void collect_metrics(void *ctx, struct metrics_sample *out)
 	out->query_errors = stats->query_errors;
 	out->tiles_changed = stats->tiles_changed;
 	out->tiles_total = stats->tiles_compared;
+	out->gpu_import = d->import.gpu != NULL;
+	if (d->import.gpu)
+		out->gpu_readback_bytes = import_egl_bytes_read(d->import.gpu);
 	out->clients = vnc_server_client_count(d->server);
 	vnc_server_stats(d->server, &out->frames_sent, &out->bytes_sent,
 			 &out->stages[METRICS_STAGE_ENCODE]);
