@@ -82,7 +82,7 @@ struct vnc_probe *vnc_probe_connect_opts(uint16_t port, const struct vnc_probe_o
 	client->serverHost = strdup("127.0.0.1");
 	client->serverPort = port;
 	client->appData.encodingsString = opts->encodings;
-	client->appData.enableJPEG = FALSE;
+	client->appData.enableJPEG = opts->jpeg ? TRUE : FALSE;
 	client->appData.useRemoteCursor = opts->remote_cursor ? TRUE : FALSE;
 	client->canHandleNewFBSize = TRUE;
 	client->GotFrameBufferUpdate = got_update;

@@ -24,6 +24,8 @@ struct vnc_probe_opts {
 	 * cursor into the picture.
 	 */
 	bool remote_cursor;
+	/* With "tight": ask for JPEG (libvncclient's default quality) as viewers do. */
+	bool jpeg;
 	/* The pixel format to ask for; NULL: the daemon's own (XRGB8888). */
 	const rfbPixelFormat *format;
 };

@@ -18,6 +18,8 @@
  *   STATS      <- struct sim_stats (simctl.h)
  *   EDID       <- struct sim_edid_head, then edid_size blob bytes
  *                 (at most req.a of them)
+ *   BUFFERS    <- struct sim_buffers_head; the answer's header carries the
+ *                 plane's buffer memfds as SCM_RIGHTS (current one first)
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -39,6 +41,7 @@ enum sim_op {
 	SIM_OP_IRQ,
 	SIM_OP_STATS,
 	SIM_OP_EDID,
+	SIM_OP_BUFFERS,
 };
 
 struct sim_req {
@@ -60,6 +63,13 @@ struct sim_resp {
 struct sim_edid_head {
 	uint32_t size;
 	uint32_t link_up;
+};
+
+struct sim_buffers_head {
+	uint32_t count; /* memfds passed: 2 (double buffered), 1 in region mode */
+	uint32_t reserved;
+	uint64_t base[2]; /* where each buffer starts in its memfd */
+	uint64_t size[2]; /* its allocated bytes */
 };
 
 /* Moves all of len bytes over the stream socket, or fails with -errno (-EPIPE at EOF). */
