@@ -31,6 +31,8 @@
 
 #define SIM_PROTO_MAGIC 0x4d495356u /* "VSIM" */
 #define SIM_PROTO_MAX_PAYLOAD (64u << 20)
+/* The thread that serves the socket inside the process under test. */
+#define SIM_CONTROL_THREAD_NAME "vgpusim-ctl"
 
 enum sim_op {
 	SIM_OP_SET_PLANE = 1,
