@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <rfb/rfb.h>
+#include <rfb/rfbregion.h>
 
 #include "cursor.h"
 #include "fd_util.h"
@@ -290,6 +291,21 @@ static bool client_connected(const struct vnc_client *client)
 	       client->screen->clientHead->sock != RFB_INVALID_SOCKET;
 }
 
+/*
+ * Whether the client waits for an update: it asked (FramebufferUpdateRequest)
+ * and has not been answered yet, or it has no screen yet (the first picture
+ * makes it). Only then is the picture copied when the display loop reports
+ * damage; otherwise the damage waits in the reader, merged, and is copied
+ * when the client's next request arrives. A client slower than the guest
+ * then costs one copy per frame it is sent, not per frame the guest shows.
+ */
+static bool client_waiting(const struct vnc_client *client)
+{
+	if (!client->screen || !client->screen->clientHead)
+		return true;
+	return !sraRgnEmpty(client->screen->clientHead->requestedRegion);
+}
+
 static void serve(struct vnc_client *client)
 {
 	const struct frame_copy_target target = {
@@ -304,13 +320,14 @@ static void serve(struct vnc_client *client)
 
 	while (!atomic_load(&client->stop)) {
 		struct pollfd fds[2] = {
-			{ .fd = wake_fd, .events = POLLIN },
+			{ .fd = client_waiting(client) ? wake_fd : -1, .events = POLLIN },
 			{ .fd = client_connected(client) ? client->screen->clientHead->sock : -1,
 			  .events = POLLIN },
 		};
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
-		if (fds[0].revents & POLLIN)
+		/* A message may be the request the copy waited for: copy before libvncserver answers. */
+		if ((fds[0].revents & POLLIN) || fds[1].revents)
 			frame_reader_sync(client->reader, client->pixels, &target);
 		if (!client->screen)
 			continue; /* no picture yet: the handshake waits for the first frame */
