@@ -18,9 +18,10 @@
  *
  * Each frame carries its number in a 64x64 tile (16 black or white 16x16
  * blocks, so JPEG keeps it readable); the viewer decodes it after every
- * update. fps counts the frames the viewer saw (a frame overtaken by the
- * next one before it was sent is lost, and counts as lost); latency runs
- * from the guest's write to the viewer holding the frame. CPU is the
+ * update, in a thread of its own. fps counts the frames the viewer saw (a
+ * frame overtaken by the next one before it was sent is lost, and counts
+ * as lost); latency runs from the guest's write to the viewer holding the
+ * frame. CPU is the
  * server's, all threads, from /proc/PID/task/TID/schedstat (nanoseconds;
  * /proc/PID/stat's utime+stime tick at 10 ms, too coarse for 0.3 ms a
  * frame), over the frames sent, divided by the frames delivered; the sim's
@@ -33,8 +34,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -370,27 +373,46 @@ static int cmp_double(const void *a, const void *b)
 	return bench_cmp_double(a, b);
 }
 
-/* Pumps the viewer until deadline; notes the time each new frame number first shows. */
-static void watch(struct vnc_probe *probe, uint64_t deadline, const uint64_t *written,
-		  uint32_t first, uint32_t last, double *latency_ms, unsigned *delivered,
-		  uint32_t *seen)
+/*
+ * The viewer's side of a run. It runs in a thread of its own during the run:
+ * a viewer and an X client are separate programs, and one waiting on its
+ * server must not hold the other up.
+ */
+struct viewer {
+	struct vnc_probe *probe;
+	uint32_t first, last; /* the run's frame numbers */
+	uint32_t seen;        /* the newest number shown */
+	uint64_t *seen_at;    /* per frame of the run: when it first showed, 0 never */
+	atomic_bool stop;
+};
+
+/* Handles what the server sends until deadline; notes when each new frame number first shows. */
+static void pump(struct viewer *v, uint64_t deadline)
 {
 	uint64_t t;
 	while ((t = now_us()) < deadline) {
 		/* A message libvncclient already read into its buffer wakes no select(). */
-		int n = probe->client->buffered > 0
+		int n = v->probe->client->buffered > 0
 				? 1
-				: WaitForMessage(probe->client, (unsigned)(deadline - t));
-		if (n < 0 || (n > 0 && !HandleRFBServerMessage(probe->client))) {
+				: WaitForMessage(v->probe->client, (unsigned)(deadline - t));
+		if (n < 0 || (n > 0 && !HandleRFBServerMessage(v->probe->client))) {
 			fprintf(stderr, "bench_cpu: the viewer lost its server\n");
 			exit(1);
 		}
-		uint32_t tag = viewer_tag(probe);
-		if (tag > *seen && tag >= first && tag <= last) {
-			*seen = tag;
-			latency_ms[(*delivered)++] = (double)(now_us() - written[tag - first]) / 1000.0;
+		uint32_t tag = viewer_tag(v->probe);
+		if (tag > v->seen && tag >= v->first && tag <= v->last) {
+			v->seen = tag;
+			v->seen_at[tag - v->first] = now_us();
 		}
 	}
+}
+
+static void *viewer_thread(void *arg)
+{
+	struct viewer *v = arg;
+	while (!atomic_load(&v->stop))
+		pump(v, now_us() + 10000);
+	return NULL;
 }
 
 static struct vnc_probe *connect_viewer(struct guest *g, enum encoding e, enum format f)
@@ -419,16 +441,13 @@ static void settle(struct guest *g, struct vnc_probe *probe, enum workload w)
 		draw(g, w, n);
 		present(g, true);
 	}
-	uint64_t deadline = now_us() + 5000000;
-	uint32_t seen = 0;
+	uint64_t deadline = now_us() + 5000000, seen_at;
+	struct viewer v = { .probe = probe, .first = frame_counter, .last = frame_counter,
+			    .seen_at = &seen_at };
 	while (viewer_tag(probe) != frame_counter && now_us() < deadline) {
 		if (g->server == MDEV_IRQ)
 			simctl_irq(g->d.sim, PRIMARY_FLIP_EVENT); /* a mode change's ENOMEM retry */
-		uint64_t dummy = now_us();
-		double lat;
-		unsigned got = 0;
-		watch(probe, now_us() + 50000, &dummy, frame_counter, frame_counter, &lat, &got,
-		      &seen);
+		pump(&v, now_us() + 50000);
 	}
 	if (viewer_tag(probe) != frame_counter) {
 		fprintf(stderr, "bench_cpu: %s never showed the first picture (frame %u; the viewer "
@@ -446,16 +465,19 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	unsigned frames = seconds * FPS;
 	uint64_t *written = calloc(frames, sizeof(*written));
 	double *latency = calloc(frames, sizeof(*latency));
-	if (!written || !latency)
+	struct viewer v = { .probe = probe, .first = frame_counter + 1,
+			    .last = frame_counter + frames,
+			    .seen_at = calloc(frames, sizeof(*v.seen_at)) };
+	pthread_t thread;
+	if (!written || !latency || !v.seen_at || pthread_create(&thread, NULL, viewer_thread, &v))
 		abort();
-	uint32_t first = frame_counter + 1, last = frame_counter + frames, seen = 0;
-	unsigned delivered = 0;
 	struct sim_stats stats0 = { 0 }, stats1 = { 0 };
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats0);
 	uint64_t cpu0 = cpu_ns(server_pid(g)), next = now_us();
 	for (unsigned i = 0; i < frames; i++) {
-		watch(probe, next, written, first, last, latency, &delivered, &seen);
+		for (uint64_t t = now_us(); t < next; t = now_us())
+			usleep((useconds_t)(next - t));
 		next += PERIOD_US;
 		uint32_t n = ++frame_counter;
 		draw(g, w, n);
@@ -463,10 +485,16 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 		present(g, w == EVERY_PIXEL);
 	}
 	/* The last frame's way to the viewer. */
-	watch(probe, now_us() + 300000, written, first, last, latency, &delivered, &seen);
+	usleep(300000);
+	atomic_store(&v.stop, true);
+	pthread_join(thread, NULL);
 	uint64_t cpu = cpu_ns(server_pid(g)) - cpu0;
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats1);
+	unsigned delivered = 0;
+	for (unsigned i = 0; i < frames; i++)
+		if (v.seen_at[i])
+			latency[delivered++] = (double)(v.seen_at[i] - written[i]) / 1000.0;
 
 	struct result *r = &results[g->server][w][e][f];
 	qsort(latency, delivered, sizeof(*latency), cmp_double);
@@ -489,6 +517,7 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	printf("\n");
 	fflush(stdout);
 	vnc_probe_free(probe);
+	free(v.seen_at);
 	free(written);
 	free(latency);
 }
