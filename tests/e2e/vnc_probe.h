@@ -62,6 +62,10 @@ uint32_t vnc_probe_decode(const rfbClient *client, const uint8_t *pixel);
  * The client's picture equals expected: exactly for 8-bit channels, within
  * one level for fewer bits (libvncserver's translation rounds).
  */
+/* Pumps until some pixel of the client's picture is rgb (0xRRGGBB) or the timeout. */
+bool vnc_probe_wait_colour(struct vnc_probe *probe, uint32_t rgb, int timeout_ms);
+/* The accent colour of the daemon's "No signal" placeholder (src/placeholder.c). */
+#define NO_SIGNAL_ACCENT 0x5a8deeu
 bool vnc_probe_matches(const struct vnc_probe *probe, const uint8_t *expected, uint32_t width,
 		       uint32_t height);
 
