@@ -358,13 +358,13 @@ static void test_buffers_handed_over(void **state)
 	map[0][bufs[0].base / 4 + 5] = front;
 	map[1][bufs[1].base / 4 + 7] = back;
 
-	int fd = get_dmabuf(&d, primary_id(&d));
+	int fd = test_dev_get_dmabuf(&d, primary_id(&d));
 	assert_int_equal(pread(fd, &px, sizeof(px), 5 * 4), sizeof(px));
 	assert_int_equal(px, front);
 	assert_int_equal(close(fd), 0);
 	/* A flip without bytes shows the other buffer as it was written. */
 	assert_int_equal(simctl_flip(test_ctl, 1, NULL, 0), 0);
-	fd = get_dmabuf(&d, primary_id(&d));
+	fd = test_dev_get_dmabuf(&d, primary_id(&d));
 	assert_int_equal(pread(fd, &px, sizeof(px), 7 * 4), sizeof(px));
 	assert_int_equal(px, back);
 	assert_int_equal(close(fd), 0);
