@@ -75,6 +75,7 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	putenv(env_preload);
 	putenv(env_control);
 	putenv(env_report);
+	/* VGPU_SIM_DRIVER and VGPU_SIM_MMAP come from the test's environment (ctest variants). */
 	/* Flips in most tests are not signalled: they run on the polling path unless they ask. */
 	putenv("VGPU_SIM_IRQ=none");
 	for (const char *const *e = opts && opts->extra_env ? opts->extra_env : NULL; e && *e; e++)
@@ -94,8 +95,12 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	for (int i = 0; i < daemon_args; i++)
 		argv[argc++] = daemon_argv[i];
 	for (const char *const *a = opts && opts->extra_args ? opts->extra_args : NULL;
-	     a && *a && argc < 63; a++)
+	     a && *a && argc < 61; a++)
 		argv[argc++] = *a;
+	if (d->import_config[0]) {
+		argv[argc++] = "--config";
+		argv[argc++] = d->import_config;
+	}
 	argv[argc] = NULL;
 
 	/* A failed assertion must not leave daemons behind. */
@@ -107,6 +112,24 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	_exit(127);
 }
 
+/*
+ * E2E_GPU_IMPORT=egl or auto (set by tests/egl/CMakeLists.txt): the daemon
+ * reads the display through the GPU import, with its CPU mapping of dmabufs
+ * refused as GVT-g refuses it (ENODEV, set once the sim answers). For test
+ * programs whose daemons take no --config of their own.
+ */
+static void write_import_config(struct daemon_proc *d)
+{
+	const char *import = getenv("E2E_GPU_IMPORT");
+	if (!import)
+		return;
+	snprintf(d->import_config, sizeof(d->import_config), "%s/import.conf", d->dir);
+	FILE *f = fopen(d->import_config, "w");
+	assert_non_null(f);
+	fprintf(f, "import = %s\n", import);
+	assert_int_equal(fclose(f), 0);
+}
+
 static void daemon_spawn(struct daemon_proc *d, const struct daemon_options *opts)
 {
 	memset(d, 0, sizeof(*d));
@@ -116,11 +139,44 @@ static void daemon_spawn(struct daemon_proc *d, const struct daemon_options *opt
 	snprintf(d->report, sizeof(d->report), "%s/report", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/daemon.log", d->dir);
 	d->port = free_port();
+	write_import_config(d);
 
 	d->pid = fork();
 	assert_true(d->pid >= 0);
 	if (d->pid == 0)
 		exec_daemon(d, opts);
+}
+
+/*
+ * Every test fails when the daemon broke a real driver's rule (the sim says
+ * so on the daemon's stderr and counts it in its report): checked each time
+ * a daemon ends, so no test can forget it. The log catches a daemon killed
+ * before the sim could write its report.
+ */
+static void check_rules(const struct daemon_proc *d)
+{
+	long broken = daemon_report_value(d, "rules_broken");
+	int said = daemon_log_count(d, "vgpu-sim: RULE BROKEN");
+
+	if (broken <= 0 && said == 0)
+		return;
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "grep 'RULE BROKEN' %s >&2", d->log);
+	if (system(cmd) < 0)
+		perror("system");
+	fail_msg("the daemon broke %ld rule(s) of the simulated %s driver (see above)",
+		 broken > said ? broken : (long)said, sim_driver());
+}
+
+const char *sim_driver(void)
+{
+	const char *driver = getenv("VGPU_SIM_DRIVER");
+	return driver && *driver ? driver : "generic";
+}
+
+bool sim_driver_is(const char *name)
+{
+	return strcmp(sim_driver(), name) == 0;
 }
 
 int daemon_run_to_exit(struct daemon_proc *d, const struct daemon_options *opts, int timeout_ms)
@@ -136,6 +192,7 @@ int daemon_run_to_exit(struct daemon_proc *d, const struct daemon_options *opts,
 		}
 		usleep(10000);
 	}
+	check_rules(d);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -144,6 +201,8 @@ void daemon_start(struct daemon_proc *d, const struct daemon_options *opts)
 	daemon_spawn(d, opts);
 	d->sim = simctl_connect(d->control, 10000);
 	assert_non_null(d->sim);
+	if (d->import_config[0])
+		assert_int_equal(simctl_fault(d->sim, SIM_FAULT_MMAP_ENODEV, 1), 0);
 	uint64_t deadline = now_ms() + 10000;
 	while (!port_open(d->port)) {
 		int status;
@@ -167,6 +226,7 @@ int daemon_stop(struct daemon_proc *d, int sig)
 	int status = 0;
 	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	check_rules(d);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
@@ -223,4 +283,20 @@ bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count,
 		usleep(10000);
 	}
 	return true;
+}
+
+bool daemon_wait_queries(struct daemon_proc *d, unsigned n, int timeout_ms)
+{
+	struct sim_stats first, now;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	if (simctl_stats(d->sim, &first) < 0)
+		return false;
+	do {
+		if (simctl_stats(d->sim, &now) < 0)
+			return false;
+		if (now.query_primary >= first.query_primary + n)
+			return true;
+		usleep(5000);
+	} while (now_ms() < deadline);
+	return false;
 }

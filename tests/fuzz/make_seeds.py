@@ -98,9 +98,17 @@ def rfb():
     put("fuzz_rfb", "password_wrong", b"\x01" + b"RFB 003.008\n" + b"\x02" + bytes(16) + b"\x01" + messages)
 
 
+def vencrypt():
+    # First byte: the offer; then the client's version 0.2 and its subtype
+    # (260 X509None, 261 X509Vnc, 262 X509Plain), big-endian.
+    for subtype in (260, 261, 262):
+        put("fuzz_vencrypt", "subtype_%d" % subtype, bytes([2]) + b"\x00\x02" + struct.pack(">I", subtype))
+    put("fuzz_vencrypt", "plain_login", bytes([0]) + b"\x00\x02" + struct.pack(">III", 262, 4, 4) + b"userpass")
+
+
 def main():
     shutil.rmtree(os.path.join(HERE, "corpus"), ignore_errors=True)
-    for make in (irq_caps, config, plane, edid, tls, rfb):
+    for make in (irq_caps, config, plane, edid, tls, rfb, vencrypt):
         make()
     return 0
 
