@@ -68,7 +68,8 @@ static void setup(void)
 	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
 	snprintf(key, sizeof(key), "%s/key.pem", dir);
 	make_certificate(cert, key);
-	if (tls_relay_creds_new(cert, key, &creds) < 0)
+	const struct tls_relay_creds_options options = { .cert_file = cert, .key_file = key };
+	if (tls_relay_creds_new(&options, &creds) < 0)
 		abort();
 	unlink(cert);
 	unlink(key);
