@@ -28,7 +28,7 @@ static inline int test_exit_status(int failed)
 {
 	if (failed || !test_skips)
 		return failed;
-	fprintf(stderr, "SKIP: %u test(s) could not run here (see SKIP: above)\n", test_skips);
+	fprintf(stderr, "%u test(s) skipped: the reasons are above\n", test_skips);
 	return 77;
 }
 
