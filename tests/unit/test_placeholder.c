@@ -140,15 +140,14 @@ struct box {
 	bool empty;
 };
 
-/* The smallest box around every pixel that differs from the corner's colour. */
-static struct box drawn_box(const struct frame *f)
+/* The smallest box around every pixel whose colour (X ignored) is xrgb, or is not when !is. */
+static struct box box_where(const struct frame *f, uint32_t xrgb, bool is)
 {
 	struct box b = { .left = f->w, .top = f->h, .empty = true };
-	uint32_t background = pixel(f, 0, 0);
 
 	for (uint32_t y = 0; y < f->h; y++) {
 		for (uint32_t x = 0; x < f->w; x++) {
-			if (pixel(f, x, y) == background)
+			if (((pixel(f, x, y) & 0xffffff) == xrgb) != is)
 				continue;
 			b.empty = false;
 			b.left = x < b.left ? x : b.left;
@@ -158,6 +157,12 @@ static struct box drawn_box(const struct frame *f)
 		}
 	}
 	return b;
+}
+
+/* The smallest box around every pixel that differs from the corner's colour. */
+static struct box drawn_box(const struct frame *f)
+{
+	return box_where(f, pixel(f, 0, 0) & 0xffffff, false);
 }
 
 static long diff(long a, long b)
@@ -189,25 +194,6 @@ static void test_readable_and_centered(void **state)
 	}
 }
 
-/* The box around the pixels of colour xrgb (X ignored), scanning the whole frame. */
-static struct box colour_box(const struct frame *f, uint32_t xrgb)
-{
-	struct box b = { .left = f->w, .top = f->h, .empty = true };
-
-	for (uint32_t y = 0; y < f->h; y++) {
-		for (uint32_t x = 0; x < f->w; x++) {
-			if ((pixel(f, x, y) & 0xffffff) != xrgb)
-				continue;
-			b.empty = false;
-			b.left = x < b.left ? x : b.left;
-			b.right = x > b.right ? x : b.right;
-			b.top = y < b.top ? y : b.top;
-			b.bottom = y > b.bottom ? y : b.bottom;
-		}
-	}
-	return b;
-}
-
 struct found_text {
 	unsigned scale; /* 0: not found */
 	long x, y;	/* top left corner of the first character's cell */
@@ -228,7 +214,7 @@ static bool text_matches(const struct frame *f, const struct box *ink, uint32_t 
 
 	memset(ref.px, 0, ref.stride * ref.h);
 	font_draw_text(ref.px, ref.stride, ref.w, ref.h, 0, 0, scale, mark, text);
-	own = colour_box(&ref, mark);
+	own = box_where(&ref, mark, true);
 	if (own.empty || own.right - own.left != ink->right - ink->left ||
 	    own.bottom - own.top != ink->bottom - ink->top)
 		same = false;
@@ -262,7 +248,7 @@ static struct found_text find_text(const struct frame *f, const char *text)
 		}
 	}
 	for (size_t i = 0; i < n && !found.scale; i++) {
-		struct box ink = colour_box(f, colours[i]);
+		struct box ink = box_where(f, colours[i], true);
 
 		for (unsigned scale = 1; scale <= 8 && !found.scale; scale++)
 			text_matches(f, &ink, colours[i], text, scale, &found);
