@@ -413,6 +413,7 @@ static size_t wss_exchange(uint16_t port, char *out, size_t size)
  * wss: the daemon ends TLS itself and hands libvncserver the plaintext, so a
  * websocket over TLS gets the RFB greeting; plain RFB on the same port still
  * shows the picture, and a TLS client stuck in its handshake is dropped.
+ * (test_viewers.c checks the picture noVNC shows over wss.)
  */
 static void test_wss(void **state)
 {

@@ -6,6 +6,8 @@
 #                                                  WORKDIR/cert.pem and key.pem)
 #   viewer_shot.sh snapshot PORT OUT.ppm WORKDIR (vncsnapshot)
 #   viewer_shot.sh tiger   PORT OUT.ppm WORKDIR  (TigerVNC's vncviewer under Xvfb, xwd)
+# One picture, as soon as the viewer is connected: a viewer may not have drawn
+# everything yet, so the caller takes another until it shows what it should.
 # Exits 77 when a program it needs is missing, naming the package.
 set -u
 kind=$1 port=$2 out=$3 work=$4
@@ -74,7 +76,8 @@ tiger)
 	display=:$(cat "$work/display")
 	DISPLAY=$display vncviewer -Shared -ViewOnly "127.0.0.1::$port" >"$work/viewer.log" 2>&1 &
 	viewer=$!
-	sleep 3
+	# Connected and set up; the caller shoots again until the frame shows.
+	for _ in $(seq 300); do grep -q 'Using pixel format' "$work/viewer.log" && break; sleep 0.1; done
 	DISPLAY=$display xwd -root -silent >"$work/shot.xwd" || exit 1
 	convert "xwd:$work/shot.xwd" "$out"
 	;;
