@@ -347,6 +347,25 @@ static void test_refused_mmap_is_one_log_line(void **state)
 	free(m.pixels);
 }
 
+/*
+ * The "Bad plane" placeholder with the reason the daemon logged, at the size
+ * clients had (no guest picture was shown yet: the default 1024x768); the
+ * daemon has logged logs invalid planes by then, one line each.
+ */
+static void expect_bad_plane(struct daemon_proc *d, struct vnc_probe *probe, int logs)
+{
+	char why[256];
+	assert_true(daemon_wait_log(d, "invalid plane", logs, WAIT_MS));
+	assert_true(placeholder_logged_detail(d, "the device described an invalid plane", why,
+					      sizeof(why)));
+	uint8_t *bad_plane = expected_placeholder(PLACEHOLDER_BAD_PLANE, why, 1024, 768);
+	assert_non_null(bad_plane);
+	assert_true(vnc_probe_wait_picture(probe, bad_plane, 1024, 768, WAIT_MS));
+	free(bad_plane);
+	assert_true(vnc_probe_pump(probe, 300));
+	assert_int_equal(daemon_log_count(d, "invalid plane"), logs);
+}
+
 static void test_lying_plane_is_skipped(void **state)
 {
 	struct daemon_proc d;
@@ -363,16 +382,14 @@ static void test_lying_plane_is_skipped(void **state)
 	assert_int_equal(simctl_set_plane(d.sim, PRIMARY, &lie), 0);
 	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
 	assert_non_null(probe);
-	assert_true(vnc_probe_pump(probe, 500));
-	assert_int_equal(daemon_log_count(&d, "invalid plane"), 1);
+	expect_bad_plane(&d, probe, 1);
 
 	/* A stride too small for the width, inside a big enough buffer. */
 	struct sim_plane_desc narrow = lie;
 	narrow.stride = 1000;
 	narrow.size = narrow.alloc_size = 1000 * 768;
 	assert_int_equal(simctl_set_plane(d.sim, PRIMARY, &narrow), 0);
-	assert_true(vnc_probe_pump(probe, 300));
-	assert_int_equal(daemon_log_count(&d, "invalid plane"), 2);
+	expect_bad_plane(&d, probe, 2);
 
 	struct mode m = { 0 };
 	mode_set(&d, &m, 1024, 768, DRM_FORMAT_XRGB8888);
