@@ -243,11 +243,16 @@ static int validate_device(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (n == 1)
 		return 0;
+	/* Flags set the same keys: name both forms, whichever the user typed. */
 	if (n == 0)
-		snprintf(err, errlen, "no device given: set one of uuid, device_fd, device_socket");
+		snprintf(err, errlen,
+			 "no device given: set one of uuid, device_fd, device_socket in the file, "
+			 "or give one of --uuid, --device-fd, --device-socket");
 	else
 		snprintf(err, errlen,
-			 "%s are all set: set exactly one of uuid, device_fd, device_socket", which);
+			 "%s are all set: set exactly one of uuid, device_fd, device_socket "
+			 "(flags: --uuid, --device-fd, --device-socket)",
+			 which);
 	return -EINVAL;
 }
 
@@ -372,5 +377,15 @@ int config_build(struct config *cfg, const char *path, const struct config_overr
 	for (size_t i = 0; ret == 0 && i < n_overrides; i++)
 		ret = config_set(cfg, overrides[i].key, overrides[i].value, overrides[i].source, err,
 				 errlen);
-	return ret < 0 ? ret : config_validate(cfg, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = config_validate(cfg, err, errlen);
+	/* Whole-file errors have no line to point at: name the file at least. */
+	if (ret < 0 && path) {
+		char what[512];
+
+		snprintf(what, sizeof(what), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, what);
+	}
+	return ret;
 }

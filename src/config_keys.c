@@ -505,7 +505,9 @@ const struct config_key config_keys[] = {
 	{ "unix_socket", &path_type, FIELD(unix_socket), 0, 0, "", true,
 	  "Also serve VNC on this unix socket path. Empty = none." },
 	{ "refresh_hz", &uint_type, FIELD(refresh_hz), 1, 240, "60", false,
-	  "Highest rate at which the screen is read and sent, in frames per second." },
+	  "Display reads per second: without the device's display-event IRQ the\n"
+	  "display is polled this often; with it, it is read on each guest event,\n"
+	  "at most twice this often, plus once a second." },
 	{ "display_event", &bool_type, FIELD(display_event), 0, 0, "yes", true,
 	  "Use the device's display-event IRQ when it has one, instead of polling\n"
 	  "at refresh_hz." },

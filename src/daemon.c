@@ -56,13 +56,15 @@ struct daemon {
 	int exit_status;
 };
 
-static void on_refresh(void *ctx, unsigned planes)
+static unsigned on_refresh(void *ctx, unsigned planes)
 {
 	struct daemon *d = ctx;
-	if (planes & DISPLAY_EVENT_PRIMARY)
-		display_refresh(d->display);
+	unsigned again = 0;
+	if ((planes & DISPLAY_EVENT_PRIMARY) && display_refresh(d->display) == -EAGAIN)
+		again |= DISPLAY_EVENT_PRIMARY;
 	if (planes & DISPLAY_EVENT_CURSOR)
 		cursor_refresh(d->cursor);
+	return again;
 }
 
 /* With nobody watching, the device is left alone: an idle VM costs nothing. */
@@ -225,7 +227,7 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 
 static int setup_loop(struct daemon *d)
 {
-	d->base = event_base_new();
+	d->base = refresh_event_base_new();
 	if (!d->base)
 		return -ENOMEM;
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);

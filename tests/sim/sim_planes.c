@@ -233,6 +233,12 @@ static void fill_plane(struct vfio_device_gfx_plane_info *info, int plane)
 	info->dmabuf_id = buf->id;
 }
 
+/* SIM_FAULT_QUERY_ERRNO: primary queries still to fail, and with which errno. */
+static struct {
+	uint32_t count;
+	int err;
+} primary_fault;
+
 long sim_query_plane(void *arg)
 {
 	struct vfio_device_gfx_plane_info *info = arg;
@@ -259,6 +265,10 @@ long sim_query_plane(void *arg)
 	if (sim.query_eio) {
 		sim.query_eio--;
 		return -EIO;
+	}
+	if (plane == DRM_PLANE_TYPE_PRIMARY_SIM && primary_fault.count) {
+		primary_fault.count--;
+		return -primary_fault.err;
 	}
 	if (plane == DRM_PLANE_TYPE_PRIMARY_SIM && sim.enomem_armed) {
 		sim.enomem_armed = false;
@@ -368,6 +378,12 @@ int sim_fault(uint32_t fault, uint64_t arg)
 		return 0;
 	case SIM_FAULT_ID_RECYCLE:
 		sim.recycle = arg != 0;
+		return 0;
+	case SIM_FAULT_QUERY_ERRNO:
+		if ((arg & 0xffff) == 0 && arg >> 16)
+			return -EINVAL;
+		primary_fault.err = (int)(arg & 0xffff);
+		primary_fault.count = (uint32_t)(arg >> 16) & 0xffff;
 		return 0;
 	default:
 		return -EINVAL;

@@ -36,6 +36,12 @@ enum sim_fault {
 	SIM_FAULT_DMABUF_EIO,           /* arg N: next N GET_GFX_DMABUF fail with EIO */
 	/* Extensions beyond the agreed list; appended so the values above hold. */
 	SIM_FAULT_ID_RECYCLE, /* arg 0/1: release an id when its last fd closes (default on) */
+	/*
+	 * arg = errno | count << 16: the next count primary-plane queries fail with
+	 * that errno (EFAULT as GVT-g gives during a mode set, ENOMEM, EAGAIN...);
+	 * count 0 ends a fault still pending. Cursor queries are unaffected.
+	 */
+	SIM_FAULT_QUERY_ERRNO,
 };
 
 /* Connects, retrying until the sim answers or timeout_ms passes. NULL on failure. */
