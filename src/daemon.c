@@ -25,6 +25,7 @@
 #include "plane.h"
 #include "privdrop.h"
 #include "refresh.h"
+#include "tls_cert.h"
 #include "vfio_device.h"
 #include "vnc_server.h"
 
@@ -45,6 +46,8 @@ struct daemon {
 	struct event *watchdog;
 	struct metrics *metrics;
 	struct edid_region *edid; /* NULL: the device has none */
+	/* tls_cert and tls_key as used: tls_cert = auto resolves to files under state_dir. */
+	char tls_cert[512], tls_key[512];
 	/* The latest desktop size a client asked for, from its thread to the loop. */
 	struct {
 		pthread_mutex_t lock;
@@ -186,6 +189,19 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/* The users file and the certificate's files as they are now; on error the running ones stay. */
+static void reload_tls(struct daemon *d, const struct config *fresh)
+{
+	if (vnc_server_reload_users(d->server, fresh->users_file) == 0)
+		memcpy(d->cfg.users_file, fresh->users_file, sizeof(d->cfg.users_file));
+	else
+		log_error("SIGHUP: keeping the running users");
+	/* The daemon made tls_cert = auto itself (maybe as root, before dropping it): nothing to re-read. */
+	bool auto_cert = strcmp(d->cfg.tls_cert, CONFIG_TLS_CERT_AUTO) == 0;
+	if (!auto_cert && vnc_server_reload_tls(d->server, d->tls_cert, d->tls_key, d->cfg.tls_ca) < 0)
+		log_error("SIGHUP: keeping the running certificate");
+}
+
 static void reload_config(struct daemon *d)
 {
 	struct config fresh;
@@ -210,6 +226,7 @@ static void reload_config(struct daemon *d)
 	} else {
 		log_error("SIGHUP: keeping the running passwords");
 	}
+	reload_tls(d, &fresh);
 	log_set_level(fresh.log_level);
 	d->cfg.log_level = fresh.log_level;
 	if (fresh.refresh_hz != d->cfg.refresh_hz) {
@@ -260,6 +277,37 @@ static int drop_privileges(const struct config *cfg)
 	return ret;
 }
 
+/* tls_cert = auto: the files under state_dir, made on first start. */
+static int resolve_tls_files(struct daemon *d)
+{
+	if (strcmp(d->cfg.tls_cert, CONFIG_TLS_CERT_AUTO) == 0)
+		return tls_cert_auto(d->cfg.state_dir, d->tls_cert, sizeof(d->tls_cert), d->tls_key,
+				     sizeof(d->tls_key));
+	snprintf(d->tls_cert, sizeof(d->tls_cert), "%s", d->cfg.tls_cert);
+	snprintf(d->tls_key, sizeof(d->tls_key), "%s", d->cfg.tls_key);
+	return 0;
+}
+
+static enum vnc_tls_mode server_tls_mode(const struct config *cfg)
+{
+	switch (config_tls_policy(cfg)) {
+	case TLS_POLICY_REQUIRED:
+		return VNC_TLS_REQUIRED;
+	case TLS_POLICY_OPTIONAL:
+		return VNC_TLS_OPTIONAL;
+	default:
+		return VNC_TLS_OFF;
+	}
+}
+
+static unsigned server_auth_methods(const struct config *cfg)
+{
+	unsigned methods = config_auth_methods(cfg);
+	return (methods & CONFIG_AUTH_PLAIN ? VNC_AUTH_METHOD_PLAIN : 0u) |
+	       (methods & CONFIG_AUTH_VNC ? VNC_AUTH_METHOD_VNC : 0u) |
+	       (methods & CONFIG_AUTH_NONE ? VNC_AUTH_METHOD_NONE : 0u);
+}
+
 static int setup_pipeline(struct daemon *d)
 {
 	int ret = vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd, d->cfg.device_socket,
@@ -280,14 +328,22 @@ static int setup_pipeline(struct daemon *d)
 	if (!d->cursor)
 		return -ENOMEM;
 
+	ret = resolve_tls_files(d);
+	if (ret < 0)
+		return ret;
 	struct vnc_server_options options = {
 		.desktop_name = d->cfg.instance,
 		.max_clients = d->cfg.max_clients,
 		.exclusive = d->cfg.share == SHARE_EXCLUSIVE,
 		.password_file = d->cfg.password_file,
 		.viewonly_password_file = d->cfg.viewonly_password_file,
-		.tls_cert = d->cfg.tls_cert,
-		.tls_key = d->cfg.tls_key,
+		.tls_cert = d->tls_cert,
+		.tls_key = d->tls_key,
+		.tls_ca = d->cfg.tls_ca,
+		.tls_verify_client = d->cfg.tls_verify_client,
+		.tls_mode = server_tls_mode(&d->cfg),
+		.auth_methods = server_auth_methods(&d->cfg),
+		.users_file = d->cfg.users_file,
 		.clients_changed = on_clients_changed,
 		.size_request = on_size_request,
 		.ctx = d,

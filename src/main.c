@@ -14,6 +14,8 @@
 #include "fd_util.h"
 #include "log.h"
 #include "snapshot.h"
+#include "tls_cert.h"
+#include "users_file.h"
 
 /*
  * LSB's "program is not configured" (systemd shows 6/NOTCONFIGURED): the
@@ -54,6 +56,12 @@ static void usage(FILE *out)
 		"      --snapshot OUT.png write one frame of the display to OUT.png, exit\n"
 		"                         (0: guest picture, 3: placeholder)\n"
 		"      --no-cursor        leave the guest's cursor out of the snapshot\n"
+		"      --hash-password USER\n"
+		"                         read a password on stdin, print USER's line for\n"
+		"                         users_file (yescrypt), exit\n"
+		"      --print-fingerprint\n"
+		"                         print the SHA-256 fingerprint and pin-sha256 of\n"
+		"                         tls_cert (auto: the one under state_dir), exit\n"
 		"  -h, --help             show this help\n"
 		"  -V, --version          show the version\n"
 		"Exit status: 0 success, 1 failure, 2 bad usage, 6 invalid or missing\n"
@@ -66,18 +74,21 @@ struct cli {
 	const char *snapshot_path;
 	bool foreground;
 	bool no_cursor;
+	bool print_fingerprint;
 	struct config_override overrides[16];
 	unsigned n_overrides;
 };
 
 static int parse_cli(int argc, char **argv, struct cli *cli)
 {
-	enum { OPT_CHECK = 256, OPT_SNAPSHOT, OPT_NO_CURSOR };
+	enum { OPT_CHECK = 256, OPT_SNAPSHOT, OPT_NO_CURSOR, OPT_HASH_PASSWORD, OPT_FINGERPRINT };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", required_argument, NULL, OPT_CHECK },
 		{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 		{ "no-cursor", no_argument, NULL, OPT_NO_CURSOR },
+		{ "hash-password", required_argument, NULL, OPT_HASH_PASSWORD },
+		{ "print-fingerprint", no_argument, NULL, OPT_FINGERPRINT },
 		{ "uuid", required_argument, NULL, 'u' },
 		{ "device-fd", required_argument, NULL, 'd' },
 		{ "device-socket", required_argument, NULL, 's' },
@@ -113,6 +124,11 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			break;
 		case OPT_NO_CURSOR:
 			cli->no_cursor = true;
+			break;
+		case OPT_HASH_PASSWORD:
+			exit(users_file_hash_command(optarg, stdin, stdout));
+		case OPT_FINGERPRINT:
+			cli->print_fingerprint = true;
 			break;
 		case 'f':
 			cli->foreground = true;
@@ -196,6 +212,8 @@ int main(int argc, char **argv)
 		return EXIT_NOT_CONFIGURED;
 
 	log_init(cfg.instance, cfg.log_level);
+	if (cli.print_fingerprint)
+		return tls_cert_print_fingerprint(cfg.tls_cert, cfg.state_dir, stdout);
 	if (cli.snapshot_path)
 		return snapshot_run(&cfg, cli.snapshot_path, !cli.no_cursor);
 	int ready_fd = -1;

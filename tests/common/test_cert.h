@@ -3,7 +3,7 @@
 #define MDEV_VNCD_TEST_CERT_H
 
 /*
- * A self-signed certificate for localhost, made by openssl (in
+ * A self-signed certificate for localhost and 127.0.0.1, made by openssl (in
  * packaging/test-deps.txt), its key mode 0600. Without openssl the calling
  * test skips, naming the package; any other failure fails it. Include after
  * <cmocka.h>.
@@ -18,7 +18,8 @@ static inline void test_make_certificate(const char *cert, const char *key)
 	char cmd[600];
 	int n = snprintf(cmd, sizeof(cmd),
 			 "umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
-			 "-subj /CN=localhost -keyout '%s' -out '%s' 2>/dev/null",
+			 "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost "
+			 "-keyout '%s' -out '%s' 2>/dev/null",
 			 key, cert);
 	assert_true(n > 0 && (size_t)n < sizeof(cmd));
 	int status = system(cmd);

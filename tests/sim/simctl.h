@@ -26,6 +26,8 @@ struct sim_stats {
 	uint64_t query_primary, query_cursor, query_probe, get_dmabuf, set_irqs, irq_signals,
 		dmabuf_double_fetch, dmabuf_refetch_after_close;
 	uint32_t open_dmabuf_fds, device_fds_open;
+	/* Appended: a real driver's rule broken (sim_driver.c); the most dmabuf fds held at once. */
+	uint32_t rules_broken, peak_open_dmabuf_fds;
 };
 
 enum sim_fault {
@@ -68,6 +70,19 @@ int simctl_fault(struct simctl *ctl, enum sim_fault fault, uint32_t arg);
 int simctl_irq(struct simctl *ctl, uint64_t value);
 int simctl_stats(struct simctl *ctl, struct sim_stats *out);
 /* Reads back the EDID blob last written (link state, size), for EDID tests. */
+/*
+ * The guest's side of the plane's buffers, for writing frames straight into
+ * them (a benchmark that must not charge the daemon for the guest's drawing):
+ * out[0] is the current buffer, out[1] the one the next flip shows (a flip
+ * with no bytes just switches; region mode has one buffer). The caller owns
+ * the fds. Returns the number of buffers or a negative errno.
+ */
+struct simctl_buffer {
+	int fd;        /* the buffer's memfd */
+	uint64_t base; /* where the pixels start in it */
+	uint64_t size;
+};
+int simctl_buffers(struct simctl *ctl, int plane, struct simctl_buffer out[2]);
 int simctl_edid(struct simctl *ctl, void *buf, size_t cap, uint32_t *size, uint32_t *link_up);
 
 #endif
