@@ -71,6 +71,8 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	putenv(env_preload);
 	putenv(env_control);
 	putenv(env_report);
+	/* Not a wrapper such as valgrind's launcher: the daemon itself serves the sim's socket. */
+	putenv("VGPU_SIM_PROGRAM=mdev-vncd");
 	/* VGPU_SIM_DRIVER and VGPU_SIM_MMAP come from the test's environment (ctest variants). */
 	/* Flips in most tests are not signalled: they run on the polling path unless they ask. */
 	putenv("VGPU_SIM_IRQ=none");
