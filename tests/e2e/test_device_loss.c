@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The device going away under the daemon (on_device_loss): with exit it
+ * releases the device and leaves with status 75; with wait two clients stay
+ * connected on the "Device lost" picture, every fd and mapping made from
+ * the device is released, and the guest's picture is back once the mdev
+ * is. The request IRQ (a removal asked by the kernel) is honoured at once.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <drm_fourcc.h>
+
+#include "harness.h"
+#include "simctl.h"
+#include "vnc_probe.h"
+
+#define W 640
+#define H 480
+/* The accent colour of the daemon's "Device lost" placeholder (src/placeholder.c). */
+#define DEVICE_LOST_ACCENT 0x98c379u
+#define DEVICE_LOSS_EXIT_STATUS 75
+#define DEADLINE_MS 10000
+
+struct loss_run {
+	struct daemon_proc d;
+	char config[64];
+	uint8_t *pixels;
+	struct vnc_probe *probe[2];
+};
+
+/* The daemon with on_device_loss = policy, showing a W x H picture to two clients. */
+static void start_showing(struct loss_run *r, const char *policy, const char *const *env)
+{
+	snprintf(r->config, sizeof(r->config), "/tmp/mdev-vncd-loss.XXXXXX.conf");
+	int fd = mkstemps(r->config, 5);
+	assert_true(fd >= 0);
+	dprintf(fd, "on_device_loss = %s\n", policy);
+	close(fd);
+	const char *const args[] = { "--config", r->config, NULL };
+	struct daemon_options opts = { .extra_args = args, .extra_env = env };
+	daemon_start(&r->d, &opts);
+
+	struct sim_plane_desc desc = {
+		.fourcc = DRM_FORMAT_XRGB8888, .width = W, .height = H,
+		.stride = W * 4, .size = W * H * 4,
+	};
+	assert_int_equal(simctl_set_plane(r->d.sim, 1, &desc), 0);
+	r->pixels = malloc(W * H * 4);
+	assert_non_null(r->pixels);
+	picture_fill(r->pixels, W, H, 7);
+	assert_int_equal(simctl_write(r->d.sim, 1, 0, r->pixels, W * H * 4), 0);
+	for (int i = 0; i < 2; i++) {
+		r->probe[i] = vnc_probe_connect(r->d.port, "raw");
+		assert_non_null(r->probe[i]);
+		assert_true(vnc_probe_wait_picture(r->probe[i], r->pixels, W, H, DEADLINE_MS));
+	}
+}
+
+static void finish(struct loss_run *r)
+{
+	for (int i = 0; i < 2; i++)
+		vnc_probe_free(r->probe[i]);
+	free(r->pixels);
+	unlink(r->config);
+}
+
+static int count_entries(pid_t pid, const char *what)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	DIR *dir = opendir(path);
+	assert_non_null(dir);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(dir));)
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* Mappings of the sim's buffers (dmabufs, device regions) in the daemon. */
+static int sim_mappings(pid_t pid)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *maps = fopen(path, "r");
+	assert_non_null(maps);
+	int n = 0;
+	while (fgets(line, sizeof(line), maps))
+		n += strstr(line, "memfd:vgpu-sim-") != NULL;
+	fclose(maps);
+	return n;
+}
+
+/* Polls until the daemon holds no device fd, dmabuf fd or mapping; the time it took, or -1. */
+static long wait_released(struct loss_run *r)
+{
+	uint64_t start = now_ms();
+	struct sim_stats s;
+	do {
+		assert_int_equal(simctl_stats(r->d.sim, &s), 0);
+		if (s.device_fds_open == 0 && s.open_dmabuf_fds == 0 && sim_mappings(r->d.pid) == 0)
+			return (long)(now_ms() - start);
+		usleep(2000);
+	} while (now_ms() - start < DEADLINE_MS);
+	print_message("still held: %u device fds, %u dmabuf fds, %d mappings\n",
+		      s.device_fds_open, s.open_dmabuf_fds, sim_mappings(r->d.pid));
+	return -1;
+}
+
+/* Waits for the daemon to exit without reaping it (daemon_stop collects the status). */
+static bool wait_exited(pid_t pid, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	do {
+		siginfo_t info = { 0 };
+		if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    info.si_pid == pid)
+			return true;
+		usleep(5000);
+	} while (now_ms() < deadline);
+	return false;
+}
+
+static void expect_exit(const char *const *env, uint32_t fault, uint32_t arg, const char *line)
+{
+	struct loss_run r;
+	start_showing(&r, "exit", env);
+	assert_int_equal(simctl_fault(r.d.sim, fault, arg), 0);
+	assert_true(wait_exited(r.d.pid, DEADLINE_MS));
+	assert_int_equal(daemon_stop(&r.d, SIGTERM), DEVICE_LOSS_EXIT_STATUS);
+	assert_int_equal(daemon_log_count(&r.d, line), 1);
+	assert_int_equal(daemon_log_count(&r.d, "exiting with status 75"), 1);
+	assert_int_equal(daemon_log_count(&r.d, "querying the primary plane"), 0);
+	assert_int_equal(daemon_report_value(&r.d, "open_sim_fds"), 0);
+	assert_int_equal(daemon_report_value(&r.d, "device_fds_open"), 0);
+	finish(&r);
+}
+
+static void test_exit_when_gone(void **state)
+{
+	expect_exit(NULL, SIM_FAULT_DEVICE_GONE, ENODEV,
+		    "device lost: every device ioctl fails with ENODEV");
+}
+
+static void test_exit_on_removal_request(void **state)
+{
+	static const char *const env[] = { "VGPU_SIM_REQUEST_IRQ=1", NULL };
+	expect_exit(env, SIM_FAULT_DEVICE_REQUEST, 0, "device lost: the kernel asked for it back");
+}
+
+static void expect_device_lost_picture(struct loss_run *r)
+{
+	for (int i = 0; i < 2; i++) {
+		assert_true(vnc_probe_wait_colour(r->probe[i], DEVICE_LOST_ACCENT, DEADLINE_MS));
+		/* The clients keep their size: a blip does not resize every viewer. */
+		assert_int_equal(r->probe[i]->client->width, W);
+		assert_int_equal(r->probe[i]->client->height, H);
+		assert_false(vnc_probe_matches(r->probe[i], r->pixels, W, H));
+	}
+}
+
+/* Both clients still connected see the guest's new picture. */
+static void expect_guest_again(struct loss_run *r)
+{
+	picture_fill(r->pixels, W, H, 8);
+	assert_int_equal(simctl_write(r->d.sim, 1, 0, r->pixels, W * H * 4), 0);
+	for (int i = 0; i < 2; i++)
+		assert_true(vnc_probe_wait_picture(r->probe[i], r->pixels, W, H, DEADLINE_MS));
+}
+
+/* Counts taken with the picture showing, compared once the device is back. */
+static void expect_baseline(struct loss_run *r, int fds, int threads)
+{
+	uint64_t deadline = now_ms() + DEADLINE_MS;
+	int now_fds, now_threads;
+	do {
+		now_fds = count_entries(r->d.pid, "fd");
+		now_threads = count_entries(r->d.pid, "task");
+		if (now_fds == fds && now_threads == threads)
+			return;
+		usleep(10000);
+	} while (now_ms() < deadline);
+	fail_msg("fds %d (were %d), threads %d (were %d)", now_fds, fds, now_threads, threads);
+}
+
+static void wait_through_loss(const char *const *env, uint32_t fault, uint32_t arg,
+			      const char *line)
+{
+	struct loss_run r;
+	start_showing(&r, "wait", env);
+	int fds = count_entries(r.d.pid, "fd"), threads = count_entries(r.d.pid, "task");
+
+	assert_int_equal(simctl_fault(r.d.sim, fault, arg), 0);
+	long took = wait_released(&r);
+	print_message("device released %ld ms after the fault\n", took);
+	assert_true(took >= 0);
+	expect_device_lost_picture(&r);
+	assert_true(daemon_wait_log(&r.d, line, 1, DEADLINE_MS));
+
+	/* Away for a while: still one line, the clients stay. */
+	usleep(1500 * 1000);
+	for (int i = 0; i < 2; i++)
+		assert_true(vnc_probe_pump(r.probe[i], 10));
+	assert_int_equal(simctl_fault(r.d.sim, SIM_FAULT_DEVICE_GONE, 0), 0);
+	expect_guest_again(&r);
+	assert_int_equal(daemon_log_count(&r.d, "device lost:"), 1);
+	assert_int_equal(daemon_log_count(&r.d, "device back: opened the vGPU"), 1);
+	assert_int_equal(daemon_log_count(&r.d, "querying the primary plane"), 0);
+	assert_int_equal(daemon_log_count(&r.d, "cannot be opened"), 0);
+	expect_baseline(&r, fds, threads);
+	assert_int_equal(daemon_stop(&r.d, SIGTERM), 0);
+	assert_int_equal(daemon_report_value(&r.d, "open_sim_fds"), 0);
+	finish(&r);
+}
+
+static void test_wait_through_gone_device(void **state)
+{
+	wait_through_loss(NULL, SIM_FAULT_DEVICE_GONE, EIO,
+			  "device lost: every device ioctl fails with EIO");
+}
+
+static void test_wait_through_removal_request(void **state)
+{
+	static const char *const env[] = { "VGPU_SIM_REQUEST_IRQ=1", NULL };
+	wait_through_loss(env, SIM_FAULT_DEVICE_REQUEST, 0,
+			  "device lost: the kernel asked for it back");
+}
+
+/* An inherited fd cannot come back: wait is refused before anything opens. */
+static void test_wait_refused_with_device_fd(void **state)
+{
+	char config[] = "/tmp/mdev-vncd-loss-fd.XXXXXX.conf";
+	int fd = mkstemps(config, 5);
+	assert_true(fd >= 0);
+	dprintf(fd, "on_device_loss = wait\n");
+	close(fd);
+	const char *const args[] = { "--config", config, "--device-fd", "3", NULL };
+	struct daemon_options opts = { .extra_args = args, .no_uuid = true };
+	struct daemon_proc d;
+	assert_int_equal(daemon_run_to_exit(&d, &opts, DEADLINE_MS), 6);
+	assert_int_equal(daemon_log_count(&d, "on_device_loss = wait cannot work with device_fd"),
+			 1);
+	unlink(config);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_when_gone),
+		cmocka_unit_test(test_exit_on_removal_request),
+		cmocka_unit_test(test_wait_through_gone_device),
+		cmocka_unit_test(test_wait_through_removal_request),
+		cmocka_unit_test(test_wait_refused_with_device_fd),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
