@@ -6,7 +6,6 @@
  * the device is released, and the guest's picture is back once the mdev
  * is. The request IRQ (a removal asked by the kernel) is honoured at once.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -73,19 +72,6 @@ static void finish(struct loss_run *r)
 		vnc_probe_free(r->probe[i]);
 	free(r->pixels);
 	unlink(r->config);
-}
-
-static int count_entries(pid_t pid, const char *what)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	DIR *dir = opendir(path);
-	assert_non_null(dir);
-	int n = 0;
-	for (struct dirent *e; (e = readdir(dir));)
-		n += e->d_name[0] != '.';
-	closedir(dir);
-	return n;
 }
 
 /* Mappings of the sim's buffers (dmabufs, device regions) in the daemon. */
@@ -179,27 +165,12 @@ static void expect_guest_again(struct loss_run *r)
 		assert_true(vnc_probe_wait_picture(r->probe[i], r->pixels, W, H, DEADLINE_MS));
 }
 
-/* Counts taken with the picture showing, compared once the device is back. */
-static void expect_baseline(struct loss_run *r, int fds, int threads)
-{
-	uint64_t deadline = now_ms() + DEADLINE_MS;
-	int now_fds, now_threads;
-	do {
-		now_fds = count_entries(r->d.pid, "fd");
-		now_threads = count_entries(r->d.pid, "task");
-		if (now_fds == fds && now_threads == threads)
-			return;
-		usleep(10000);
-	} while (now_ms() < deadline);
-	fail_msg("fds %d (were %d), threads %d (were %d)", now_fds, fds, now_threads, threads);
-}
-
 static void wait_through_loss(const char *const *env, uint32_t fault, uint32_t arg,
 			      const char *line)
 {
 	struct loss_run r;
 	start_showing(&r, "wait", env);
-	int fds = count_entries(r.d.pid, "fd"), threads = count_entries(r.d.pid, "task");
+	int fds = daemon_fds_beside_sim(&r.d), threads = daemon_proc_entries(&r.d, "task");
 
 	assert_int_equal(simctl_fault(r.d.sim, fault, arg), 0);
 	long took = wait_released(&r);
@@ -218,7 +189,7 @@ static void wait_through_loss(const char *const *env, uint32_t fault, uint32_t a
 	assert_int_equal(daemon_log_count(&r.d, "device back: opened the vGPU"), 1);
 	assert_int_equal(daemon_log_count(&r.d, "querying the primary plane"), 0);
 	assert_int_equal(daemon_log_count(&r.d, "cannot be opened"), 0);
-	expect_baseline(&r, fds, threads);
+	assert_true(daemon_wait_counts(&r.d, fds, threads, DEADLINE_MS));
 	assert_int_equal(daemon_stop(&r.d, SIGTERM), 0);
 	assert_int_equal(daemon_report_value(&r.d, "open_sim_fds"), 0);
 	finish(&r);
