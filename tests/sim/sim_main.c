@@ -211,7 +211,10 @@ static void read_config(struct sim_config *cfg)
 		fprintf(stderr, "vgpu-sim: %s has no region planes, using dmabuf\n",
 			sim_driver_names[cfg->driver]);
 	cfg->region_mode = false;
-	if (cfg->driver == SIM_DRIVER_MBOCHS && cfg->irq != SIM_IRQ_NONE)
+	if (cfg->driver == SIM_DRIVER_MBOCHS && cfg->irq != SIM_IRQ_NONE && getenv("VGPU_SIM_IRQ"))
+		fprintf(stderr, "vgpu-sim: mbochs has no IRQs, VGPU_SIM_IRQ=%s ignored\n",
+			irq_names[cfg->irq]);
+	if (cfg->driver == SIM_DRIVER_MBOCHS)
 		cfg->irq = SIM_IRQ_NONE;
 }
 

@@ -326,6 +326,9 @@ static long gvt_query(struct vfio_device_gfx_plane_info *info, int plane)
 		buf->id = alloc_id();
 	buf->initref = true;
 	fill_plane(info, plane);
+	/* validate_hotspot: a hotspot outside the cursor is unknown. */
+	if (info->x_hot > info->width || info->y_hot > info->height)
+		info->x_hot = info->y_hot = UINT32_MAX;
 	sim.latest_id[plane] = buf->id;
 	return 0;
 }
