@@ -319,7 +319,7 @@ static void on_look_again(evutil_socket_t fd, short what, void *arg)
 	if (ret < 0) {
 		d->device = NULL;
 		log_once(&d->loss.reopen_failed, LOG_LEVEL_WARNING,
-			 "the device is back but cannot be opened: %s (%s); trying again every %d s",
+			 "cannot open the device again yet: %s (%s); trying again every %d s",
 			 why, strerror(-ret), DEVICE_RETURN_POLL_SEC);
 		return;
 	}

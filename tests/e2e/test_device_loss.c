@@ -7,6 +7,7 @@
  * is. The request IRQ (a removal asked by the kernel) is honoured at once.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,11 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
+#include "fdpass.h"
 #include "harness.h"
 #include "simctl.h"
 #include "vnc_probe.h"
@@ -38,16 +43,20 @@ struct loss_run {
 	struct vnc_probe *probe[2];
 };
 
-/* The daemon with on_device_loss = policy, showing a W x H picture to two clients. */
-static void start_showing(struct loss_run *r, const char *policy, const char *const *env)
+/*
+ * The daemon with this config (the mdev by uuid unless it names a
+ * device_socket), showing a W x H picture to two clients.
+ */
+static void start_showing_config(struct loss_run *r, const char *config, const char *const *env)
 {
 	snprintf(r->config, sizeof(r->config), "/tmp/mdev-vncd-loss.XXXXXX.conf");
 	int fd = mkstemps(r->config, 5);
 	assert_true(fd >= 0);
-	dprintf(fd, "on_device_loss = %s\n", policy);
+	dprintf(fd, "%s", config);
 	close(fd);
 	const char *const args[] = { "--config", r->config, NULL };
-	struct daemon_options opts = { .extra_args = args, .extra_env = env };
+	struct daemon_options opts = { .extra_args = args, .extra_env = env,
+				       .no_uuid = strstr(config, "device_socket") != NULL };
 	daemon_start(&r->d, &opts);
 
 	struct sim_plane_desc desc = {
@@ -64,6 +73,13 @@ static void start_showing(struct loss_run *r, const char *policy, const char *co
 		assert_non_null(r->probe[i]);
 		assert_true(vnc_probe_wait_picture(r->probe[i], r->pixels, W, H, DEADLINE_MS));
 	}
+}
+
+static void start_showing(struct loss_run *r, const char *policy, const char *const *env)
+{
+	char config[64];
+	snprintf(config, sizeof(config), "on_device_loss = %s\n", policy);
+	start_showing_config(r, config, env);
 }
 
 static void finish(struct loss_run *r)
@@ -165,6 +181,14 @@ static void expect_guest_again(struct loss_run *r)
 		assert_true(vnc_probe_wait_picture(r->probe[i], r->pixels, W, H, DEADLINE_MS));
 }
 
+/* Both clients keep reading for ms: they stay connected. */
+static void watch_for(struct loss_run *r, int ms)
+{
+	for (uint64_t start = now_ms(); now_ms() - start < (uint64_t)ms;)
+		for (int i = 0; i < 2; i++)
+			assert_true(vnc_probe_pump(r->probe[i], 10));
+}
+
 static void wait_through_loss(const char *const *env, uint32_t fault, uint32_t arg,
 			      const char *line)
 {
@@ -180,15 +204,13 @@ static void wait_through_loss(const char *const *env, uint32_t fault, uint32_t a
 	assert_true(daemon_wait_log(&r.d, line, 1, DEADLINE_MS));
 
 	/* Away for a while: still one line, the clients stay. */
-	usleep(1500 * 1000);
-	for (int i = 0; i < 2; i++)
-		assert_true(vnc_probe_pump(r.probe[i], 10));
+	watch_for(&r, 1500);
 	assert_int_equal(simctl_fault(r.d.sim, SIM_FAULT_DEVICE_GONE, 0), 0);
 	expect_guest_again(&r);
 	assert_int_equal(daemon_log_count(&r.d, "device lost:"), 1);
 	assert_int_equal(daemon_log_count(&r.d, "device back: opened the vGPU"), 1);
 	assert_int_equal(daemon_log_count(&r.d, "querying the primary plane"), 0);
-	assert_int_equal(daemon_log_count(&r.d, "cannot be opened"), 0);
+	assert_int_equal(daemon_log_count(&r.d, "cannot open the device again"), 0);
 	assert_true(daemon_wait_counts(&r.d, fds, threads, DEADLINE_MS));
 	assert_int_equal(daemon_stop(&r.d, SIGTERM), 0);
 	assert_int_equal(daemon_report_value(&r.d, "open_sim_fds"), 0);
@@ -206,6 +228,87 @@ static void test_wait_through_removal_request(void **state)
 	static const char *const env[] = { "VGPU_SIM_REQUEST_IRQ=1", NULL };
 	wait_through_loss(env, SIM_FAULT_DEVICE_REQUEST, 0,
 			  "device lost: the kernel asked for it back");
+}
+
+/* The test as the VMM: hands one device fd to whoever connects first. */
+struct vmm {
+	char path[108];
+	int listen_fd;
+	pthread_t thread;
+};
+
+static void *vmm_hand_over(void *arg)
+{
+	struct vmm *vmm = arg;
+	int conn = accept4(vmm->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return NULL;
+	/* The name the simulator gives its device memfds: it serves this as the device. */
+	int device = memfd_create("vgpu-sim-device", MFD_CLOEXEC);
+	int ret = device < 0 ? -errno : fdpass_send(conn, device);
+	if (ret < 0)
+		fprintf(stderr, "handing over the device: %s\n", strerror(-ret));
+	close(device);
+	close(conn);
+	return NULL;
+}
+
+static void vmm_listen(struct vmm *vmm)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", vmm->path);
+	unlink(vmm->path);
+	vmm->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(vmm->listen_fd >= 0);
+	assert_int_equal(bind(vmm->listen_fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(vmm->listen_fd, 1), 0);
+	assert_int_equal(pthread_create(&vmm->thread, NULL, vmm_hand_over, vmm), 0);
+}
+
+/* Waits for the hand-over; the socket's file stays, as a VMM that went away leaves it. */
+static void vmm_done(struct vmm *vmm)
+{
+	pthread_join(vmm->thread, NULL);
+	close(vmm->listen_fd);
+}
+
+/*
+ * device_socket can come back: the VMM hands a new device fd. Until it
+ * listens again the stale socket refuses, which is said once.
+ */
+static void test_wait_for_the_vmm(void **state)
+{
+	char dir[] = "/tmp/mdev-vncd-loss-vmm.XXXXXX", config[192];
+	assert_non_null(mkdtemp(dir));
+	struct vmm vmm;
+	snprintf(vmm.path, sizeof(vmm.path), "%s/vmm.sock", dir);
+	vmm_listen(&vmm);
+	snprintf(config, sizeof(config), "on_device_loss = wait\ndevice_socket = %s\n", vmm.path);
+	struct loss_run r;
+	start_showing_config(&r, config, NULL);
+	vmm_done(&vmm);
+	int fds = daemon_fds_beside_sim(&r.d), threads = daemon_proc_entries(&r.d, "task");
+
+	assert_int_equal(simctl_fault(r.d.sim, SIM_FAULT_DEVICE_GONE, ENODEV), 0);
+	assert_true(wait_released(&r) >= 0);
+	expect_device_lost_picture(&r);
+	assert_true(daemon_wait_log(&r.d, "until the VMM's socket", 1, DEADLINE_MS));
+	assert_int_equal(simctl_fault(r.d.sim, SIM_FAULT_DEVICE_GONE, 0), 0);
+	assert_true(daemon_wait_log(&r.d, "cannot open the device again yet", 1, DEADLINE_MS));
+	watch_for(&r, 1500);
+	vmm_listen(&vmm);
+	expect_guest_again(&r);
+	vmm_done(&vmm);
+	assert_int_equal(daemon_log_count(&r.d, "device lost:"), 1);
+	assert_int_equal(daemon_log_count(&r.d, "cannot open the device again yet"), 1);
+	assert_int_equal(daemon_log_count(&r.d, "device back: opened the vGPU through device_socket"),
+			 1);
+	assert_true(daemon_wait_counts(&r.d, fds, threads, DEADLINE_MS));
+	assert_int_equal(daemon_stop(&r.d, SIGTERM), 0);
+	assert_int_equal(daemon_report_value(&r.d, "open_sim_fds"), 0);
+	finish(&r);
+	unlink(vmm.path);
+	rmdir(dir);
 }
 
 /* An inherited fd cannot come back: wait is refused before anything opens. */
@@ -232,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_exit_on_removal_request),
 		cmocka_unit_test(test_wait_through_gone_device),
 		cmocka_unit_test(test_wait_through_removal_request),
+		cmocka_unit_test(test_wait_for_the_vmm),
 		cmocka_unit_test(test_wait_refused_with_device_fd),
 	};
 	signal(SIGPIPE, SIG_IGN);
