@@ -104,12 +104,9 @@ static unsigned on_refresh(void *ctx, unsigned planes)
 	return again;
 }
 
-/* With nobody watching, the device is left alone: an idle VM costs nothing. */
-static void on_clients_changed(void *ctx, unsigned count)
+/* Updates run while clients watch; systemd's status line says how many and how. */
+static void serve_clients(struct daemon *d, unsigned count)
 {
-	struct daemon *d = ctx;
-	if (count == 0)
-		log_info("no clients: display updates paused");
 	if (!d->refresh) {
 		sd_notifyf(0, "STATUS=serving %u client(s); device lost, waiting for it", count);
 		return;
@@ -117,6 +114,15 @@ static void on_clients_changed(void *ctx, unsigned count)
 	refresh_set_active(d->refresh, count > 0);
 	sd_notifyf(0, "STATUS=serving %u client(s); display updates by %s", count,
 		   refresh_uses_irq(d->refresh) ? "IRQ" : "polling");
+}
+
+/* With nobody watching, the device is left alone: an idle VM costs nothing. */
+static void on_clients_changed(void *ctx, unsigned count)
+{
+	struct daemon *d = ctx;
+	if (count == 0)
+		log_info("no clients: display updates paused");
+	serve_clients(d, count);
 }
 
 static void write_edid(struct daemon *d, const char *who, uint32_t width, uint32_t height)
@@ -327,8 +333,7 @@ static void on_look_again(evutil_socket_t fd, short what, void *arg)
 	event_del(d->loss.look_again);
 	log_info("device back: opened the vGPU through %s; clients see the guest again",
 		 vfio_device_origin(d->device));
-	unsigned clients = vnc_server_client_count(d->server);
-	on_clients_changed(d, clients);
+	serve_clients(d, vnc_server_client_count(d->server));
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
