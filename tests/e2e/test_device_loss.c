@@ -223,6 +223,11 @@ static void test_wait_through_gone_device(void **state)
 			  "device lost: every device ioctl fails with EIO");
 }
 
+static void test_wait_through_hangup(void **state)
+{
+	wait_through_loss(NULL, SIM_FAULT_DEVICE_HANGUP, EIO, "device lost: its fd hung up");
+}
+
 static void test_wait_through_removal_request(void **state)
 {
 	static const char *const env[] = { "VGPU_SIM_REQUEST_IRQ=1", NULL };
@@ -334,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_exit_when_gone),
 		cmocka_unit_test(test_exit_on_removal_request),
 		cmocka_unit_test(test_wait_through_gone_device),
+		cmocka_unit_test(test_wait_through_hangup),
 		cmocka_unit_test(test_wait_through_removal_request),
 		cmocka_unit_test(test_wait_for_the_vmm),
 		cmocka_unit_test(test_wait_refused_with_device_fd),

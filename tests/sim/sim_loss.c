@@ -10,14 +10,18 @@
  *   is signalled, and the open fds keep working until their user lets go;
  *   the kernel waits for that (and asks again every 10 s).
  * - a device gone for good under open fds: every device ioctl fails with
- *   ENODEV or EIO. The device fd is a memfd here, so poll() cannot report
- *   POLLHUP: the daemon has to notice from the ioctls.
+ *   ENODEV or EIO, and with SIM_FAULT_DEVICE_HANGUP poll() reports POLLHUP
+ *   on the device fd too. The kernel's VFIO device fds have no poll method
+ *   (always ready), so that models a future or another transport; the hang
+ *   up shows in a poll that returns at once, not as a wake-up of a waiting one.
  * The request IRQ is offered (GET_IRQ_INFO count 1) with
  * VGPU_SIM_REQUEST_IRQ=1; without it the index exists with count 0, as on
  * a device whose driver has no request callback (GVT-g, mbochs).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +34,7 @@ static struct {
 	int gone_errno; /* 0, ENODEV or EIO: what every device ioctl fails with */
 	bool removing;  /* a removal was asked: no new opens */
 	int request_fd; /* the daemon's request eventfd (our dup), -1 = none */
+	bool hangup;    /* poll() says POLLHUP for device fds; read without the lock in poll() */
 } loss = { .request_fd = -1 };
 
 bool sim_loss_offers_request(void)
@@ -128,15 +133,39 @@ int sim_loss_fault(uint32_t fault, uint64_t arg)
 {
 	switch (fault) {
 	case SIM_FAULT_DEVICE_GONE:
+	case SIM_FAULT_DEVICE_HANGUP:
 		if (arg != 0 && arg != ENODEV && arg != EIO)
 			return -EINVAL;
 		loss.gone_errno = (int)arg;
 		if (!arg)
 			loss.removing = false;
+		__atomic_store_n(&loss.hangup, fault == SIM_FAULT_DEVICE_HANGUP && arg,
+				 __ATOMIC_RELAXED);
 		return 0;
 	case SIM_FAULT_DEVICE_REQUEST:
 		return request_removal();
 	default:
 		return -EINVAL;
 	}
+}
+
+/* Device fds hung up once the fault says so; every other fd as the kernel says. */
+__attribute__((visibility("default"))) int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	static int (*real_poll)(struct pollfd *, nfds_t, int);
+	if (!real_poll)
+		real_poll = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+	int ready = real_poll(fds, n, timeout);
+	if (ready < 0 || !__atomic_load_n(&loss.hangup, __ATOMIC_RELAXED))
+		return ready;
+	pthread_mutex_lock(&sim.lock);
+	for (nfds_t i = 0; i < n; i++) {
+		struct sim_fd *f = sim_fd_find(fds[i].fd);
+		if (!f || f->kind != SIM_FD_DEVICE)
+			continue;
+		ready += fds[i].revents == 0;
+		fds[i].revents |= POLLHUP;
+	}
+	pthread_mutex_unlock(&sim.lock);
+	return ready;
 }

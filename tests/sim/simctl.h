@@ -55,6 +55,8 @@ enum sim_fault {
 	 * SIM_FAULT_DEVICE_GONE 0 brings the device back.
 	 */
 	SIM_FAULT_DEVICE_REQUEST,
+	/* arg ENODEV or EIO: gone as SIM_FAULT_DEVICE_GONE, and poll() on the device fd says POLLHUP. */
+	SIM_FAULT_DEVICE_HANGUP,
 };
 
 /* Connects, retrying until the sim answers or timeout_ms passes. NULL on failure. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Self-test of the sim's device loss: the request IRQ of a removal, and a device gone. */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,7 +74,10 @@ void test_removal_request(void **state)
 	close(efd);
 }
 
-/* A device gone under its open fds: every ioctl fails, no new open, then it is back. */
+/*
+ * A device gone under its open fds: every ioctl fails, no new open, the fd
+ * hangs up when asked, then it is back.
+ */
 void test_device_gone(void **state)
 {
 	struct vfio_device_gfx_plane_info plane;
@@ -87,7 +91,15 @@ void test_device_gone(void **state)
 	assert_int_equal(access(SYSFS_NODE, F_OK), -1);
 	assert_int_equal(simctl_fault(test_ctl, SIM_FAULT_DEVICE_GONE, ENODEV), 0);
 	assert_int_equal(device_info(&d), -ENODEV);
+	struct pollfd pfd = { .fd = d.device };
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	assert_int_equal(simctl_fault(test_ctl, SIM_FAULT_DEVICE_HANGUP, EIO), 0);
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	assert_true(pfd.revents & POLLHUP);
+	assert_int_equal(device_info(&d), -EIO);
 	assert_int_equal(simctl_fault(test_ctl, SIM_FAULT_DEVICE_GONE, 0), 0);
+	pfd.revents = 0;
+	assert_int_equal(poll(&pfd, 1, 0), 0);
 	assert_int_equal(device_info(&d), 0);
 	assert_int_equal(test_dev_query(&d, 1, &plane), 0);
 	test_dev_close(&d);
