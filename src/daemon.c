@@ -21,7 +21,8 @@
 #include "edid_region.h"
 #include "fd_util.h"
 #include "frame_store.h"
-#include "import.h"
+#include "import_auto.h"
+#include "import_egl.h"
 #include "log.h"
 #include "metrics.h"
 #include "plane.h"
@@ -38,6 +39,8 @@ struct daemon {
 	size_t n_overrides;
 	struct event_base *base;
 	struct vfio_device *device;
+	struct import_choice import;
+	const struct import_method *import_method; /* chosen once, kept across device losses */
 	struct plane_source *planes;
 	struct frame_store *store;
 	struct display *display;
@@ -198,6 +201,9 @@ static void collect_metrics(void *ctx, struct metrics_sample *out)
 	out->query_errors = stats->query_errors;
 	out->tiles_changed = stats->tiles_changed;
 	out->tiles_total = stats->tiles_compared;
+	out->gpu_import = d->import.gpu != NULL;
+	if (d->import.gpu)
+		out->gpu_readback_bytes = import_egl_bytes_read(d->import.gpu);
 	out->clients = vnc_server_client_count(d->server);
 	vnc_server_stats(d->server, &out->frames_sent, &out->bytes_sent,
 			 &out->stages[METRICS_STAGE_ENCODE]);
@@ -229,7 +235,7 @@ static int attach_device(struct daemon *d)
 {
 	int ret = setup_edid(d);
 	if (ret == 0)
-		ret = plane_source_new(d->device, &import_cpu_mmap, &d->planes);
+		ret = plane_source_new(d->device, d->import_method, &d->planes);
 	if (ret < 0)
 		return ret;
 	d->cursor = cursor_source_new(d->planes, d->store);
@@ -473,6 +479,9 @@ static int setup_pipeline(struct daemon *d)
 					      &d->device);
 	if (ret < 0)
 		return ret;
+	d->import_method = import_choose(&d->import, d->cfg.import, d->cfg.uuid);
+	if (!d->import_method)
+		return -ENOMEM;
 	d->store = frame_store_new();
 	d->display = d->store ? display_new(NULL, d->store, d->cfg.instance) : NULL;
 	if (!d->display)
@@ -534,6 +543,8 @@ static void teardown(struct daemon *d)
 	release_device(d);
 	display_free(d->display);
 	frame_store_free(d->store);
+	/* After the planes (release_device): they hand every imported buffer back first. */
+	import_choice_done(&d->import);
 	if (d->size_request.wake)
 		event_free(d->size_request.wake);
 	if (d->loss.release)
