@@ -178,7 +178,16 @@ static void run_row(struct bed *b, const struct fault_row *row)
 static void test_fault_table(void **state)
 {
 	struct bed b = { .seed = 100 };
-	daemon_start(&b.d, NULL);
+	/* The CPU path alone: with import = auto a refused map goes on to the GPU, if it can. */
+	char config[] = "/tmp/mdev-vncd-faults.XXXXXX.conf";
+	int fd = mkstemps(config, 5);
+	assert_true(fd >= 0);
+	dprintf(fd, "import = mmap\n");
+	close(fd);
+	const char *const args[] = { "--config", config, NULL };
+	const struct daemon_options opts = { .extra_args = args };
+	daemon_start(&b.d, &opts);
+	unlink(config);
 	b.pixels = malloc(W * H * 4);
 	assert_non_null(b.pixels);
 	for (int i = 0; i < 2; i++) {
