@@ -136,8 +136,10 @@ static bool mdev_render_node(const char *uuid, char *out, size_t len)
 	struct dirent *e;
 	while (!found && (e = readdir(dir)))
 		if (strncmp(e->d_name, "renderD", 7) == 0) {
-			snprintf(out, len, "/dev/dri/%s", e->d_name);
-			found = true;
+			/* A name that does not fit is no node of ours: keep looking. */
+			int n = snprintf(out, len, "/dev/dri/%.*s", (int)(len > 9 ? len - 9 : 0),
+					 e->d_name);
+			found = n > 0 && (size_t)n < len;
 		}
 	closedir(dir);
 	return found;

@@ -16,13 +16,19 @@
 
 #include "config.h"
 
-/* The tree's conf/ lies two levels above this file; CMake compiles it by absolute path. */
-static void conf_dir(char *buf, size_t len)
+/*
+ * NAME in the tree's conf/ ("" for the folder itself), two levels above this
+ * file; CMake compiles it by absolute path. A path that does not fit fails.
+ */
+static void conf_path(char *buf, size_t len, const char *name)
 {
 	char here[PATH_MAX];
+	int n;
 
 	snprintf(here, sizeof(here), "%s", __FILE__);
-	snprintf(buf, len, "%s/../../conf", dirname(here));
+	n = snprintf(buf, len, "%s/../../conf/%s", dirname(here), name);
+	if (n < 0 || (size_t)n >= len)
+		fail_msg("conf/%s: the path does not fit in %zu bytes", name, len);
 }
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
@@ -654,13 +660,13 @@ static int is_conf_file(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-static void check_conf_file(const char *dir, const char *name)
+static void check_conf_file(const char *name)
 {
 	char path[PATH_MAX], err[1024] = "";
 	struct config c;
 	bool example = strstr(name, ".example") != NULL;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	conf_path(path, sizeof(path), name);
 	config_init(&c);
 	if (config_load(&c, path, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
@@ -677,11 +683,11 @@ static void test_conf_files(void **state)
 	struct dirent **list;
 	int n;
 
-	conf_dir(dir, sizeof(dir));
+	conf_path(dir, sizeof(dir), "");
 	n = scandir(dir, &list, is_conf_file, alphasort);
 	assert_true(n >= 4);
 	for (int i = 0; i < n; i++) {
-		check_conf_file(dir, list[i]->d_name);
+		check_conf_file(list[i]->d_name);
 		free(list[i]);
 	}
 	free(list);
@@ -694,8 +700,7 @@ static void test_example_matches_table(void **state)
 	size_t size = 0, n;
 	FILE *f;
 
-	conf_dir(path, sizeof(path));
-	strcat(path, "/mdev-vncd.conf.example");
+	conf_path(path, sizeof(path), "mdev-vncd.conf.example");
 	f = fopen(path, "r");
 	assert_non_null(f);
 	n = fread(have, 1, sizeof(have) - 1, f);
