@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
+#include "expected_placeholder.h"
 #include "fdpass.h"
 #include "harness.h"
 #include "simctl.h"
@@ -31,8 +32,6 @@
 
 #define W 640
 #define H 480
-/* The accent colour of the daemon's "Device lost" placeholder (src/placeholder.c). */
-#define DEVICE_LOST_ACCENT 0x98c379u
 #define DEVICE_LOSS_EXIT_STATUS 75
 #define DEADLINE_MS 10000
 
@@ -161,15 +160,17 @@ static void test_exit_on_removal_request(void **state)
 	expect_exit(env, SIM_FAULT_DEVICE_REQUEST, 0, "device lost: the kernel asked for it back");
 }
 
-static void expect_device_lost_picture(struct loss_run *r)
+/* Both clients show the daemon's "Device lost" picture with detail, to the pixel, at their size. */
+static void expect_device_lost_picture(struct loss_run *r, const char *detail)
 {
+	uint8_t *lost = expected_placeholder(PLACEHOLDER_DEVICE_LOST, detail, W, H);
 	for (int i = 0; i < 2; i++) {
-		assert_true(vnc_probe_wait_colour(r->probe[i], DEVICE_LOST_ACCENT, DEADLINE_MS));
+		assert_true(vnc_probe_wait_picture(r->probe[i], lost, W, H, DEADLINE_MS));
 		/* The clients keep their size: a blip does not resize every viewer. */
 		assert_int_equal(r->probe[i]->client->width, W);
 		assert_int_equal(r->probe[i]->client->height, H);
-		assert_false(vnc_probe_matches(r->probe[i], r->pixels, W, H));
 	}
+	free(lost);
 }
 
 /* Both clients still connected see the guest's new picture. */
@@ -189,9 +190,12 @@ static void watch_for(struct loss_run *r, int ms)
 			assert_true(vnc_probe_pump(r->probe[i], 10));
 }
 
+/* detail: how the loss showed, as the daemon logs it and draws it under the title. */
 static void wait_through_loss(const char *const *env, uint32_t fault, uint32_t arg,
-			      const char *line)
+			      const char *detail)
 {
+	char line[160];
+	snprintf(line, sizeof(line), "device lost: %s; released it", detail);
 	struct loss_run r;
 	start_showing(&r, "wait", env);
 	int fds = daemon_fds_beside_sim(&r.d), threads = daemon_proc_entries(&r.d, "task");
@@ -200,7 +204,7 @@ static void wait_through_loss(const char *const *env, uint32_t fault, uint32_t a
 	long took = wait_released(&r);
 	print_message("device released %ld ms after the fault\n", took);
 	assert_true(took >= 0);
-	expect_device_lost_picture(&r);
+	expect_device_lost_picture(&r, detail);
 	assert_true(daemon_wait_log(&r.d, line, 1, DEADLINE_MS));
 
 	/* Away for a while: still one line, the clients stay. */
@@ -219,20 +223,19 @@ static void wait_through_loss(const char *const *env, uint32_t fault, uint32_t a
 
 static void test_wait_through_gone_device(void **state)
 {
-	wait_through_loss(NULL, SIM_FAULT_DEVICE_GONE, EIO,
-			  "device lost: every device ioctl fails with EIO");
+	wait_through_loss(NULL, SIM_FAULT_DEVICE_GONE, EIO, "every device ioctl fails with EIO");
 }
 
 static void test_wait_through_hangup(void **state)
 {
-	wait_through_loss(NULL, SIM_FAULT_DEVICE_HANGUP, EIO, "device lost: its fd hung up");
+	wait_through_loss(NULL, SIM_FAULT_DEVICE_HANGUP, EIO, "its fd hung up");
 }
 
 static void test_wait_through_removal_request(void **state)
 {
 	static const char *const env[] = { "VGPU_SIM_REQUEST_IRQ=1", NULL };
 	wait_through_loss(env, SIM_FAULT_DEVICE_REQUEST, 0,
-			  "device lost: the kernel asked for it back");
+			  "the kernel asked for it back (device removal)");
 }
 
 /* The test as the VMM: hands one device fd to whoever connects first. */
@@ -296,7 +299,7 @@ static void test_wait_for_the_vmm(void **state)
 
 	assert_int_equal(simctl_fault(r.d.sim, SIM_FAULT_DEVICE_GONE, ENODEV), 0);
 	assert_true(wait_released(&r) >= 0);
-	expect_device_lost_picture(&r);
+	expect_device_lost_picture(&r, "every device ioctl fails with ENODEV");
 	assert_true(daemon_wait_log(&r.d, "until the VMM's socket", 1, DEADLINE_MS));
 	assert_int_equal(simctl_fault(r.d.sim, SIM_FAULT_DEVICE_GONE, 0), 0);
 	assert_true(daemon_wait_log(&r.d, "cannot open the device again yet", 1, DEADLINE_MS));
