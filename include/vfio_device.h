@@ -53,4 +53,10 @@ int vfio_device_region_info(const struct vfio_device *dev, uint32_t index,
  */
 int vfio_device_pci_ids(const struct vfio_device *dev, uint16_t *vendor, uint16_t *device);
 
+/*
+ * One SET_IRQS on an IRQ index of a device fd, at most one eventfd: efd is
+ * passed with VFIO_IRQ_SET_DATA_EVENTFD in flags, else ignored. 0 or -errno.
+ */
+int vfio_set_irqs(int device_fd, uint32_t index, uint32_t flags, uint32_t count, int32_t efd);
+
 #endif

@@ -241,6 +241,13 @@ static int validate_device(const struct config *cfg, char *err, size_t errlen)
 			snprintf(which + strlen(which), sizeof(which) - strlen(which), "%s%s",
 				 n++ ? ", " : "", names[i]);
 	}
+	if (n == 1 && cfg->on_device_loss == DEVICE_LOSS_WAIT && cfg->device_fd >= 0) {
+		snprintf(err, errlen,
+			 "on_device_loss = wait cannot work with device_fd: an inherited fd "
+			 "cannot be opened again once the device is gone; use uuid or "
+			 "device_socket, or on_device_loss = exit");
+		return -EINVAL;
+	}
 	if (n == 1)
 		return 0;
 	/* Flags set the same keys: name both forms, whichever the user typed. */

@@ -384,3 +384,26 @@ int vfio_device_open_configured(const char *uuid, int device_fd, const char *dev
 		log_info("opened the vGPU through %s", vfio_device_origin(*out));
 	return ret;
 }
+
+int vfio_set_irqs(int device_fd, uint32_t index, uint32_t flags, uint32_t count, int32_t efd)
+{
+	union {
+		struct vfio_irq_set set;
+		unsigned char raw[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	} req = {
+		.set = {
+			.argsz = sizeof(req.set),
+			.flags = flags,
+			.index = index,
+			.count = count,
+		},
+	};
+
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		req.set.argsz += sizeof(efd);
+		memcpy(req.set.data, &efd, sizeof(efd));
+	}
+	if (ioctl(device_fd, VFIO_DEVICE_SET_IRQS, &req) < 0)
+		return -errno;
+	return 0;
+}

@@ -484,6 +484,26 @@ static void test_validate_device(void **state)
 	expect_invalid(&c, "uuid, device_socket are all set");
 }
 
+/* wait reopens the device: by uuid or from the VMM's socket, never an inherited fd. */
+static void test_validate_device_loss(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	assert_int_equal(c.on_device_loss, DEVICE_LOSS_EXIT);
+	set_ok(&c, "on_device_loss", "wait");
+	set_ok(&c, "uuid", "8f5cbc3e-4b1f-4e0f-9c4a-6a2d1e7f0b11");
+	expect_valid(&c);
+	set_ok(&c, "uuid", "");
+	set_ok(&c, "device_socket", "/run/s");
+	expect_valid(&c);
+	set_ok(&c, "device_socket", "");
+	set_ok(&c, "device_fd", "5");
+	expect_invalid(&c, "on_device_loss = wait cannot work with device_fd");
+	set_ok(&c, "on_device_loss", "exit");
+	expect_valid(&c);
+}
+
 static void test_validate_tls_and_listeners(void **state)
 {
 	struct config c;
@@ -712,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_display_moves_default_listen),
 		cmocka_unit_test(test_listen_fields),
 		cmocka_unit_test(test_validate_device),
+		cmocka_unit_test(test_validate_device_loss),
 		cmocka_unit_test(test_validate_tls_and_listeners),
 		cmocka_unit_test(test_validate_remote_access),
 		cmocka_unit_test(test_validate_vencrypt),
