@@ -51,6 +51,7 @@ struct config {
 	unsigned edid_width, edid_height; /* edid_size = WxH, 0x0 = unset */
 	char user[64];           /* drop to this user when started as root; default "mdev-vncd" */
 	char metrics_listen[80]; /* "" = off; "ADDR:PORT" */
+	char input_qmp[108];     /* input = qmp:PATH: the VM's QMP socket; "" = input = none */
 };
 
 /* Fills cfg with the defaults. */

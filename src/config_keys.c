@@ -481,6 +481,46 @@ static void edid_allowed(const struct config_key *k, char *buf, size_t len)
 
 static const struct key_type edid_type = { edid_parse, edid_format, edid_allowed, NULL };
 
+#define INPUT_QMP_PREFIX "qmp:"
+
+/* "none", or "qmp:" and the absolute path of the VM's QMP unix socket. */
+static int input_parse(const struct config_key *k, struct config *cfg, const char *value,
+		       char *what, size_t wlen)
+{
+	size_t prefix = strlen(INPUT_QMP_PREFIX);
+
+	if (strcmp(value, "none") == 0) {
+		cfg->input_qmp[0] = '\0';
+		return 0;
+	}
+	if (strncmp(value, INPUT_QMP_PREFIX, prefix) != 0) {
+		snprintf(what, wlen, "'%s' is neither none nor qmp:PATH", value);
+		return -EINVAL;
+	}
+	if (value[prefix] != '/') {
+		snprintf(what, wlen, "'%s' does not name an absolute socket path", value);
+		return -EINVAL;
+	}
+	return path_parse(k, cfg, value + prefix, what, wlen);
+}
+
+static void input_format(const struct config_key *k, const struct config *cfg, char *buf,
+			 size_t len)
+{
+	if (cfg->input_qmp[0])
+		snprintf(buf, len, INPUT_QMP_PREFIX "%s", cfg->input_qmp);
+	else
+		snprintf(buf, len, "none");
+}
+
+static void input_allowed(const struct config_key *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "none, or qmp:PATH with PATH an absolute unix socket path of at most "
+		 "%zu bytes", k->size - 1);
+}
+
+static const struct key_type input_type = { input_parse, input_format, input_allowed, NULL };
+
 #define FIELD(m) offsetof(struct config, m), sizeof(((struct config *)0)->m)
 #define NOFIELD 0, 0
 
@@ -538,6 +578,12 @@ const struct config_key config_keys[] = {
 	  "User to switch to after opening the device, when started as root." },
 	{ "metrics_listen", &metrics_type, FIELD(metrics_listen), 0, 0, "", true,
 	  "ADDR:PORT of the plain-text metrics endpoint. Empty = off." },
+	{ "input", &input_type, FIELD(input_qmp), 0, 0, "none", true,
+	  "Where VNC keyboard and mouse input goes. none: dropped (view only).\n"
+	  "qmp:PATH: into the VM through its QEMU's QMP unix socket (-qmp\n"
+	  "unix:PATH,server=on,wait=off), as input-send-event: an absolute pointer\n"
+	  "(give the VM a usb-tablet or virtio-tablet) and keys. View-only clients\n"
+	  "never send input." },
 };
 
 const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);

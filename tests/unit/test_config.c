@@ -116,6 +116,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.edid_height, 0);
 	assert_string_equal(c.user, "mdev-vncd");
 	assert_string_equal(c.metrics_listen, "");
+	assert_string_equal(c.input_qmp, "");
 }
 
 struct key_case {
@@ -157,6 +158,8 @@ static const struct key_case good[] = {
 	{ "user", "nobody", "nobody" },
 	{ "metrics_listen", "[::1]:9100", "[::1]:9100" },
 	{ "metrics_listen", "", "" },
+	{ "input", "qmp:/run/vm/qmp.sock", "qmp:/run/vm/qmp.sock" },
+	{ "input", "none", "none" },
 };
 
 static void test_every_key_good(void **state)
@@ -236,6 +239,13 @@ static const struct key_case bad[] = {
 	{ "user", "a b", "not a valid name" },
 	{ "metrics_listen", "9100", "not ADDR:PORT" },
 	{ "metrics_listen", "1.2.3.4:1,1.2.3.4:2", "not a numeric IPv4 address;" },
+	{ "input", "qmp", "neither none nor qmp:PATH" },
+	{ "input", "qmp:", "does not name an absolute socket path" },
+	{ "input", "qmp:run/qmp.sock", "does not name an absolute socket path" },
+	{ "input", "qmp:/run/\x01", "contains a control character" },
+	{ "input", "qmp:/" "0123456789012345678901234567890123456789012345678901234567890123456789"
+		   "0123456789012345678901234567890123456789", "longer than 107 bytes" },
+	{ "input", "Qmp:/run/qmp.sock", "neither none nor qmp:PATH" },
 };
 
 static void test_every_key_bad(void **state)
