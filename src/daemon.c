@@ -20,6 +20,7 @@
 #include "fd_util.h"
 #include "frame_store.h"
 #include "import.h"
+#include "input.h"
 #include "log.h"
 #include "metrics.h"
 #include "plane.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct event *watchdog;
 	struct metrics *metrics;
 	struct edid_region *edid; /* NULL: the device has none */
+	struct input *input;      /* NULL: input = none */
 	/* The latest desktop size a client asked for, from its thread to the loop. */
 	struct {
 		pthread_mutex_t lock;
@@ -290,6 +292,14 @@ static int setup_pipeline(struct daemon *d)
 		.size_request = on_size_request,
 		.ctx = d,
 	};
+	if (d->cfg.input_qmp[0]) {
+		ret = input_new(d->base, d->cfg.input_qmp, &d->input);
+		if (ret < 0) {
+			log_error("input = qmp:%s: %s; exiting", d->cfg.input_qmp, strerror(-ret));
+			return ret;
+		}
+		options.input = d->input;
+	}
 	d->refresh = refresh_new(d->base, d->device, d->cfg.display_event, d->cfg.refresh_hz,
 				 on_refresh, d);
 	if (!d->refresh)
@@ -324,6 +334,7 @@ static void teardown(struct daemon *d)
 	/* Clients first: their threads read the frame store. */
 	metrics_free(d->metrics);
 	vnc_server_free(d->server);
+	input_free(d->input); /* after the clients, which queue into it */
 	refresh_free(d->refresh);
 	display_free(d->display);
 	cursor_source_free(d->cursor);
