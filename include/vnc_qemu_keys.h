@@ -10,7 +10,7 @@
  * QEMU's extended key event, added to libvncserver 0.9.14 (which knows
  * only keysyms) as a protocol extension. A client that lists the
  * pseudo-encoding -258 gets it acknowledged (a FramebufferUpdate with one
- * empty rectangle of that encoding) and may then send message 255, subtype
+ * empty rectangle of that encoding, as QEMU sends) and may then send message 255, subtype
  * 0: down flag, keysym and the key's number. noVNC and TigerVNC do, so the
  * guest's own keyboard layout applies.
  */
@@ -27,5 +27,12 @@ struct vnc_qemu_keys_ops {
  * that should have it are created.
  */
 void vnc_qemu_keys_register(const struct vnc_qemu_keys_ops *ops);
+
+/*
+ * After each turn of rfbProcessEvents on the client's thread: sends a
+ * pending acknowledgement once libvncserver's own capability list (if the
+ * client asked for one) has gone out.
+ */
+void vnc_qemu_keys_turn_done(rfbClientPtr cl);
 
 #endif

@@ -209,6 +209,8 @@ static void process_events(struct vnc_client *client)
 	rfbProcessEvents(client->screen, 0);
 	/* The client may be gone, and freed, now. */
 	cl = client->screen->clientHead;
+	if (cl && client->input)
+		vnc_qemu_keys_turn_done(cl);
 	if (!cl || !client->stats)
 		return;
 	int sent = rfbStatGetMessageCountSent(cl, rfbFramebufferUpdate) - updates;

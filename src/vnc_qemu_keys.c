@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -13,10 +14,24 @@
 
 static pthread_mutex_t register_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct vnc_qemu_keys_ops *registered;
+static rfbProtocolExtension extension;
+
+/* Per client, owned by libvncserver's extension list (freed in close_client). */
+struct qemu_keys_client {
+	bool ack_pending;
+};
 
 static rfbBool new_client(rfbClientPtr cl, void **data)
 {
-	return registered->wanted(cl);
+	if (!registered->wanted(cl))
+		return FALSE;
+	*data = calloc(1, sizeof(struct qemu_keys_client));
+	return *data != NULL;
+}
+
+static void close_client(rfbClientPtr cl, void *data)
+{
+	free(data);
 }
 
 /* The acknowledgement QEMU sends: an update with one empty rectangle of encoding -258. */
@@ -43,13 +58,30 @@ static rfbBool send_ack(rfbClientPtr cl)
 	return TRUE;
 }
 
+/* The acknowledgement waits for the end of the turn (vnc_qemu_keys_turn_done). */
 static rfbBool enable_encoding(rfbClientPtr cl, void **data, int encoding)
 {
 	/* A view-only client keeps to plain key events, which go nowhere. */
 	if (encoding != (int)rfbEncodingQemuExtendedKeyEvent || cl->viewOnly)
 		return FALSE;
-	log_debug("client %s: extended key events on", cl->host);
-	return send_ack(cl);
+	struct qemu_keys_client *keys = *data;
+	keys->ack_pending = true;
+	return TRUE;
+}
+
+void vnc_qemu_keys_turn_done(rfbClientPtr cl)
+{
+	struct qemu_keys_client *keys = rfbGetExtensionClientData(cl, &extension);
+	/*
+	 * libvncclient takes the SupportedMessages rectangle that libvncserver
+	 * sends with its next update as the whole list of what the server
+	 * accepts, forgetting the acknowledgement if it came first.
+	 */
+	if (!keys || !keys->ack_pending || cl->enableSupportedMessages)
+		return;
+	keys->ack_pending = false;
+	if (send_ack(cl))
+		log_debug("client %s: extended key events on", cl->host);
 }
 
 static rfbBool handle_message(rfbClientPtr cl, void *data, const rfbClientToServerMsg *msg)
@@ -81,11 +113,13 @@ static rfbBool handle_message(rfbClientPtr cl, void *data, const rfbClientToServ
 	return TRUE;
 }
 
+
 /* No pseudoEncodings list: only clients that wanted() it ever see the encoding acknowledged. */
 static rfbProtocolExtension extension = {
 	.newClient = new_client,
 	.enablePseudoEncoding = enable_encoding,
 	.handleMessage = handle_message,
+	.close = close_client,
 };
 
 void vnc_qemu_keys_register(const struct vnc_qemu_keys_ops *ops)
