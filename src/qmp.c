@@ -294,6 +294,7 @@ static int connect_socket(const char *path)
 
 static void try_connect(struct qmp *qmp)
 {
+	log_debug("QMP %s: connecting", qmp->path);
 	int fd = connect_socket(qmp->path);
 	if (fd < 0) {
 		show_state(qmp, LOG_LEVEL_WARNING, "cannot connect: %s; input is dropped, retrying",

@@ -41,7 +41,7 @@ struct bed {
 	FILE *console;
 	char pending[4096]; /* a console line not yet ended */
 	int last_x, last_y; /* the guest's absolute position as last reported */
-	bool frame_done;
+	bool full_picture;  /* a rectangle covering the whole screen arrived */
 };
 
 static double now_s(void)
@@ -62,10 +62,14 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 	exit(1);
 }
 
-static void frame_done(rfbClient *client)
+/* libvncclient finds our data by the address of this tag. */
+static int bed_tag;
+
+static void got_rect(rfbClient *client, int x, int y, int w, int h)
 {
-	struct bed *bed = rfbClientGetClientData(client, frame_done);
-	bed->frame_done = true;
+	struct bed *bed = rfbClientGetClientData(client, &bed_tag);
+	if (x == 0 && y == 0 && w == client->width && h == client->height)
+		bed->full_picture = true;
 }
 
 /* Handles what the server sent within ms. */
@@ -84,8 +88,8 @@ static void connect_client(struct bed *bed, int port)
 	cl->serverHost = strdup("127.0.0.1");
 	cl->serverPort = port;
 	cl->appData.encodingsString = "raw";
-	cl->FinishedFrameBufferUpdate = frame_done;
-	rfbClientSetClientData(cl, frame_done, bed);
+	cl->GotFrameBufferUpdate = got_rect;
+	rfbClientSetClientData(cl, &bed_tag, bed);
 	if (!rfbInitClient(cl, NULL, NULL))
 		fail("cannot connect to 127.0.0.1:%d", port); /* rfbInitClient freed cl */
 	bed->client = cl;
@@ -293,14 +297,15 @@ static void leave_holding(struct bed *bed)
 	printf("input_check: step %-34s ok: [1 42 0] [1 272 0]\n", "leave: released in the guest");
 }
 
+/* In order: when the picture asked for after some input arrives, the server has read that input. */
 static void full_update(struct bed *bed, const char *when)
 {
-	bed->frame_done = false;
+	bed->full_picture = false;
 	if (!SendFramebufferUpdateRequest(bed->client, 0, 0, bed->client->width,
 					  bed->client->height, FALSE))
 		fail("cannot ask for an update");
 	double deadline = now_s() + STEP_TIMEOUT_S;
-	while (!bed->frame_done) {
+	while (!bed->full_picture) {
 		if (now_s() > deadline)
 			fail("no picture %s", when);
 		pump(bed, 20);
