@@ -27,8 +27,11 @@ struct qmp;
 #define QMP_RETRY_MAX_MS 5000u
 /* A connection that has not greeted by then is dropped (another client may hold the monitor). */
 #define QMP_GREETING_TIMEOUT_MS 5000u
-/* Commands QEMU has not answered yet, at most; more are refused until it catches up. */
-#define QMP_MAX_PENDING 64u
+/*
+ * Commands QEMU has not answered yet, at most; more are refused until it
+ * catches up. Room for a burst of input (a full input queue) at once.
+ */
+#define QMP_MAX_PENDING 1024u
 /* The longest line (one JSON message) accepted from QEMU. */
 #define QMP_MAX_LINE (256u * 1024u)
 
@@ -50,8 +53,8 @@ int qmp_execute(struct qmp *qmp, const char *command, json_t *arguments);
 struct qmp_stats {
 	uint64_t connects;  /* negotiated connections */
 	uint64_t sent;      /* commands written, qmp_capabilities included */
-	uint64_t succeeded; /* "return" replies */
-	uint64_t failed;    /* "error" replies */
+	uint64_t succeeded; /* "return" replies to qmp_execute's commands */
+	uint64_t failed;    /* "error" replies to them */
 	uint64_t events;    /* asynchronous events passed over */
 };
 

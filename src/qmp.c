@@ -35,8 +35,8 @@ struct qmp {
 	struct event *timer; /* the retry while waiting, the greeting timeout while connecting */
 	unsigned retry_ms;
 	json_int_t next_id;
-	struct pending_command pending[QMP_MAX_PENDING];
-	unsigned n_pending;
+	struct pending_command pending[QMP_MAX_PENDING]; /* a ring, oldest at pending_head */
+	unsigned pending_head, n_pending;
 	char shown[256];      /* the state line logged last: the same again is not logged */
 	char last_error[256]; /* the error reply logged last, until a command succeeds */
 	struct log_latch backlog;
@@ -78,7 +78,7 @@ static void drop_connection(struct qmp *qmp, const char *why)
 		bufferevent_free(qmp->bev);
 		qmp->bev = NULL;
 	}
-	qmp->n_pending = 0;
+	qmp->pending_head = qmp->n_pending = 0;
 	log_latch_clear(&qmp->backlog);
 	show_state(qmp, LOG_LEVEL_WARNING, "%s; input is dropped, reconnecting", why);
 	schedule_retry(qmp);
@@ -102,7 +102,8 @@ static int send_command(struct qmp *qmp, const char *command, json_t *arguments)
 	free(text);
 	if (ret < 0)
 		return ret;
-	struct pending_command *p = &qmp->pending[qmp->n_pending++];
+	struct pending_command *p =
+		&qmp->pending[(qmp->pending_head + qmp->n_pending++) % QMP_MAX_PENDING];
 	p->id = id;
 	snprintf(p->command, sizeof(p->command), "%s", command);
 	qmp->stats.sent++;
@@ -168,17 +169,24 @@ static void note_success(struct qmp *qmp, const char *command)
 	log_info("QMP %s: %s accepted again", qmp->path, command);
 }
 
-/* Takes the pending command with this id off the list, into out. */
+static struct pending_command *pending_at(struct qmp *qmp, unsigned i)
+{
+	return &qmp->pending[(qmp->pending_head + i) % QMP_MAX_PENDING];
+}
+
+/* Takes the command with this id off the list, into out; QEMU answers in order, oldest first. */
 static bool take_pending(struct qmp *qmp, json_t *id, struct pending_command *out)
 {
 	if (!json_is_integer(id))
 		return false;
 	for (unsigned i = 0; i < qmp->n_pending; i++) {
-		if (qmp->pending[i].id != json_integer_value(id))
+		if (pending_at(qmp, i)->id != json_integer_value(id))
 			continue;
-		*out = qmp->pending[i];
-		memmove(&qmp->pending[i], &qmp->pending[i + 1],
-			(qmp->n_pending - i - 1) * sizeof(qmp->pending[0]));
+		*out = *pending_at(qmp, i);
+		if (i == 0)
+			qmp->pending_head = (qmp->pending_head + 1) % QMP_MAX_PENDING;
+		for (; i > 0 && i + 1 < qmp->n_pending; i++)
+			*pending_at(qmp, i) = *pending_at(qmp, i + 1);
 		qmp->n_pending--;
 		log_latch_clear(&qmp->backlog);
 		return true;
