@@ -52,6 +52,8 @@ struct config {
 	char user[64];           /* drop to this user when started as root; default "mdev-vncd" */
 	char metrics_listen[80]; /* "" = off; "ADDR:PORT" */
 	char input_qmp[108];     /* input = qmp:PATH: the VM's QMP socket; "" = input = none */
+	unsigned qemu_pid;       /* attach to this QEMU's device (with uuid); 0 = none */
+	char qemu_pidfile[256];  /* the same, QEMU's PID read from this file; "" = none */
 };
 
 /* Fills cfg with the defaults. */

@@ -276,10 +276,27 @@ static int validate_access(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Attaching finds the mdev by uuid in QEMU's fds. */
+static int validate_attach(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->qemu_pid && cfg->qemu_pidfile[0]) {
+		snprintf(err, errlen, "qemu_pid and qemu_pidfile are both set: set one");
+		return -EINVAL;
+	}
+	if ((cfg->qemu_pid || cfg->qemu_pidfile[0]) && !cfg->uuid[0]) {
+		snprintf(err, errlen, "%s is set without uuid: set uuid to the mdev QEMU holds",
+			 cfg->qemu_pid ? "qemu_pid" : "qemu_pidfile");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int config_validate(const struct config *cfg, char *err, size_t errlen)
 {
 	int r = validate_device(cfg, err, errlen);
 
+	if (r == 0)
+		r = validate_attach(cfg, err, errlen);
 	if (r < 0)
 		return r;
 	if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {

@@ -584,6 +584,14 @@ const struct config_key config_keys[] = {
 	  "unix:PATH,server=on,wait=off), as input-send-event: an absolute pointer\n"
 	  "(give the VM a usb-tablet or virtio-tablet) and keys. View-only clients\n"
 	  "never send input." },
+	{ "qemu_pid", &uint_type, FIELD(qemu_pid), 0, 4194304, "0", true,
+	  "Beside a running VM: the PID of the QEMU that holds the mdev named by\n"
+	  "uuid. The daemon copies QEMU's VFIO group fd (pidfd_getfd: needs\n"
+	  "CAP_SYS_PTRACE) and opens the device again from it; when QEMU exits it\n"
+	  "lets go of the device and exits. 0 = none." },
+	{ "qemu_pidfile", &path_type, FIELD(qemu_pidfile), 0, 0, "", true,
+	  "The same, with QEMU's PID read from this file (libvirt writes\n"
+	  "/run/libvirt/qemu/NAME.pid). Empty = none." },
 };
 
 const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);

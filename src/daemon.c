@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "plane.h"
 #include "privdrop.h"
+#include "qemu_attach.h"
 #include "refresh.h"
 #include "vfio_device.h"
 #include "vnc_server.h"
@@ -47,6 +48,7 @@ struct daemon {
 	struct metrics *metrics;
 	struct edid_region *edid; /* NULL: the device has none */
 	struct input *input;      /* NULL: input = none */
+	struct qemu_attach *qemu; /* NULL: the device did not come from a running QEMU */
 	/* The latest desktop size a client asked for, from its thread to the loop. */
 	struct {
 		pthread_mutex_t lock;
@@ -260,10 +262,29 @@ static int drop_privileges(const struct config *cfg)
 	return ret;
 }
 
+/* Our copy of the device would keep QEMU's vGPU busy: it goes with QEMU. */
+static void on_qemu_exit(void *ctx)
+{
+	struct daemon *d = ctx;
+	log_warning("QEMU (PID %d) exited: letting go of its vGPU and exiting",
+		    (int)qemu_attach_pid(d->qemu));
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+static int open_device(struct daemon *d)
+{
+	if (!d->cfg.qemu_pid && !d->cfg.qemu_pidfile[0])
+		return vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd,
+						   d->cfg.device_socket, &d->device);
+	int ret = qemu_attach_open((pid_t)d->cfg.qemu_pid, d->cfg.qemu_pidfile, d->cfg.uuid,
+				   &d->device, &d->qemu);
+	return ret < 0 ? ret : qemu_attach_watch(d->qemu, d->base, on_qemu_exit, d);
+}
+
 static int setup_pipeline(struct daemon *d)
 {
-	int ret = vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd, d->cfg.device_socket,
-					      &d->device);
+	int ret = open_device(d);
 	if (ret < 0)
 		return ret;
 	ret = setup_edid(d);
@@ -344,6 +365,7 @@ static void teardown(struct daemon *d)
 		event_free(d->size_request.wake);
 	edid_region_free(d->edid);
 	vfio_device_free(d->device);
+	qemu_attach_free(d->qemu);
 	if (d->sigterm)
 		event_free(d->sigterm);
 	if (d->sigint)

@@ -8,7 +8,7 @@
  *   INPUT-READY N             all N devices open: events from here on show
  *   EVT TYPE CODE VALUE       EV_KEY (not autorepeat), EV_REL, EV_ABS
  *
- * Runs until killed. Built static; needs no library in the guest.
+ * Runs until killed; the bed copies it into the guest with its libraries.
  */
 #include <dirent.h>
 #include <fcntl.h>

@@ -160,6 +160,8 @@ static const struct key_case good[] = {
 	{ "metrics_listen", "", "" },
 	{ "input", "qmp:/run/vm/qmp.sock", "qmp:/run/vm/qmp.sock" },
 	{ "input", "none", "none" },
+	{ "qemu_pid", "4194304", "4194304" },
+	{ "qemu_pidfile", "/run/libvirt/qemu/vm1.pid", "/run/libvirt/qemu/vm1.pid" },
 };
 
 static void test_every_key_good(void **state)
@@ -246,6 +248,9 @@ static const struct key_case bad[] = {
 	{ "input", "qmp:/" "0123456789012345678901234567890123456789012345678901234567890123456789"
 		   "0123456789012345678901234567890123456789", "longer than 107 bytes" },
 	{ "input", "Qmp:/run/qmp.sock", "neither none nor qmp:PATH" },
+	{ "qemu_pid", "4194305", "out of range" },
+	{ "qemu_pid", "-1", "not a whole number" },
+	{ "qemu_pidfile", "vm1.pid", "not an absolute path" },
 };
 
 static void test_every_key_bad(void **state)
@@ -469,6 +474,23 @@ static void test_validate_device(void **state)
 	expect_invalid(&c, "uuid, device_socket are all set");
 }
 
+static void test_validate_attach(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	set_ok(&c, "device_fd", "5");
+	set_ok(&c, "qemu_pid", "1234");
+	expect_invalid(&c, "qemu_pid is set without uuid");
+	set_ok(&c, "device_fd", "-1");
+	set_ok(&c, "uuid", "8f5cbc3e-4b1f-4e0f-9c4a-6a2d1e7f0b11");
+	expect_valid(&c);
+	set_ok(&c, "qemu_pidfile", "/run/libvirt/qemu/vm1.pid");
+	expect_invalid(&c, "qemu_pid and qemu_pidfile are both set");
+	set_ok(&c, "qemu_pid", "0");
+	expect_valid(&c);
+}
+
 static void test_validate_tls_and_listeners(void **state)
 {
 	struct config c;
@@ -577,7 +599,7 @@ static int is_conf_file(const struct dirent *d)
 
 static void check_conf_file(const char *dir, const char *name)
 {
-	char path[PATH_MAX], err[1024] = "";
+	char path[PATH_MAX + NAME_MAX + 2], err[1024] = "";
 	struct config c;
 	bool example = strstr(name, ".example") != NULL;
 
@@ -648,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_display_moves_default_listen),
 		cmocka_unit_test(test_listen_fields),
 		cmocka_unit_test(test_validate_device),
+		cmocka_unit_test(test_validate_attach),
 		cmocka_unit_test(test_validate_tls_and_listeners),
 		cmocka_unit_test(test_validate_remote_access),
 		cmocka_unit_test(test_restart_needed),
