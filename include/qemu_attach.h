@@ -29,8 +29,19 @@ int qemu_attach_read_pidfile(const char *path, pid_t *out, const char **why);
  */
 int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out);
 
+/* QEMU's process (pid, or the PID in pidfile when pid is 0), held by a pidfd. 0 or -errno, why set. */
+int qemu_attach_new(pid_t pid, const char *pidfile, struct qemu_attach **out, char *why,
+		    size_t len);
+
 /*
- * Attaches to QEMU (pid, or the PID in pidfile when pid is 0) for the mdev
+ * The mdev uuid from that QEMU: its group fd copied, a device opened from
+ * it. Needs CAP_SYS_PTRACE (or the same user where Yama allows). 0 or -errno, why set.
+ */
+int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio_device **dev,
+		       char *why, size_t len);
+
+/*
+ * Both: attaches to QEMU (pid, or the PID in pidfile when pid is 0) for the mdev
  * uuid: the pidfd, QEMU's group fd copied, the device opened from it. Must
  * run while the daemon still has CAP_SYS_PTRACE. Logs the outcome: one line,
  * naming the capability and QEMU's PID on a refusal.

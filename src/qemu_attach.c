@@ -138,43 +138,64 @@ static int attach_pid(pid_t pid, const char *pidfile, pid_t *out, char *why, siz
 	return ret;
 }
 
-int qemu_attach_open(pid_t pid, const char *pidfile, const char *uuid, struct vfio_device **dev,
-		     struct qemu_attach **out)
+int qemu_attach_new(pid_t pid, const char *pidfile, struct qemu_attach **out, char *why,
+		    size_t len)
 {
-	char why[256] = "";
 	struct qemu_attach *attach = calloc(1, sizeof(*attach));
-	if (attach)
-		attach->pidfd = -1;
-	int ret = attach ? attach_pid(pid, pidfile, &attach->pid, why, sizeof(why)) : -ENOMEM;
-	if (ret < 0)
-		goto fail;
-	attach->pidfd = pidfd_open(attach->pid, 0);
-	if (attach->pidfd < 0) {
-		ret = -errno;
-		snprintf(why, sizeof(why), "no QEMU process %d", (int)attach->pid);
-		goto fail;
+	if (!attach) {
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
 	}
+	attach->pidfd = -1;
+	int ret = attach_pid(pid, pidfile, &attach->pid, why, len);
+	if (ret == 0) {
+		attach->pidfd = pidfd_open(attach->pid, 0);
+		ret = attach->pidfd < 0 ? -errno : 0;
+		if (ret < 0)
+			snprintf(why, len, "no QEMU process %d", (int)attach->pid);
+	}
+	if (ret < 0) {
+		qemu_attach_free(attach);
+		return ret;
+	}
+	*out = attach;
+	return 0;
+}
+
+int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio_device **dev,
+		       char *why, size_t len)
+{
 	int device_fd = -1;
-	ret = device_from_group(attach, uuid, &device_fd, why, sizeof(why));
+	int ret = device_from_group(attach, uuid, &device_fd, why, len);
 	if (ret < 0)
-		goto fail;
+		return ret;
 	char origin[64];
 	snprintf(origin, sizeof(origin), "QEMU PID %d", (int)attach->pid);
 	const char *step = "";
 	ret = vfio_device_adopt_fd(device_fd, origin, dev, &step);
+	if (ret < 0)
+		snprintf(why, len, "%s", step);
+	return ret;
+}
+
+int qemu_attach_open(pid_t pid, const char *pidfile, const char *uuid, struct vfio_device **dev,
+		     struct qemu_attach **out)
+{
+	char why[256] = "";
+	struct qemu_attach *attach = NULL;
+	int ret = qemu_attach_new(pid, pidfile, &attach, why, sizeof(why));
+	if (ret == 0)
+		ret = qemu_attach_device(attach, uuid, dev, why, sizeof(why));
 	if (ret < 0) {
-		snprintf(why, sizeof(why), "%s", step);
-		goto fail;
+		log_error("cannot attach to QEMU for mdev %s: %s (%s); giving up", uuid, why,
+			  strerror(-ret));
+		qemu_attach_free(attach);
+		return ret;
 	}
 	log_info("attached to QEMU (PID %d): mdev %s opened again from its VFIO group",
 		 (int)attach->pid, uuid);
 	*out = attach;
 	return 0;
-fail:
-	log_error("cannot attach to QEMU for mdev %s: %s (%s); giving up", uuid,
-		  why[0] ? why : "out of memory", strerror(-ret));
-	qemu_attach_free(attach);
-	return ret;
 }
 
 static void on_exit_readable(evutil_socket_t fd, short what, void *arg)

@@ -2,14 +2,15 @@
 /*
  * Attaching beside QEMU, without QEMU: a child process plays it, holding a
  * file at a known fd. Its fd is found by its /proc link and copied with
- * pidfd_getfd (the same file comes out), and pidfiles and failures give
- * errors, never a crash.
+ * pidfd_getfd (the same file comes out), its exit is seen on the loop, and
+ * pidfiles and failures give errors, never a crash.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "qemu_attach.h"
 #include "vfio_device.h"
@@ -146,12 +148,56 @@ static void test_attach_failures(void **state)
 				     "00000000-0000-0000-0000-000000000000", &dev, &attach) < 0);
 }
 
+static void exited(void *ctx)
+{
+	*(int *)ctx += 1;
+}
+
+static bool loop_until(struct event_base *base, const int *count, int want)
+{
+	for (int i = 0; i < 5000 && *count < want; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	return *count == want;
+}
+
+/* QEMU's exit is seen on the loop, once; a pidfile names the same process. */
+static void test_watch_exit(void **state)
+{
+	struct player p;
+	player_start(&p);
+	char pidfile[128], text[32], why[256] = "";
+	snprintf(pidfile, sizeof(pidfile), "%s/qemu.pid", p.dir);
+	snprintf(text, sizeof(text), "%d\n", (int)p.pid);
+	write_text(pidfile, text);
+	struct qemu_attach *attach = NULL;
+	assert_int_equal(qemu_attach_new(0, pidfile, &attach, why, sizeof(why)), 0);
+	assert_int_equal(qemu_attach_pid(attach), p.pid);
+	struct event_base *base = event_base_new();
+	int count = 0;
+	assert_int_equal(qemu_attach_watch(attach, base, exited, &count), 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(count, 0);
+	kill(p.pid, SIGKILL);
+	assert_true(loop_until(base, &count, 1));
+	waitpid(p.pid, NULL, 0);
+	p.pid = 0;
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(count, 1);
+	qemu_attach_free(attach);
+	event_base_free(base);
+	unlink(pidfile);
+	player_stop(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_and_copy),
 		cmocka_unit_test(test_pidfile),
 		cmocka_unit_test(test_attach_failures),
+		cmocka_unit_test(test_watch_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
