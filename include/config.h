@@ -19,6 +19,17 @@
 
 enum share_policy { SHARE_SHARED, SHARE_EXCLUSIVE };
 
+/* tls: auto resolves with config_tls_policy(). */
+enum tls_policy { TLS_POLICY_AUTO, TLS_POLICY_REQUIRED, TLS_POLICY_OPTIONAL, TLS_POLICY_OFF };
+
+/* auth: methods inside TLS; 0 = derived from the secret files (config_auth_methods). */
+#define CONFIG_AUTH_PLAIN 1u
+#define CONFIG_AUTH_VNC 2u
+#define CONFIG_AUTH_NONE 4u
+
+/* tls_cert = auto: a self-signed certificate the daemon makes under state_dir. */
+#define CONFIG_TLS_CERT_AUTO "auto"
+
 /* host is a numeric address: "127.0.0.1", "::1", "0.0.0.0", "::" (no brackets). */
 struct listen_addr {
 	char host[64];
@@ -54,7 +65,22 @@ struct config {
 	char input_qmp[108];     /* input = qmp:PATH: the VM's QMP socket; "" = input = none */
 	unsigned qemu_pid;       /* attach to this QEMU's device (with uuid); 0 = none */
 	char qemu_pidfile[256];  /* the same, QEMU's PID read from this file; "" = none */
+	/* Native clients over TLS (VeNCrypt). */
+	enum tls_policy tls;
+	char tls_ca[256];
+	bool tls_verify_client;
+	unsigned auth_methods;   /* CONFIG_AUTH_*, 0 = derived */
+	char users_file[256];
+	char state_dir[256];     /* where tls_cert = auto keeps its files */
 };
+
+/* tls with auto resolved: required when a certificate is set and a listener is not loopback. */
+enum tls_policy config_tls_policy(const struct config *cfg);
+/*
+ * The methods offered inside TLS: auth as set, else plain when users_file
+ * is set and vnc when password_file is (none only when set explicitly).
+ */
+unsigned config_auth_methods(const struct config *cfg);
 
 /* Fills cfg with the defaults. */
 void config_init(struct config *cfg);

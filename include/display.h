@@ -32,7 +32,15 @@ struct display *display_new(struct plane_source *planes, struct frame_store *sto
 			    const char *instance);
 void display_free(struct display *display);
 
-void display_refresh(struct display *display);
+/*
+ * One refresh. 0: clients see the guest's picture or a placeholder saying
+ * why not. -EAGAIN: the query failed the way drivers do for a moment
+ * around a mode set (GVT-g's EFAULT, mbochs' ENOMEM): clients keep the last
+ * picture and a retry within milliseconds is likely to work. Another
+ * -errno: the query failed otherwise; clients keep the last picture and the
+ * next scheduled refresh tries again. Failures are logged once, not per call.
+ */
+int display_refresh(struct display *display);
 
 const struct display_stats *display_stats(const struct display *display);
 

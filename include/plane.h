@@ -16,13 +16,39 @@ struct vfio_device;
  * hands out readable buffers for them. It owns every dmabuf fd the device
  * gives and every mapping made of them or of a region.
  *
- * Drivers recycle a dmabuf_id once its last fd is closed, and the real
- * mbochs corrupts memory when one id is fetched twice while an fd is open
- * or fetched again after close. So each id is fetched once and its fd is
- * kept in a most-recently-used cache: a flip back to an old id finds it
- * there, and an id is forgotten exactly when its fd is closed.
+ * Each dmabuf id is fetched once, only right after a query returned it,
+ * and its fd is cached by id: a flip back to an old id finds it there, and
+ * an id is forgotten exactly when its fd is closed. When an fd may be
+ * closed depends on the driver, told apart by the PCI ids the device
+ * presents (plane_id_lifetime_of), and is logged once:
+ * - GVT-g (Intel) frees an id when its last fd closes and allocates a new
+ *   object whenever the guest reallocates its framebuffer: the fds are a
+ *   cache of the PLANE_DMABUF_CACHE_SIZE most recently used, which keeps
+ *   memory bounded, and closing one is safe.
+ * - mbochs keeps one id per mode (and Y offset) for the device's life, and
+ *   fetching an id again after closing its fd, or twice while it is open,
+ *   corrupts memory in the stock kernel: no fd is ever closed while the
+ *   device is open.
+ * - Any other device is treated like mbochs: keeping an fd costs memory,
+ *   closing one whose id comes back could corrupt the guest's memory.
+ * Memory stays bounded there too: at most PLANE_DMABUF_KEEP_MAX ids are
+ * held; a further new id is not fetched (-EMFILE, logged once) and the
+ * display shows a placeholder for it, while every id already held still
+ * shows.
  */
 #define PLANE_DMABUF_CACHE_SIZE 8
+#define PLANE_DMABUF_KEEP_MAX 64
+
+enum plane_id_lifetime {
+	PLANE_IDS_RECYCLED, /* freed with their last fd: a most-recently-used cache */
+	PLANE_IDS_KEPT,     /* permanent or unknown: kept while the device is open */
+};
+
+/*
+ * The lifetime of a device's dmabuf ids from its PCI vendor and device
+ * (0, 0 when unreadable); *why names the driver and the reason, for the log.
+ */
+enum plane_id_lifetime plane_id_lifetime_of(uint16_t vendor, uint16_t device, const char **why);
 
 /* drm_plane_type values of the VFIO query (libdrm's xf86drmMode.h, without its weight). */
 #ifndef DRM_PLANE_TYPE_PRIMARY
@@ -74,6 +100,8 @@ int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_p
 /* Brackets CPU reads of buf->map.data (dmabuf sync). */
 int plane_source_begin_read(struct plane_source *src, struct plane_buffer *buf);
 void plane_source_end_read(struct plane_source *src, struct plane_buffer *buf);
+
+enum plane_id_lifetime plane_source_id_lifetime(const struct plane_source *src);
 
 /* Number of dmabuf fds held, for tests and metrics. */
 unsigned plane_source_cached_dmabufs(const struct plane_source *src);

@@ -17,10 +17,26 @@ struct vfio_device;
  */
 struct refresh;
 
-/* Which planes a refresh should query (DISPLAY_EVENT_* of display_irq.h). */
-typedef void refresh_fn(void *ctx, unsigned planes);
+/*
+ * Queries these planes (DISPLAY_EVENT_* of display_irq.h). Returns the
+ * planes whose query failed for a moment (a mode set in progress), 0 when
+ * done: on the IRQ path they are tried again within milliseconds, backing
+ * off, a bounded number of times, before the safety poll takes over.
+ */
+typedef unsigned refresh_fn(void *ctx, unsigned planes);
 
-/* Tries the IRQ when use_irq, else (or when that fails) polls; logs the mode chosen. */
+/*
+ * An event base whose timers keep time to the microsecond
+ * (EVENT_BASE_FLAG_PRECISE_TIMER), as a poll at the guest's frame rate
+ * needs; the caller owns it (event_base_free). NULL if out of memory.
+ */
+struct event_base *refresh_event_base_new(void);
+
+/*
+ * Tries the IRQ when use_irq, else (or when that fails) polls; logs the mode
+ * chosen. dev is used only for the IRQ (NULL is fine when !use_irq). The poll keeps time only as well as base's clock: give it a base
+ * from refresh_event_base_new().
+ */
 struct refresh *refresh_new(struct event_base *base, struct vfio_device *dev, bool use_irq,
 			    unsigned hz, refresh_fn *fn, void *ctx);
 void refresh_free(struct refresh *refresh);

@@ -54,4 +54,10 @@ uint32_t vfio_device_num_irqs(const struct vfio_device *dev);
 int vfio_device_region_info(const struct vfio_device *dev, uint32_t index,
 			    struct vfio_region_info *out);
 
+/*
+ * The PCI vendor and device ids the device presents in its config space
+ * region (what tells GVT-g, mbochs and mdpy apart). 0 or -errno.
+ */
+int vfio_device_pci_ids(const struct vfio_device *dev, uint16_t *vendor, uint16_t *device);
+
 #endif

@@ -20,6 +20,14 @@ struct input;
  */
 struct vnc_server;
 
+/* How native clients are served: tls = off, optional or required. */
+enum vnc_tls_mode { VNC_TLS_OFF, VNC_TLS_OPTIONAL, VNC_TLS_REQUIRED };
+
+/* Methods inside TLS (VeNCrypt subtypes), offered in this order. */
+#define VNC_AUTH_METHOD_PLAIN 1u /* X509Plain: user and password from users_file */
+#define VNC_AUTH_METHOD_VNC 2u   /* X509Vnc: the VNC password */
+#define VNC_AUTH_METHOD_NONE 4u  /* X509None */
+
 struct vnc_server_options {
 	const char *desktop_name;
 	unsigned max_clients;
@@ -27,8 +35,20 @@ struct vnc_server_options {
 	bool exclusive;
 	/* Full and view-only VNC passwords; NULL or "" = none. Read at vnc_server_new. */
 	const char *password_file, *viewonly_password_file;
-	/* PEM files for wss websockets, whose TLS the daemon ends itself; NULL or "" = ws only. */
+	/* PEM files for wss and VeNCrypt, whose TLS the daemon ends itself; NULL or "" = none. */
 	const char *tls_cert, *tls_key;
+	/* Client certificates must chain to tls_ca when tls_verify_client. */
+	const char *tls_ca;
+	bool tls_verify_client;
+	/*
+	 * Not off: the daemon does the RFB handshake of native clients itself
+	 * and offers VeNCrypt with auth_methods (needs tls_cert); optional also
+	 * offers the VNC password (or None) in the clear. Required also refuses
+	 * websockets in the clear.
+	 */
+	enum vnc_tls_mode tls_mode;
+	unsigned auth_methods;  /* VNC_AUTH_METHOD_* */
+	const char *users_file; /* for VNC_AUTH_METHOD_PLAIN; NULL or "" = none */
 	/* 0 = VNC_SERVER_HANDSHAKE_TIMEOUT_MS. */
 	unsigned handshake_timeout_ms;
 	/* Called on the event loop thread when a client comes or goes. */
@@ -69,6 +89,16 @@ unsigned vnc_server_client_count(const struct vnc_server *server);
 /* SIGHUP: new logins check the password files as they are now; on error the old ones stay. */
 int vnc_server_reload_passwords(struct vnc_server *server, const char *password_file,
 				const char *viewonly_password_file);
+
+/* SIGHUP: the users file as it is now; on error (logged) the running users stay. */
+int vnc_server_reload_users(struct vnc_server *server, const char *users_file);
+
+/*
+ * SIGHUP: the certificate and key as they are now, for the connections
+ * that follow; connected clients keep theirs. On error (logged) the old stay.
+ */
+int vnc_server_reload_tls(struct vnc_server *server, const char *tls_cert, const char *tls_key,
+			  const char *tls_ca);
 
 struct metrics_histogram;
 /* Updates sent and bytes written to all clients so far; adds the encode times into *encode. */

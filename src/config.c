@@ -243,12 +243,82 @@ static int validate_device(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (n == 1)
 		return 0;
+	/* Flags set the same keys: name both forms, whichever the user typed. */
 	if (n == 0)
-		snprintf(err, errlen, "no device given: set one of uuid, device_fd, device_socket");
+		snprintf(err, errlen,
+			 "no device given: set one of uuid, device_fd, device_socket in the file, "
+			 "or give one of --uuid, --device-fd, --device-socket");
 	else
 		snprintf(err, errlen,
-			 "%s are all set: set exactly one of uuid, device_fd, device_socket", which);
+			 "%s are all set: set exactly one of uuid, device_fd, device_socket "
+			 "(flags: --uuid, --device-fd, --device-socket)",
+			 which);
 	return -EINVAL;
+}
+
+static bool any_remote_listener(const struct config *cfg)
+{
+	for (unsigned i = 0; i < cfg->n_listen; i++)
+		if (!is_loopback(cfg->listen[i].host))
+			return true;
+	return false;
+}
+
+enum tls_policy config_tls_policy(const struct config *cfg)
+{
+	if (cfg->tls != TLS_POLICY_AUTO)
+		return cfg->tls;
+	return cfg->tls_cert[0] && any_remote_listener(cfg) ? TLS_POLICY_REQUIRED : TLS_POLICY_OFF;
+}
+
+unsigned config_auth_methods(const struct config *cfg)
+{
+	if (cfg->auth_methods)
+		return cfg->auth_methods;
+	return (cfg->users_file[0] ? CONFIG_AUTH_PLAIN : 0u) |
+	       (cfg->password_file[0] ? CONFIG_AUTH_VNC : 0u);
+}
+
+/* What VeNCrypt needs: a certificate, and a secret for each method it offers. */
+static int validate_tls(const struct config *cfg, char *err, size_t errlen)
+{
+	bool auto_cert = strcmp(cfg->tls_cert, CONFIG_TLS_CERT_AUTO) == 0;
+	unsigned methods = config_auth_methods(cfg);
+	const char *problem = NULL;
+
+	if (auto_cert && cfg->tls_key[0])
+		problem = "tls_cert = auto makes its own key: leave tls_key empty";
+	else if (!auto_cert && !cfg->tls_cert[0] != !cfg->tls_key[0])
+		problem = cfg->tls_cert[0] ? "tls_cert is set without tls_key: set both or neither"
+					   : "tls_key is set without tls_cert: set both or neither";
+	else if (cfg->tls_verify_client && !cfg->tls_ca[0])
+		problem = "tls_verify_client = yes needs tls_ca: set the CA of the client certificates";
+	else if ((methods & CONFIG_AUTH_PLAIN) && !cfg->users_file[0])
+		problem = "auth lists plain but users_file is not set: set users_file";
+	else if ((methods & CONFIG_AUTH_VNC) && !cfg->password_file[0])
+		problem = "auth lists vnc but password_file is not set: set password_file";
+	else if (config_tls_policy(cfg) == TLS_POLICY_OFF)
+		problem = NULL;
+	else if (!cfg->tls_cert[0])
+		problem = "tls is required or optional but tls_cert is not set: set tls_cert "
+			  "(auto makes one)";
+	else if (!methods)
+		problem = "tls is on but no method to offer: set users_file or password_file, or "
+			  "auth = none";
+	if (problem) {
+		snprintf(err, errlen, "%s", problem);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A secret every client must show: the VNC password, or with TLS on, a user's password. */
+static bool secret_required(const struct config *cfg)
+{
+	if (config_tls_policy(cfg) == TLS_POLICY_OFF)
+		return cfg->password_file[0];
+	unsigned methods = config_auth_methods(cfg);
+	return !(methods & CONFIG_AUTH_NONE) || cfg->tls_verify_client;
 }
 
 static int validate_access(const struct config *cfg, char *err, size_t errlen)
@@ -260,7 +330,7 @@ static int validate_access(const struct config *cfg, char *err, size_t errlen)
 			 "viewonly_password_file is set without password_file: set password_file");
 		return -EINVAL;
 	}
-	if (cfg->password_file[0] || cfg->allow_unauthenticated_remote)
+	if (secret_required(cfg) || cfg->allow_unauthenticated_remote)
 		return 0;
 	for (unsigned i = 0; i < cfg->n_listen; i++) {
 		if (is_loopback(cfg->listen[i].host))
@@ -269,7 +339,7 @@ static int validate_access(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "listen %s is not loopback and password_file is not set: set "
 			 "password_file, or allow_unauthenticated_remote = yes to serve "
-			 "it without a password",
+			 "it without a password (or users_file with tls_cert, for VeNCrypt)",
 			 addr);
 		return -EINVAL;
 	}
@@ -299,12 +369,9 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		r = validate_attach(cfg, err, errlen);
 	if (r < 0)
 		return r;
-	if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
-		snprintf(err, errlen, "%s is set without %s: set both or neither",
-			 cfg->tls_cert[0] ? "tls_cert" : "tls_key",
-			 cfg->tls_cert[0] ? "tls_key" : "tls_cert");
-		return -EINVAL;
-	}
+	r = validate_tls(cfg, err, errlen);
+	if (r < 0)
+		return r;
 	if (!cfg->n_listen && !cfg->unix_socket[0]) {
 		snprintf(err, errlen, "no listener: set listen or unix_socket");
 		return -EINVAL;
@@ -389,5 +456,15 @@ int config_build(struct config *cfg, const char *path, const struct config_overr
 	for (size_t i = 0; ret == 0 && i < n_overrides; i++)
 		ret = config_set(cfg, overrides[i].key, overrides[i].value, overrides[i].source, err,
 				 errlen);
-	return ret < 0 ? ret : config_validate(cfg, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = config_validate(cfg, err, errlen);
+	/* Whole-file errors have no line to point at: name the file at least. */
+	if (ret < 0 && path) {
+		char what[512];
+
+		snprintf(what, sizeof(what), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, what);
+	}
+	return ret;
 }

@@ -521,6 +521,91 @@ static void input_allowed(const struct config_key *k, char *buf, size_t len)
 
 static const struct key_type input_type = { input_parse, input_format, input_allowed, NULL };
 
+/* VeNCrypt's keys: tls, auth, and tls_cert's "auto". */
+static const char *const tls_names[] = { [TLS_POLICY_AUTO] = "auto",
+					 [TLS_POLICY_REQUIRED] = "required",
+					 [TLS_POLICY_OPTIONAL] = "optional",
+					 [TLS_POLICY_OFF] = "off" };
+
+static int tls_parse(const struct config_key *k, struct config *cfg, const char *value,
+		     char *what, size_t wlen)
+{
+	for (size_t i = 0; i < sizeof(tls_names) / sizeof(tls_names[0]); i++) {
+		if (strcmp(value, tls_names[i]) == 0) {
+			cfg->tls = (enum tls_policy)i;
+			return 0;
+		}
+	}
+	snprintf(what, wlen, "'%s' is not a TLS policy", value);
+	return -EINVAL;
+}
+
+static void tls_format(const struct config_key *k, const struct config *cfg, char *buf,
+		       size_t len)
+{
+	snprintf(buf, len, "%s", tls_names[cfg->tls]);
+}
+
+static const struct key_type tls_type = { tls_parse, tls_format, NULL,
+					  "auto, required, optional, off" };
+
+static const char *const auth_names[] = { "plain", "vnc", "none" };
+
+static int auth_parse(const struct config_key *k, struct config *cfg, const char *value,
+		      char *what, size_t wlen)
+{
+	unsigned methods = 0;
+	/* Every comma starts one more entry: "plain," has an empty one. */
+	for (const char *p = value; *value; p++) {
+		size_t n = strcspn(p, ",");
+		size_t i = 0;
+		while (i < 3 && (strlen(auth_names[i]) != n || strncmp(p, auth_names[i], n) != 0))
+			i++;
+		if (i == 3 || (methods & (1u << i))) {
+			snprintf(what, wlen, "'%.*s' is %s", (int)n, p,
+				 i == 3 ? "not a method" : "listed twice");
+			return -EINVAL;
+		}
+		methods |= 1u << i;
+		p += n;
+		if (!*p)
+			break;
+	}
+	cfg->auth_methods = methods;
+	return 0;
+}
+
+static void auth_format(const struct config_key *k, const struct config *cfg, char *buf,
+			size_t len)
+{
+	buf[0] = '\0';
+	for (unsigned i = 0; i < 3; i++)
+		if (cfg->auth_methods & (1u << i))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
+				 auth_names[i]);
+}
+
+static const struct key_type auth_type = {
+	auth_parse, auth_format, NULL,
+	"a comma-separated list of plain, vnc, none; empty for what the secret files allow"
+};
+
+static int cert_parse(const struct config_key *k, struct config *cfg, const char *value,
+		      char *what, size_t wlen)
+{
+	if (strcmp(value, CONFIG_TLS_CERT_AUTO) == 0)
+		return store_string(k, cfg, value, NULL, what, wlen);
+	return path_parse(k, cfg, value, what, wlen);
+}
+
+static void cert_allowed(const struct config_key *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "auto, an absolute path of at most %zu bytes, or empty for none",
+		 k->size - 1);
+}
+
+static const struct key_type cert_type = { cert_parse, string_format, cert_allowed, NULL };
+
 #define FIELD(m) offsetof(struct config, m), sizeof(((struct config *)0)->m)
 #define NOFIELD 0, 0
 
@@ -545,7 +630,9 @@ const struct config_key config_keys[] = {
 	{ "unix_socket", &path_type, FIELD(unix_socket), 0, 0, "", true,
 	  "Also serve VNC on this unix socket path. Empty = none." },
 	{ "refresh_hz", &uint_type, FIELD(refresh_hz), 1, 240, "60", false,
-	  "Highest rate at which the screen is read and sent, in frames per second." },
+	  "Display reads per second: without the device's display-event IRQ the\n"
+	  "display is polled this often; with it, it is read on each guest event,\n"
+	  "at most twice this often, plus once a second." },
 	{ "display_event", &bool_type, FIELD(display_event), 0, 0, "yes", true,
 	  "Use the device's display-event IRQ when it has one, instead of polling\n"
 	  "at refresh_hz." },
@@ -565,10 +652,14 @@ const struct config_key config_keys[] = {
 	  "no", false,
 	  "Allow listening beyond loopback without password_file. Anyone who\n"
 	  "reaches the port then sees the screen and drives the VM's input." },
-	{ "tls_cert", &path_type, FIELD(tls_cert), 0, 0, "", true,
-	  "PEM certificate for TLS websockets (wss://). Needs tls_key. Empty = none." },
+	{ "tls_cert", &cert_type, FIELD(tls_cert), 0, 0, "", true,
+	  "PEM certificate for TLS: VeNCrypt for native viewers and wss:// for\n"
+	  "browsers. Needs tls_key. auto = a self-signed certificate for this host,\n"
+	  "made on first start under state_dir (its SHA-256 fingerprint is logged;\n"
+	  "mdev-vncd --print-fingerprint shows it). Empty = none. SIGHUP re-reads it." },
 	{ "tls_key", &path_type, FIELD(tls_key), 0, 0, "", true,
-	  "PEM private key of tls_cert. Empty = none." },
+	  "PEM private key of tls_cert; only its owner may read it. Empty = none\n"
+	  "(and with tls_cert = auto)." },
 	{ "follow_client_size", &bool_type, FIELD(follow_client_size), 0, 0, "no", false,
 	  "Pass a client's requested desktop size to the guest (through EDID)." },
 	{ "edid_size", &edid_type, NOFIELD, 64, 4095, "0x0", false,
@@ -592,6 +683,29 @@ const struct config_key config_keys[] = {
 	{ "qemu_pidfile", &path_type, FIELD(qemu_pidfile), 0, 0, "", true,
 	  "The same, with QEMU's PID read from this file (libvirt writes\n"
 	  "/run/libvirt/qemu/NAME.pid). Empty = none." },
+	/* VeNCrypt: encrypted, authenticated VNC for native viewers. */
+	{ "tls", &tls_type, NOFIELD, 0, 0, "auto", true,
+	  "VeNCrypt for native viewers. required: only VeNCrypt (TLS) is offered,\n"
+	  "and websockets only over TLS; optional: VeNCrypt, and the VNC password\n"
+	  "(or none) in the clear; off: libvncserver's VNC password or none.\n"
+	  "auto = required when tls_cert is set and a listener is not loopback,\n"
+	  "else off." },
+	{ "auth", &auth_type, NOFIELD, 0, 0, "", true,
+	  "Methods inside TLS, offered in this order: plain (VeNCrypt X509Plain,\n"
+	  "user and password from users_file), vnc (X509Vnc, the VNC password),\n"
+	  "none (X509None, only when listed). Empty = plain if users_file is set,\n"
+	  "vnc if password_file is set." },
+	{ "users_file", &path_type, FIELD(users_file), 0, 0, "", false,
+	  "File of user:hash lines for auth = plain; only its owner may read it.\n"
+	  "mdev-vncd --hash-password USER reads a password on stdin and prints\n"
+	  "the line. Empty = none. SIGHUP re-reads it." },
+	{ "tls_ca", &path_type, FIELD(tls_ca), 0, 0, "", true,
+	  "PEM CA certificates that client certificates must chain to\n"
+	  "(with tls_verify_client). Empty = none." },
+	{ "tls_verify_client", &bool_type, FIELD(tls_verify_client), 0, 0, "no", true,
+	  "TLS clients must show a certificate signed by tls_ca." },
+	{ "state_dir", &path_type, FIELD(state_dir), 0, 0, "/var/lib/mdev-vncd", true,
+	  "Directory where tls_cert = auto keeps the certificate and key." },
 };
 
 const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);

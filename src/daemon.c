@@ -27,6 +27,7 @@
 #include "privdrop.h"
 #include "qemu_attach.h"
 #include "refresh.h"
+#include "tls_cert.h"
 #include "vfio_device.h"
 #include "vnc_server.h"
 
@@ -49,6 +50,8 @@ struct daemon {
 	struct edid_region *edid; /* NULL: the device has none */
 	struct input *input;      /* NULL: input = none */
 	struct qemu_attach *qemu; /* NULL: the device did not come from a running QEMU */
+	/* tls_cert and tls_key as used: tls_cert = auto resolves to files under state_dir. */
+	char tls_cert[512], tls_key[512];
 	/* The latest desktop size a client asked for, from its thread to the loop. */
 	struct {
 		pthread_mutex_t lock;
@@ -60,13 +63,15 @@ struct daemon {
 	int exit_status;
 };
 
-static void on_refresh(void *ctx, unsigned planes)
+static unsigned on_refresh(void *ctx, unsigned planes)
 {
 	struct daemon *d = ctx;
-	if (planes & DISPLAY_EVENT_PRIMARY)
-		display_refresh(d->display);
+	unsigned again = 0;
+	if ((planes & DISPLAY_EVENT_PRIMARY) && display_refresh(d->display) == -EAGAIN)
+		again |= DISPLAY_EVENT_PRIMARY;
 	if (planes & DISPLAY_EVENT_CURSOR)
 		cursor_refresh(d->cursor);
+	return again;
 }
 
 /* With nobody watching, the device is left alone: an idle VM costs nothing. */
@@ -188,6 +193,19 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/* The users file and the certificate's files as they are now; on error the running ones stay. */
+static void reload_tls(struct daemon *d, const struct config *fresh)
+{
+	if (vnc_server_reload_users(d->server, fresh->users_file) == 0)
+		memcpy(d->cfg.users_file, fresh->users_file, sizeof(d->cfg.users_file));
+	else
+		log_error("SIGHUP: keeping the running users");
+	/* The daemon made tls_cert = auto itself (maybe as root, before dropping it): nothing to re-read. */
+	bool auto_cert = strcmp(d->cfg.tls_cert, CONFIG_TLS_CERT_AUTO) == 0;
+	if (!auto_cert && vnc_server_reload_tls(d->server, d->tls_cert, d->tls_key, d->cfg.tls_ca) < 0)
+		log_error("SIGHUP: keeping the running certificate");
+}
+
 static void reload_config(struct daemon *d)
 {
 	struct config fresh;
@@ -212,6 +230,7 @@ static void reload_config(struct daemon *d)
 	} else {
 		log_error("SIGHUP: keeping the running passwords");
 	}
+	reload_tls(d, &fresh);
 	log_set_level(fresh.log_level);
 	d->cfg.log_level = fresh.log_level;
 	if (fresh.refresh_hz != d->cfg.refresh_hz) {
@@ -229,7 +248,7 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 
 static int setup_loop(struct daemon *d)
 {
-	d->base = event_base_new();
+	d->base = refresh_event_base_new();
 	if (!d->base)
 		return -ENOMEM;
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
@@ -282,6 +301,37 @@ static int open_device(struct daemon *d)
 	return ret < 0 ? ret : qemu_attach_watch(d->qemu, d->base, on_qemu_exit, d);
 }
 
+/* tls_cert = auto: the files under state_dir, made on first start. */
+static int resolve_tls_files(struct daemon *d)
+{
+	if (strcmp(d->cfg.tls_cert, CONFIG_TLS_CERT_AUTO) == 0)
+		return tls_cert_auto(d->cfg.state_dir, d->tls_cert, sizeof(d->tls_cert), d->tls_key,
+				     sizeof(d->tls_key));
+	snprintf(d->tls_cert, sizeof(d->tls_cert), "%s", d->cfg.tls_cert);
+	snprintf(d->tls_key, sizeof(d->tls_key), "%s", d->cfg.tls_key);
+	return 0;
+}
+
+static enum vnc_tls_mode server_tls_mode(const struct config *cfg)
+{
+	switch (config_tls_policy(cfg)) {
+	case TLS_POLICY_REQUIRED:
+		return VNC_TLS_REQUIRED;
+	case TLS_POLICY_OPTIONAL:
+		return VNC_TLS_OPTIONAL;
+	default:
+		return VNC_TLS_OFF;
+	}
+}
+
+static unsigned server_auth_methods(const struct config *cfg)
+{
+	unsigned methods = config_auth_methods(cfg);
+	return (methods & CONFIG_AUTH_PLAIN ? VNC_AUTH_METHOD_PLAIN : 0u) |
+	       (methods & CONFIG_AUTH_VNC ? VNC_AUTH_METHOD_VNC : 0u) |
+	       (methods & CONFIG_AUTH_NONE ? VNC_AUTH_METHOD_NONE : 0u);
+}
+
 static int setup_pipeline(struct daemon *d)
 {
 	int ret = open_device(d);
@@ -301,14 +351,22 @@ static int setup_pipeline(struct daemon *d)
 	if (!d->cursor)
 		return -ENOMEM;
 
+	ret = resolve_tls_files(d);
+	if (ret < 0)
+		return ret;
 	struct vnc_server_options options = {
 		.desktop_name = d->cfg.instance,
 		.max_clients = d->cfg.max_clients,
 		.exclusive = d->cfg.share == SHARE_EXCLUSIVE,
 		.password_file = d->cfg.password_file,
 		.viewonly_password_file = d->cfg.viewonly_password_file,
-		.tls_cert = d->cfg.tls_cert,
-		.tls_key = d->cfg.tls_key,
+		.tls_cert = d->tls_cert,
+		.tls_key = d->tls_key,
+		.tls_ca = d->cfg.tls_ca,
+		.tls_verify_client = d->cfg.tls_verify_client,
+		.tls_mode = server_tls_mode(&d->cfg),
+		.auth_methods = server_auth_methods(&d->cfg),
+		.users_file = d->cfg.users_file,
 		.clients_changed = on_clients_changed,
 		.size_request = on_size_request,
 		.ctx = d,

@@ -16,6 +16,9 @@
 #include "placeholder.h"
 #include "plane.h"
 
+/* How long a transient query failure may last before it is worth a warning. */
+#define TRANSIENT_GRACE_SEC 1.0
+
 /* What clients currently see, so a state is drawn and logged once. */
 struct shown {
 	bool guest;
@@ -33,7 +36,12 @@ struct display {
 	bool shown_anything;
 	uint32_t width, height;          /* size of the picture clients have */
 	struct pixel_layout guest_layout; /* last guest mode shown, for the mode-change log */
-	struct log_latch query_failed;
+	/* The failed queries since the last one that worked, logged once however long they last. */
+	struct {
+		int err; /* 0: the last query worked */
+		double since;
+		bool warned;
+	} query_failure;
 	/* An exporter that refuses maps refuses them for every mode: say so once until a frame shows. */
 	struct log_latch cannot_map;
 	struct display_stats stats;
@@ -228,29 +236,73 @@ static void show_guest(struct display *display, const struct pixel_layout *layou
 	display->shown_anything = true;
 }
 
-void display_refresh(struct display *display)
+/*
+ * Failures real drivers give for a moment around a mode set: GVT-g's EFAULT
+ * while the guest has programmed half of a new surface (i915 gvt/dmabuf.c,
+ * fb_decoder.c), mbochs' ENOMEM on the first query after one.
+ */
+static bool query_error_is_transient(int err)
+{
+	return err == -EFAULT || err == -ENOMEM || err == -EAGAIN;
+}
+
+/*
+ * Clients keep the last picture through a failed query. A transient
+ * failure is an operator's concern only once it outlasts the grace; any
+ * other is logged when it starts. Either way one line, however many
+ * frames fail. -EAGAIN: worth retrying soon.
+ */
+static int note_query_failure(struct display *display, int err)
+{
+	double now = seconds_now();
+	bool transient = query_error_is_transient(err);
+	display->stats.query_errors++;
+	if (!display->query_failure.err) {
+		display->query_failure.since = now;
+		if (transient)
+			log_debug("querying the primary plane failed: %s; keeping the last picture "
+				  "and retrying (a mode set in progress?)", strerror(-err));
+	}
+	display->query_failure.err = err;
+	int ret = transient ? -EAGAIN : err;
+	double lasted = now - display->query_failure.since;
+	if (display->query_failure.warned || (transient && lasted < TRANSIENT_GRACE_SEC))
+		return ret;
+	display->query_failure.warned = true;
+	if (transient)
+		log_warning("querying the primary plane has failed for %.1f s: %s; keeping the "
+			    "last picture and retrying", lasted, strerror(-err));
+	else
+		log_warning("querying the primary plane failed: %s; keeping the last picture and "
+			    "retrying", strerror(-err));
+	return ret;
+}
+
+static void note_query_success(struct display *display)
+{
+	if (!display->query_failure.err)
+		return;
+	double lasted = seconds_now() - display->query_failure.since;
+	if (display->query_failure.warned)
+		log_info("primary plane queries work again after %.1f s", lasted);
+	else
+		log_debug("primary plane queries work again after %.3f s", lasted);
+	display->query_failure.err = 0;
+	display->query_failure.warned = false;
+}
+
+int display_refresh(struct display *display)
 {
 	struct vfio_device_gfx_plane_info info;
 	double since = seconds_now();
 	display->stats.refreshes++;
 	int ret = plane_source_query(display->planes, DRM_PLANE_TYPE_PRIMARY, &info);
-	if (ret < 0) {
-		display->stats.query_errors++;
-		/* mbochs fails the first query after a mode change with ENOMEM: the next works. */
-		if (ret == -ENOMEM || ret == -EAGAIN)
-			return;
-		log_once(&display->query_failed, LOG_LEVEL_WARNING,
-			 "querying the primary plane failed: %s; keeping the last picture and "
-			 "retrying every frame", strerror(-ret));
-		return;
-	}
-	if (display->query_failed.raised) {
-		log_info("primary plane queries work again");
-		log_latch_clear(&display->query_failed);
-	}
+	if (ret < 0)
+		return note_query_failure(display, ret);
+	note_query_success(display);
 	if (!plane_info_enabled(&info)) {
 		show_placeholder(display, PLACEHOLDER_NO_SIGNAL, NULL);
-		return;
+		return 0;
 	}
 
 	struct pixel_layout layout = {
@@ -267,17 +319,18 @@ void display_refresh(struct display *display)
 		snprintf(detail, sizeof(detail), "cannot get buffer %u: %s", info.dmabuf_id,
 			 strerror(-ret));
 		show_placeholder(display, PLACEHOLDER_BAD_PLANE, detail);
-		return;
+		return 0;
 	}
 	stage_done(display, METRICS_STAGE_QUERY, &since);
 	if (check_plane(display, &info, buf, &layout) < 0)
-		return;
+		return 0;
 	if (buf->import_error) {
 		/* The plane's numbers passed the checks: clients get the guest's mode size. */
 		display->width = layout.width;
 		display->height = layout.height;
 		show_placeholder(display, PLACEHOLDER_CANNOT_MAP, buf->import_why);
-		return;
+		return 0;
 	}
 	show_guest(display, &layout, buf, info.size, &since);
+	return 0;
 }

@@ -23,7 +23,10 @@ struct plane_source {
 	const struct import_method *import;
 	enum plane_transport transport;
 	uint64_t use_clock;
-	struct cached_buffer dmabufs[PLANE_DMABUF_CACHE_SIZE];
+	enum plane_id_lifetime id_lifetime;
+	unsigned capacity;               /* slots in dmabufs */
+	struct cached_buffer *dmabufs;
+	struct log_latch ids_exhausted;
 	struct cached_buffer region; /* the one region a region plane points at */
 };
 
@@ -34,6 +37,58 @@ static bool probe(int fd, uint32_t flags)
 		.flags = VFIO_GFX_PLANE_TYPE_PROBE | flags,
 	};
 	return ioctl(fd, VFIO_DEVICE_QUERY_GFX_PLANE, &info) == 0;
+}
+
+/*
+ * PCI ids: GVT-g copies the host iGPU's config space (i915 gvt/cfg_space.c,
+ * intel_vgpu_init_cfg_space), so any Intel device; mbochs presents QEMU's
+ * stdvga 1234:1111 (samples/vfio-mdev/mbochs.c, mbochs_create); mdpy
+ * 1b36:000f (mdpy-defs.h) has region planes only.
+ */
+enum plane_id_lifetime plane_id_lifetime_of(uint16_t vendor, uint16_t device, const char **why)
+{
+	if (vendor == 0x8086) {
+		*why = "Intel GVT-g: an id is freed when its last fd closes, so closing is safe "
+		       "and keeps memory bounded";
+		return PLANE_IDS_RECYCLED;
+	}
+	if (vendor == 0x1234 && device == 0x1111)
+		*why = "mbochs: ids are permanent per mode, and fetching one again after "
+		       "closing it corrupts guest memory";
+	else if (vendor == 0x1b36 && device == 0x000f)
+		*why = "mdpy: its planes are regions";
+	else
+		*why = "unknown driver: its ids may be permanent, and closing one that comes "
+		       "back could corrupt guest memory";
+	return PLANE_IDS_KEPT;
+}
+
+/* Decides when dmabuf fds may be closed, from what the device is; says so once. */
+static int choose_id_lifetime(struct plane_source *src)
+{
+	uint16_t vendor = 0, device = 0;
+	const char *why;
+	int ret = vfio_device_pci_ids(src->dev, &vendor, &device);
+	if (ret < 0)
+		log_warning("device (%s): cannot read its PCI ids (%s); treating it as an "
+			    "unknown driver", vfio_device_origin(src->dev), strerror(-ret));
+	src->id_lifetime = plane_id_lifetime_of(vendor, device, &why);
+	src->capacity = src->id_lifetime == PLANE_IDS_RECYCLED ? PLANE_DMABUF_CACHE_SIZE
+								: PLANE_DMABUF_KEEP_MAX;
+	src->dmabufs = calloc(src->capacity, sizeof(*src->dmabufs));
+	if (!src->dmabufs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < src->capacity; i++)
+		src->dmabufs[i].fd = -1;
+	if (src->transport != PLANE_TRANSPORT_DMABUF)
+		return 0;
+	if (src->id_lifetime == PLANE_IDS_RECYCLED)
+		log_info("dmabuf ids: the %u most recently used are kept (device %04x:%04x, %s)",
+			 src->capacity, vendor, device, why);
+	else
+		log_info("dmabuf ids: kept for the device's life, at most %u (device %04x:%04x, %s)",
+			 src->capacity, vendor, device, why);
+	return 0;
 }
 
 int plane_source_new(struct vfio_device *dev, const struct import_method *import,
@@ -59,9 +114,12 @@ int plane_source_new(struct vfio_device *dev, const struct import_method *import
 	src->import = import;
 	/* Dmabuf planes can be imported on a GPU later; prefer them when both exist. */
 	src->transport = dmabuf ? PLANE_TRANSPORT_DMABUF : PLANE_TRANSPORT_REGION;
-	for (unsigned i = 0; i < PLANE_DMABUF_CACHE_SIZE; i++)
-		src->dmabufs[i].fd = -1;
 	src->region.fd = -1;
+	int ret = choose_id_lifetime(src);
+	if (ret < 0) {
+		plane_source_free(src);
+		return ret;
+	}
 	*out = src;
 	return 0;
 }
@@ -81,9 +139,10 @@ void plane_source_free(struct plane_source *src)
 {
 	if (!src)
 		return;
-	for (unsigned i = 0; i < PLANE_DMABUF_CACHE_SIZE; i++)
+	for (unsigned i = 0; src->dmabufs && i < src->capacity; i++)
 		cached_buffer_release(src, &src->dmabufs[i]);
 	cached_buffer_release(src, &src->region);
+	free(src->dmabufs);
 	free(src);
 }
 
@@ -111,10 +170,15 @@ bool plane_info_enabled(const struct vfio_device_gfx_plane_info *info)
 	return info->drm_format != 0 && info->width != 0 && info->height != 0 && info->size != 0;
 }
 
+enum plane_id_lifetime plane_source_id_lifetime(const struct plane_source *src)
+{
+	return src->id_lifetime;
+}
+
 unsigned plane_source_cached_dmabufs(const struct plane_source *src)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < PLANE_DMABUF_CACHE_SIZE; i++)
+	for (unsigned i = 0; i < src->capacity; i++)
 		n += src->dmabufs[i].used;
 	return n;
 }
@@ -126,15 +190,23 @@ static void import_entry(struct plane_source *src, struct cached_buffer *entry,
 		src->import->map(req, &entry->buf.map, &entry->buf.import_why);
 }
 
+/* The id's slot, a free one, or the least recently used; NULL when none may be taken. */
 static struct cached_buffer *dmabuf_slot(struct plane_source *src, uint32_t id)
 {
 	struct cached_buffer *oldest = NULL;
-	for (unsigned i = 0; i < PLANE_DMABUF_CACHE_SIZE; i++) {
+	for (unsigned i = 0; i < src->capacity; i++) {
 		struct cached_buffer *entry = &src->dmabufs[i];
 		if (entry->used && entry->buf.id == id)
 			return entry;
 		if (!oldest || !entry->used || (oldest->used && entry->last_use < oldest->last_use))
 			oldest = entry;
+	}
+	if (oldest->used && src->id_lifetime == PLANE_IDS_KEPT) {
+		log_once(&src->ids_exhausted, LOG_LEVEL_WARNING,
+			 "dmabuf id %u not fetched: %u ids are held already and this device's "
+			 "ids must not be closed; new framebuffers show a placeholder", id,
+			 src->capacity);
+		return NULL;
 	}
 	/* Closing the least recently used fd lets the driver recycle that id. */
 	cached_buffer_release(src, oldest);
@@ -201,6 +273,8 @@ int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_p
 	}
 
 	struct cached_buffer *entry = dmabuf_slot(src, info->dmabuf_id);
+	if (!entry)
+		return -EMFILE;
 	if (!entry->used) {
 		int ret = fetch_dmabuf(src, entry, info->dmabuf_id);
 		if (ret < 0)

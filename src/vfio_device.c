@@ -109,6 +109,24 @@ int vfio_device_region_info(const struct vfio_device *dev, uint32_t index,
 	return 0;
 }
 
+int vfio_device_pci_ids(const struct vfio_device *dev, uint16_t *vendor, uint16_t *device)
+{
+	struct vfio_region_info config;
+	int ret = vfio_device_region_info(dev, VFIO_PCI_CONFIG_REGION_INDEX, &config);
+	if (ret < 0)
+		return ret;
+	if (!(config.flags & VFIO_REGION_INFO_FLAG_READ) || config.size < 4)
+		return -ENODEV;
+	/* PCI config space is little-endian: vendor at 0, device at 2. */
+	uint8_t ids[4];
+	ssize_t n = pread(dev->device_fd, ids, sizeof(ids), (off_t)config.offset);
+	if (n != (ssize_t)sizeof(ids))
+		return n < 0 ? -errno : -EIO;
+	*vendor = (uint16_t)(ids[0] | ids[1] << 8);
+	*device = (uint16_t)(ids[2] | ids[3] << 8);
+	return 0;
+}
+
 /* Every path ends here: the fd must answer GET_INFO like a VFIO device. */
 static int vfio_device_finish(struct vfio_device *dev, struct vfio_device **out, const char **why)
 {

@@ -18,6 +18,7 @@
 #include "auth_limit.h"
 #include "fd_util.h"
 #include "log.h"
+#include "users_file.h"
 
 /* VNC authentication keys DES with the first 8 bytes; more is accepted and ignored. */
 #define VNC_PASSWORD_SIGNIFICANT 8
@@ -31,6 +32,7 @@ struct vnc_auth {
 	char passwords[2][SECRET_MAX];
 	char *list[3];           /* NULL-terminated, full passwords first (rfbCheckPasswordByList) */
 	int first_viewonly;
+	struct users_file *users; /* NULL = no users_file; swapped under lock on SIGHUP */
 	struct auth_limit *limit;
 };
 
@@ -39,6 +41,7 @@ struct vnc_session {
 	int fd; /* the key libvncserver's client is found by; -1 once superseded */
 	char addr[AUTH_LIMIT_ADDR_MAX];
 	atomic_bool established;
+	bool authenticated, viewonly; /* the daemon did the handshake (VeNCrypt) */
 	void (*established_cb)(void *ctx);
 	void *ctx;
 };
@@ -50,8 +53,7 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* An fd on path if it is a regular file only its owner may read or write. */
-static int open_private(const char *path, const char **why)
+int vnc_secret_file_open(const char *path, const char **why)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
@@ -72,7 +74,7 @@ static int open_private(const char *path, const char **why)
 
 int vnc_secret_file_read(const char *path, char *buf, size_t size, const char **why)
 {
-	_cleanup_close_ int fd = open_private(path, why);
+	_cleanup_close_ int fd = vnc_secret_file_open(path, why);
 	if (fd < 0)
 		return fd;
 	ssize_t n = read(fd, buf, size - 1);
@@ -131,7 +133,7 @@ static int load_passwords(struct vnc_auth *auth, const struct vnc_auth_options *
 }
 
 /* The daemon terminates TLS itself (tls_relay.h); here only the files' protection is checked. */
-static int check_tls_files(const struct vnc_auth_options *options)
+int vnc_auth_check_tls_files(const struct vnc_auth_options *options)
 {
 	if (!set(options->tls_cert) && !set(options->tls_key))
 		return 0;
@@ -146,7 +148,7 @@ static int check_tls_files(const struct vnc_auth_options *options)
 	}
 	/* The key is a secret like a password: the same rules. */
 	const char *why = "";
-	int fd = open_private(options->tls_key, &why);
+	int fd = vnc_secret_file_open(options->tls_key, &why);
 	if (fd < 0) {
 		log_error("tls_key %s refused: %s (%s)", options->tls_key, why, strerror(-fd));
 		return fd;
@@ -166,7 +168,9 @@ int vnc_auth_new(const struct vnc_auth_options *options, struct vnc_auth **out)
 	if (ret == 0)
 		ret = load_passwords(auth, options);
 	if (ret == 0)
-		ret = check_tls_files(options);
+		ret = vnc_auth_check_tls_files(options);
+	if (ret == 0 && set(options->users_file))
+		ret = users_file_load(options->users_file, &auth->users);
 	if (ret < 0) {
 		vnc_auth_free(auth);
 		return ret;
@@ -180,6 +184,7 @@ void vnc_auth_free(struct vnc_auth *auth)
 	if (!auth)
 		return;
 	auth_limit_free(auth->limit);
+	users_file_free(auth->users);
 	explicit_bzero(auth->passwords, sizeof(auth->passwords));
 	pthread_rwlock_destroy(&auth->lock);
 	free(auth);
@@ -226,6 +231,72 @@ bool vnc_auth_blocked(struct vnc_auth *auth, const char *addr, unsigned *remaini
 	return true;
 }
 
+unsigned vnc_auth_login_failed(struct vnc_auth *auth, const char *addr, const char *what)
+{
+	unsigned failures;
+	bool blocked;
+	unsigned delay = auth_limit_failed(auth->limit, addr, monotonic_ms(), &failures, &blocked);
+	if (blocked)
+		log_warning("%s from %s, %u in a row: blocking it for %u s", what, addr, failures,
+			    AUTH_LIMIT_BLOCK_MS / 1000);
+	else
+		log_warning("%s from %s (%u in a row)", what, addr, failures);
+	return delay;
+}
+
+void vnc_auth_login_succeeded(struct vnc_auth *auth, const char *addr, const char *how)
+{
+	auth_limit_succeeded(auth->limit, addr, monotonic_ms());
+	log_info("client %s logged in%s", addr, how);
+}
+
+bool vnc_auth_check_vnc_response(struct vnc_auth *auth, const uint8_t challenge[16],
+				 const uint8_t response[16], bool *viewonly)
+{
+	bool right = false;
+	pthread_rwlock_rdlock(&auth->lock);
+	for (int i = 0; auth->list[i] && !right; i++) {
+		uint8_t expected[16];
+		memcpy(expected, challenge, sizeof(expected));
+		rfbEncryptBytes(expected, auth->list[i]);
+		/* Every byte compared, whatever differs first: no timing to learn from. */
+		uint8_t diff = 0;
+		for (size_t j = 0; j < sizeof(expected); j++)
+			diff |= (uint8_t)(expected[j] ^ response[j]);
+		right = diff == 0;
+		*viewonly = i >= auth->first_viewonly;
+		explicit_bzero(expected, sizeof(expected));
+	}
+	pthread_rwlock_unlock(&auth->lock);
+	return right;
+}
+
+bool vnc_auth_check_user(struct vnc_auth *auth, const char *user, const char *password)
+{
+	pthread_rwlock_rdlock(&auth->lock);
+	bool right = auth->users && users_file_check(auth->users, user, password);
+	pthread_rwlock_unlock(&auth->lock);
+	return right;
+}
+
+int vnc_auth_reload_users(struct vnc_auth *auth, const char *users_file)
+{
+	struct users_file *fresh = NULL;
+	if (set(users_file)) {
+		int ret = users_file_load(users_file, &fresh);
+		if (ret < 0)
+			return ret;
+	}
+	pthread_rwlock_wrlock(&auth->lock);
+	struct users_file *old = auth->users;
+	auth->users = fresh;
+	pthread_rwlock_unlock(&auth->lock);
+	users_file_free(old);
+	if (fresh)
+		log_info("users_file %s: %u user(s)", users_file, users_file_count(fresh));
+	return 0;
+}
+
 /*
  * Holds a wrong answer back. Ends early only if the socket is shut down
  * (the daemon stopping the client) or closed by the peer: data the client
@@ -262,20 +333,10 @@ static rfbBool check_password(rfbClientPtr cl, const char *response, int len)
 	rfbBool right = rfbCheckPasswordByList(cl, response, len);
 	pthread_rwlock_unlock(&auth->lock);
 	if (right) {
-		auth_limit_succeeded(auth->limit, session->addr, monotonic_ms());
-		log_info("client %s logged in%s", session->addr, cl->viewOnly ? " (view-only)" : "");
+		vnc_auth_login_succeeded(auth, session->addr, cl->viewOnly ? " (view-only)" : "");
 		return TRUE;
 	}
-	unsigned failures;
-	bool blocked;
-	unsigned delay = auth_limit_failed(auth->limit, session->addr, monotonic_ms(), &failures,
-					   &blocked);
-	if (blocked)
-		log_warning("wrong password from %s, %u in a row: blocking it for %u s",
-			    session->addr, failures, AUTH_LIMIT_BLOCK_MS / 1000);
-	else
-		log_warning("wrong password from %s (%u in a row)", session->addr, failures);
-	delay_answer(cl->sock, delay);
+	delay_answer(cl->sock, vnc_auth_login_failed(auth, session->addr, "wrong password"));
 	return FALSE;
 }
 
@@ -341,6 +402,17 @@ static rfbBool session_new_client(rfbClientPtr cl, void **data)
 		return FALSE;
 	}
 	apply_passwords(cl->screen, session->auth);
+	if (session->authenticated) {
+		/*
+		 * The daemon did the version and security handshake (VeNCrypt):
+		 * libvncserver 0.9.14 has none server-side. Its own greeting is
+		 * dropped by the relay; the client's ClientInit comes next.
+		 */
+		cl->protocolMajorVersion = 3;
+		cl->protocolMinorVersion = 8;
+		cl->viewOnly = session->viewonly;
+		cl->state = RFB_INITIALISATION;
+	}
 	*data = session;
 	return TRUE;
 }
@@ -390,6 +462,12 @@ void vnc_session_free(struct vnc_session *session)
 		return;
 	registry_remove(session);
 	free(session);
+}
+
+void vnc_session_set_authenticated(struct vnc_session *session, bool viewonly)
+{
+	session->authenticated = true;
+	session->viewonly = viewonly;
 }
 
 bool vnc_session_is_established(const struct vnc_session *session)

@@ -22,6 +22,7 @@
 #include "fd_util.h"
 #include "log.h"
 #include "tls_relay.h"
+#include "vencrypt_conn.h"
 #include "vnc_auth.h"
 #include "vnc_client.h"
 
@@ -34,6 +35,8 @@
 #define TLS_FIRST_BYTES_WAIT_US 3000000
 /* The first byte of a TLS ClientHello record. */
 #define TLS_HANDSHAKE_RECORD 0x16
+/* libvncserver's "RFB 003.008\n": a VeNCrypt client had the daemon's already. */
+#define RFB_GREETING_SIZE 12
 
 /*
  * A connection from accept to reap; all of it lives on the event loop thread.
@@ -47,6 +50,8 @@ struct client_entry {
 	int fd;                        /* until handed to the client; the relay's pair end with TLS */
 	struct event *first_bytes;     /* the pending wait */
 	struct tls_relay *relay;       /* TLS clients: outlives the client, freed after its join */
+	struct vencrypt_conn *vencrypt; /* native clients with tls on: the daemon's handshake */
+	bool authenticated, viewonly;  /* what that handshake found */
 	struct vnc_client *client;
 	struct vnc_session *session;
 	struct event *handshake_timer; /* drops the client if it has not logged in by then */
@@ -60,7 +65,8 @@ struct vnc_server {
 	struct frame_store *store;
 	struct vnc_server_options options;
 	struct vnc_auth *auth;
-	struct tls_relay_creds *tls; /* NULL = no wss */
+	struct tls_relay_creds *tls; /* NULL = no wss, no VeNCrypt */
+	struct vencrypt_offer offer;
 	char desktop_name[64];
 	struct evconnlistener *listeners[MAX_LISTENERS];
 	unsigned n_listeners;
@@ -81,12 +87,20 @@ static void route_rfb_log(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * libvncserver sets TCP_NODELAY on every client's socket and complains when
+ * it cannot: a TLS client's is a socketpair to its relay, by design.
+ */
 static void route_rfb_err(const char *fmt, ...)
 {
+	static const char nodelay[] = "setsockopt failed: can't set TCP_NODELAY";
+	char line[512];
 	va_list ap;
 	va_start(ap, fmt);
-	log_vmessage(LOG_LEVEL_WARNING, "libvncserver", fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	bool expected = strncmp(line, nodelay, sizeof(nodelay) - 1) == 0;
+	log_message(expected ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING, "libvncserver", "%s", line);
 }
 
 static void notify_clients_changed(struct vnc_server *server)
@@ -105,6 +119,7 @@ static void entry_free(struct client_entry *entry)
 	if (entry->established)
 		event_free(entry->established);
 	vnc_session_free(entry->session);
+	vencrypt_conn_free(entry->vencrypt);
 	tls_relay_free(entry->relay);
 	free(entry);
 }
@@ -252,6 +267,8 @@ static int start_client(struct vnc_server *server, struct client_entry *entry)
 					 entry);
 	if (!entry->session)
 		return -ENOMEM;
+	if (entry->authenticated)
+		vnc_session_set_authenticated(entry->session, entry->viewonly);
 	struct vnc_client_params params = {
 		.fd = take_fd(&entry->fd),
 		.peer = entry->peer,
@@ -306,7 +323,83 @@ static int start_relay(struct vnc_server *server, struct client_entry *entry)
 	return 0;
 }
 
-/* Data (a websocket request, an early RFB version) or silence: either way RFB starts now. */
+static void client_started(struct vnc_server *server, struct client_entry *entry)
+{
+	int ret = start_client(server, entry);
+	if (ret < 0) {
+		log_error("client %s dropped: cannot start its thread: %s", entry->peer,
+			  strerror(-ret));
+		remove_pending(server, entry);
+		return;
+	}
+	log_info("client %s connected%s (%u connected)", entry->peer,
+		 entry->authenticated ? " over VeNCrypt" : entry->relay ? " over TLS" : "",
+		 server->n_clients);
+}
+
+/* The handshake is done; libvncserver takes the client at ClientInit, through a relay. */
+static void vencrypt_done(void *ctx, struct vencrypt_conn_result *result)
+{
+	struct client_entry *entry = ctx;
+	struct vnc_server *server = entry->server;
+	if (!result) {
+		remove_pending(server, entry);
+		return;
+	}
+	int plain = -1;
+	int ret = tls_relay_start_established(result->session, result->fd, RFB_GREETING_SIZE,
+					      entry->peer, &plain, &entry->relay);
+	if (ret == 0 && plain >= FD_SETSIZE)
+		ret = -EMFILE; /* see refused() */
+	if (ret == 0)
+		entry->fd = plain;
+	else if (entry->relay)
+		close_fd(plain);
+	if (ret < 0) {
+		log_error("client %s dropped: cannot start its relay: %s", entry->peer,
+			  strerror(-ret));
+		remove_pending(server, entry);
+		return;
+	}
+	entry->authenticated = true;
+	entry->viewonly = result->viewonly;
+	client_started(server, entry);
+}
+
+static int start_vencrypt(struct vnc_server *server, struct client_entry *entry)
+{
+	const struct vencrypt_conn_params params = {
+		.base = server->base,
+		.fd = take_fd(&entry->fd),
+		.peer = entry->peer,
+		.addr = entry->key,
+		.creds = server->tls,
+		.offer = &server->offer,
+		.auth = server->auth,
+		.timeout_ms = server->options.handshake_timeout_ms,
+		.done = vencrypt_done,
+		.ctx = entry,
+	};
+	return vencrypt_conn_start(&params, &entry->vencrypt);
+}
+
+/*
+ * Websockets go to libvncserver, which knows only the VNC password: with
+ * tls on, one is refused where it would get in more easily than natively.
+ */
+static const char *websocket_refusal(struct vnc_server *server, bool over_tls)
+{
+	if (server->options.tls_mode == VNC_TLS_OFF)
+		return NULL;
+	if (!over_tls && server->options.tls_mode == VNC_TLS_REQUIRED)
+		return "tls = required: websockets only over TLS (wss)";
+	if (!vnc_auth_has_password(server->auth) &&
+	    !(server->options.auth_methods & VNC_AUTH_METHOD_NONE))
+		return "websockets need the VNC password, and password_file is not set";
+	return NULL;
+}
+
+/* Early data is a websocket request (plain or TLS); silence a native client. */
 static void first_bytes(evutil_socket_t fd, short what, void *arg)
 {
 	struct client_entry *entry = arg;
@@ -316,25 +409,26 @@ static void first_bytes(evutil_socket_t fd, short what, void *arg)
 		remove_pending(server, entry);
 		return;
 	}
-	int ret;
-	if ((what & EV_READ) && server->tls && !entry->relay && opens_tls(fd)) {
-		ret = start_relay(server, entry);
-		if (ret < 0) {
-			log_error("client %s dropped: cannot start its TLS relay: %s", entry->peer,
-				  strerror(-ret));
-			remove_pending(server, entry);
-		}
-		return;
-	}
-	ret = start_client(server, entry);
-	if (ret < 0) {
-		log_error("client %s dropped: cannot start its thread: %s", entry->peer,
-			  strerror(-ret));
+	bool tls = (what & EV_READ) && server->tls && !entry->relay && opens_tls(fd);
+	const char *refusal = (what & EV_READ) && !entry->relay ? websocket_refusal(server, tls)
+								: NULL;
+	if (refusal) {
+		log_warning("client %s refused: %s", entry->peer, refusal);
 		remove_pending(server, entry);
 		return;
 	}
-	log_info("client %s connected%s (%u connected)", entry->peer, entry->relay ? " over TLS" : "",
-		 server->n_clients);
+	int ret = 0;
+	if (tls)
+		ret = start_relay(server, entry);
+	else if (!(what & EV_READ) && !entry->relay && server->options.tls_mode != VNC_TLS_OFF)
+		ret = start_vencrypt(server, entry);
+	else
+		client_started(server, entry);
+	if (ret < 0) {
+		log_error("client %s dropped: cannot start its %s: %s", entry->peer,
+			  tls ? "TLS relay" : "handshake", strerror(-ret));
+		remove_pending(server, entry);
+	}
 }
 
 static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,
@@ -365,6 +459,47 @@ static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,
 	notify_clients_changed(server);
 }
 
+/* VeNCrypt's subtypes in their fixed order; with tls = optional, the clear method too. */
+static void make_offer(struct vencrypt_offer *offer, const struct vnc_server_options *options)
+{
+	static const struct {
+		unsigned method;
+		uint32_t subtype;
+	} order[] = {
+		{ VNC_AUTH_METHOD_PLAIN, VENCRYPT_X509_PLAIN },
+		{ VNC_AUTH_METHOD_VNC, VENCRYPT_X509_VNC },
+		{ VNC_AUTH_METHOD_NONE, VENCRYPT_X509_NONE },
+	};
+	*offer = (struct vencrypt_offer){ 0 };
+	for (unsigned i = 0; i < 3; i++)
+		if (options->auth_methods & order[i].method)
+			offer->subtypes[offer->n_subtypes++] = order[i].subtype;
+	if (options->tls_mode != VNC_TLS_OPTIONAL)
+		return;
+	if (options->auth_methods & VNC_AUTH_METHOD_VNC)
+		offer->plain_type = VENCRYPT_RFB_VNC;
+	else if (options->auth_methods & VNC_AUTH_METHOD_NONE)
+		offer->plain_type = VENCRYPT_RFB_NONE;
+}
+
+/* The credentials for the connections that follow; those running keep theirs. */
+static int load_tls(struct vnc_server *server, const char *cert, const char *key, const char *ca)
+{
+	const struct tls_relay_creds_options options = {
+		.cert_file = cert,
+		.key_file = key,
+		.ca_file = ca,
+		.verify_client = server->options.tls_verify_client,
+	};
+	struct tls_relay_creds *creds;
+	int ret = tls_relay_creds_new(&options, &creds);
+	if (ret < 0)
+		return ret;
+	tls_relay_creds_unref(server->tls);
+	server->tls = creds;
+	return 0;
+}
+
 struct vnc_server *vnc_server_new(struct event_base *base, struct frame_store *store,
 				  const struct vnc_server_options *options)
 {
@@ -386,11 +521,19 @@ struct vnc_server *vnc_server_new(struct event_base *base, struct frame_store *s
 		.viewonly_password_file = options->viewonly_password_file,
 		.tls_cert = options->tls_cert,
 		.tls_key = options->tls_key,
+		.users_file = options->users_file,
 	};
+	make_offer(&server->offer, options);
 	server->reap_event = event_new(base, -1, 0, reap_clients, server);
 	if (!server->reap_event || vnc_auth_new(&auth_options, &server->auth) < 0 ||
 	    (options->tls_cert && options->tls_cert[0] &&
-	     tls_relay_creds_new(options->tls_cert, options->tls_key, &server->tls) < 0)) {
+	     load_tls(server, options->tls_cert, options->tls_key, options->tls_ca) < 0)) {
+		vnc_server_free(server);
+		return NULL;
+	}
+	if (options->tls_mode != VNC_TLS_OFF && !server->tls) {
+		log_error("tls = %s needs tls_cert", options->tls_mode == VNC_TLS_REQUIRED ?
+			  "required" : "optional");
 		vnc_server_free(server);
 		return NULL;
 	}
@@ -417,7 +560,7 @@ void vnc_server_free(struct vnc_server *server)
 	if (server->reap_event)
 		event_free(server->reap_event);
 	vnc_auth_free(server->auth);
-	tls_relay_creds_free(server->tls);
+	tls_relay_creds_unref(server->tls);
 	pthread_mutex_destroy(&server->stats.lock);
 	free(server);
 }
@@ -436,6 +579,25 @@ int vnc_server_reload_passwords(struct vnc_server *server, const char *password_
 				const char *viewonly_password_file)
 {
 	return vnc_auth_reload_passwords(server->auth, password_file, viewonly_password_file);
+}
+
+int vnc_server_reload_users(struct vnc_server *server, const char *users_file)
+{
+	return vnc_auth_reload_users(server->auth, users_file);
+}
+
+int vnc_server_reload_tls(struct vnc_server *server, const char *tls_cert, const char *tls_key,
+			  const char *tls_ca)
+{
+	if (!server->tls)
+		return 0;
+	const struct vnc_auth_options files = { .tls_cert = tls_cert, .tls_key = tls_key };
+	int ret = vnc_auth_check_tls_files(&files);
+	if (ret == 0)
+		ret = load_tls(server, tls_cert, tls_key, tls_ca);
+	if (ret == 0)
+		log_info("tls_cert %s reloaded: new connections use it", tls_cert);
+	return ret;
 }
 
 unsigned vnc_server_client_count(const struct vnc_server *server)

@@ -71,6 +71,7 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	putenv(env_preload);
 	putenv(env_control);
 	putenv(env_report);
+	/* VGPU_SIM_DRIVER and VGPU_SIM_MMAP come from the test's environment (ctest variants). */
 	/* Flips in most tests are not signalled: they run on the polling path unless they ask. */
 	putenv("VGPU_SIM_IRQ=none");
 	for (const char *const *e = opts && opts->extra_env ? opts->extra_env : NULL; e && *e; e++)
@@ -119,6 +120,38 @@ static void daemon_spawn(struct daemon_proc *d, const struct daemon_options *opt
 		exec_daemon(d, opts);
 }
 
+/*
+ * Every test fails when the daemon broke a real driver's rule (the sim says
+ * so on the daemon's stderr and counts it in its report): checked each time
+ * a daemon ends, so no test can forget it. The log catches a daemon killed
+ * before the sim could write its report.
+ */
+static void check_rules(const struct daemon_proc *d)
+{
+	long broken = daemon_report_value(d, "rules_broken");
+	int said = daemon_log_count(d, "vgpu-sim: RULE BROKEN");
+
+	if (broken <= 0 && said == 0)
+		return;
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "grep 'RULE BROKEN' %s >&2", d->log);
+	if (system(cmd) < 0)
+		perror("system");
+	fail_msg("the daemon broke %ld rule(s) of the simulated %s driver (see above)",
+		 broken > said ? broken : (long)said, sim_driver());
+}
+
+const char *sim_driver(void)
+{
+	const char *driver = getenv("VGPU_SIM_DRIVER");
+	return driver && *driver ? driver : "generic";
+}
+
+bool sim_driver_is(const char *name)
+{
+	return strcmp(sim_driver(), name) == 0;
+}
+
 int daemon_run_to_exit(struct daemon_proc *d, const struct daemon_options *opts, int timeout_ms)
 {
 	daemon_spawn(d, opts);
@@ -132,6 +165,7 @@ int daemon_run_to_exit(struct daemon_proc *d, const struct daemon_options *opts,
 		}
 		usleep(10000);
 	}
+	check_rules(d);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -163,6 +197,7 @@ int daemon_stop(struct daemon_proc *d, int sig)
 	int status = 0;
 	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	check_rules(d);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
@@ -219,4 +254,20 @@ bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count,
 		usleep(10000);
 	}
 	return true;
+}
+
+bool daemon_wait_queries(struct daemon_proc *d, unsigned n, int timeout_ms)
+{
+	struct sim_stats first, now;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	if (simctl_stats(d->sim, &first) < 0)
+		return false;
+	do {
+		if (simctl_stats(d->sim, &now) < 0)
+			return false;
+		if (now.query_primary >= first.query_primary + n)
+			return true;
+		usleep(5000);
+	} while (now_ms() < deadline);
+	return false;
 }

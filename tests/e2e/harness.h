@@ -29,6 +29,15 @@ struct daemon_options {
 
 /* Starts the daemon and connects to the sim; fails the test on error. */
 void daemon_start(struct daemon_proc *d, const struct daemon_options *opts);
+/*
+ * The simulated driver's personality the daemon runs against
+ * (VGPU_SIM_DRIVER from the test's environment: gvt, mbochs or generic).
+ * daemon_stop and daemon_run_to_exit fail the test when the daemon broke one
+ * of that driver's rules.
+ */
+const char *sim_driver(void);
+bool sim_driver_is(const char *name);
+
 /* Runs the daemon expecting it to exit by itself; returns its exit status. */
 int daemon_run_to_exit(struct daemon_proc *d, const struct daemon_options *opts, int timeout_ms);
 /* Sends sig, waits for exit, returns the exit status (or 128+signal). */
@@ -40,6 +49,12 @@ int daemon_log_count(const struct daemon_proc *d, const char *needle);
 
 /* Waits until the daemon's log has at least count lines containing needle. */
 bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count, int timeout_ms);
+
+/*
+ * Waits until the daemon queried the primary plane n more times: it has
+ * seen what the sim shows now.
+ */
+bool daemon_wait_queries(struct daemon_proc *d, unsigned n, int timeout_ms);
 
 /* A free TCP port on 127.0.0.1 (bound then released). */
 uint16_t free_port(void);

@@ -123,10 +123,13 @@ static inline void net_quiet_log(const char *fmt, ...)
 
 /*
  * A libvncclient client of host (a numeric address, or a unix socket's
- * path) with an optional password; NULL if the server refused it.
+ * path) with an optional password; NULL if the server refused it. prepare
+ * (may be NULL) sets more of the client up before it connects.
  */
-static inline struct vnc_probe *net_connect(const char *host, uint16_t port, const char *password,
-					    const char *encodings)
+static inline struct vnc_probe *net_connect_with(const char *host, uint16_t port,
+						 const char *password, const char *encodings,
+						 void (*prepare)(rfbClient *client, void *ctx),
+						 void *ctx)
 {
 	rfbClientLog = net_quiet_log;
 	rfbClientErr = net_quiet_log;
@@ -141,12 +144,64 @@ static inline struct vnc_probe *net_connect(const char *host, uint16_t port, con
 	client->canHandleNewFBSize = TRUE;
 	client->GetPassword = net_get_password;
 	rfbClientSetClientData(client, &net_password_tag, (void *)password);
+	if (prepare)
+		prepare(client, ctx);
 	if (!rfbInitClient(client, NULL, NULL))
 		return NULL; /* rfbInitClient freed the client */
 	struct vnc_probe *probe = calloc(1, sizeof(*probe));
 	probe->client = client;
 	vnc_probe_reset_counts(probe);
 	return probe;
+}
+
+static inline struct vnc_probe *net_connect(const char *host, uint16_t port, const char *password,
+					    const char *encodings)
+{
+	return net_connect_with(host, port, password, encodings, NULL, NULL);
+}
+
+/* What a VeNCrypt client shows (libvncclient asks through GetCredential). */
+struct tls_login {
+	const char *ca; /* the certificate (authority) the client trusts */
+	const char *user, *password;
+	const char *client_cert, *client_key;
+};
+
+static int net_login_tag;
+
+static inline char *net_dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* libvncclient frees what this returns. */
+static inline rfbCredential *net_get_credential(rfbClient *client, int type)
+{
+	const struct tls_login *login = rfbClientGetClientData(client, &net_login_tag);
+	rfbCredential *c = calloc(1, sizeof(*c));
+	if (type == rfbCredentialTypeX509) {
+		c->x509Credential.x509CACertFile = net_dup_or_null(login->ca);
+		c->x509Credential.x509ClientCertFile = net_dup_or_null(login->client_cert);
+		c->x509Credential.x509ClientKeyFile = net_dup_or_null(login->client_key);
+	} else {
+		c->userCredential.username = strdup(login->user ? login->user : "");
+		c->userCredential.password = strdup(login->password ? login->password : "");
+	}
+	return c;
+}
+
+static inline void net_prepare_login(rfbClient *client, void *ctx)
+{
+	rfbClientSetClientData(client, &net_login_tag, ctx);
+	client->GetCredential = net_get_credential;
+}
+
+/* A VeNCrypt client; libvncclient takes the first subtype offered. NULL when refused. */
+static inline struct vnc_probe *net_tls_login(const char *host, uint16_t port,
+					      const struct tls_login *login, const char *encodings)
+{
+	return net_connect_with(host, port, login->password, encodings, net_prepare_login,
+				(void *)login);
 }
 
 /* Pumps until the connection ends (true) or timeout_ms pass (false). */

@@ -303,21 +303,23 @@ static bool wait_composited(struct vnc_probe *probe, const uint8_t *pic, const u
 
 static void test_drawn_for_plain_client(void **state)
 {
+	/* GVT-g's smallest cursor plane is 64x64 (fb_decoder.c cursor_pixel_formats). */
+	const uint32_t size = sim_driver_is("gvt") ? 64 : 32;
 	struct daemon_proc d;
 	daemon_start(&d, NULL);
 	uint8_t *pic = primary_show(&d, 2);
-	uint32_t *px = cursor_picture(32, 3);
-	cursor_set(&d, 32, px, 200, 150, 4, 6);
+	uint32_t *px = cursor_picture(size, 3);
+	cursor_set(&d, size, px, 200, 150, 4, 6);
 
 	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
 	assert_non_null(probe);
 	/* Drawn where the guest put the plane, whatever its hotspot. */
-	assert_true(wait_composited(probe, pic, px, 32, 200, 150));
+	assert_true(wait_composited(probe, pic, px, size, 200, 150));
 	assert_int_equal(simctl_move_cursor(d.sim, 400, 300), 0);
-	assert_true(wait_composited(probe, pic, px, 32, 400, 300));
+	assert_true(wait_composited(probe, pic, px, size, 400, 300));
 	/* Overlapping its old place: what it uncovers is the picture again. */
 	assert_int_equal(simctl_move_cursor(d.sim, 410, 290), 0);
-	assert_true(wait_composited(probe, pic, px, 32, 410, 290));
+	assert_true(wait_composited(probe, pic, px, size, 410, 290));
 
 	/* The plane switched off: no cursor, the picture whole. */
 	struct sim_plane_desc off = { 0 };
@@ -358,7 +360,10 @@ static void test_disabled_shows_none(void **state)
 	assert_true(vnc_probe_pump(probe, 200));
 	assert_int_equal(cc->shapes, 0);
 	assert_true(vnc_probe_matches(probe, pic, SCREEN_W, SCREEN_H));
-	assert_int_equal(daemon_log_count(&d, "cursor plane 64x64 stride 256 size 16384 ignored"),
+	/* GVT-g refuses a cursor it cannot decode at the query (EINVAL); others hand it out. */
+	assert_int_equal(daemon_log_count(&d, sim_driver_is("gvt") ?
+					  "querying the cursor plane failed: Invalid argument" :
+					  "cursor plane 64x64 stride 256 size 16384 ignored"),
 			 1);
 
 	vnc_probe_free(probe);

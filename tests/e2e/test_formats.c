@@ -15,6 +15,13 @@
  * integer coefficients and was seen to stray from that by up to 2 levels
  * per channel: YUV_TOLERANCE allows one more. The largest deviation seen is
  * printed.
+ *
+ * Run against each driver personality (VGPU_SIM_DRIVER, see CMakeLists.txt):
+ * what the driver does not hand out is checked for the driver's own answer
+ * instead of the picture: mbochs shows XRGB8888 linear only, anything else
+ * is no framebuffer (a disabled plane: the daemon's "No signal"); GVT-g
+ * fails the query of a format or tiling it cannot decode with EINVAL (the
+ * daemon keeps the last picture and says so once).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -294,6 +301,35 @@ static void plane_encode(struct plane *p, const uint8_t *picture)
 	}
 }
 
+/* ---- What the simulated driver does with a plane. ---- */
+
+enum driver_answer {
+	SHOWN,
+	PLANE_OFF, /* mbochs: not a mode it can scan out */
+	REFUSED,   /* GVT-g: the query fails with EINVAL */
+};
+
+static bool gvt_decodes(uint32_t fourcc, uint64_t modifier)
+{
+	bool known = false;
+
+	for (size_t f = 0; f < NUM_FORMATS; f++)
+		known |= formats[f].fourcc == fourcc;
+	return known && (modifier == DRM_FORMAT_MOD_LINEAR || modifier == I915_FORMAT_MOD_X_TILED ||
+			 modifier == I915_FORMAT_MOD_Y_TILED ||
+			 modifier == I915_FORMAT_MOD_Yf_TILED);
+}
+
+static enum driver_answer driver_answer(uint32_t fourcc, uint64_t modifier)
+{
+	if (sim_driver_is("mbochs"))
+		return fourcc == DRM_FORMAT_XRGB8888 && modifier == DRM_FORMAT_MOD_LINEAR ? SHOWN
+											  : PLANE_OFF;
+	if (sim_driver_is("gvt") && !gvt_decodes(fourcc, modifier))
+		return REFUSED;
+	return SHOWN;
+}
+
 /* ---- The client side. ---- */
 
 /* Largest channel difference between the client's picture and want; 256 if sizes differ. */
@@ -361,6 +397,15 @@ static void show(struct bench *b, struct plane *p)
 	};
 	assert_int_equal(simctl_set_plane(b->d.sim, PRIMARY, &desc), 0);
 	assert_int_equal(simctl_flip(b->d.sim, PRIMARY, p->bytes, p->size), 0);
+}
+
+/* mbochs has no framebuffer for the plane: clients see "No signal". */
+static void expect_plane_off(struct bench *b, const struct plane *p)
+{
+	assert_true(daemon_wait_queries(&b->d, 2, WAIT_MS));
+	if (!vnc_probe_wait_colour(b->probe, NO_SIGNAL_ACCENT, WAIT_MS))
+		fail_msg("%s modifier 0x%llx on %s: no \"No signal\" placeholder", p->fmt->name,
+			 (unsigned long long)p->modifier, sim_driver());
 }
 
 static void expect_picture(struct bench *b, const struct plane *p, const char *what)
@@ -467,6 +512,14 @@ static void check_case(struct bench *b, const struct format *fmt, uint64_t modif
 	picture_fill(picture, width, height, seed);
 	plane_encode(&p, picture);
 	show(b, &p);
+	if (driver_answer(fmt->fourcc, modifier) != SHOWN) {
+		/* Every format and modifier here is one GVT-g decodes: only mbochs says no. */
+		assert_int_equal(driver_answer(fmt->fourcc, modifier), PLANE_OFF);
+		expect_plane_off(b, &p);
+		free(picture);
+		plane_done(&p);
+		return;
+	}
 	expect_picture(b, &p, "first");
 
 	assert_true(vnc_probe_pump(b->probe, DRAIN_MS));
@@ -547,11 +600,32 @@ static void test_1024x768(void **state)
 	bench_stop(&b);
 }
 
-/* Sets a plane the daemon cannot convert; clients keep their size and see a placeholder. */
+/*
+ * GVT-g refuses to decode the plane: the query fails, the last picture
+ * stays, and the daemon says so once.
+ */
+static void expect_refused(struct bench *b, const struct plane *shown, int logged)
+{
+	const char *said = "querying the primary plane failed: Invalid argument";
+
+	if (!daemon_wait_log(&b->d, said, logged + 1, WAIT_MS))
+		fail_msg("no \"%s\" in the daemon's log", said);
+	assert_true(vnc_probe_pump(b->probe, 300));
+	assert_int_equal(daemon_log_count(&b->d, said), logged + 1);
+	assert_int_equal(deviation(b->probe, shown->expected, shown->width, shown->height), 0);
+}
+
+/*
+ * Sets a plane the daemon cannot convert; clients keep their size and see a
+ * placeholder. A driver that cannot hand such a plane out answers its own way.
+ */
 static void expect_unsupported(struct bench *b, const struct plane *shown, uint32_t fourcc,
 			       uint64_t modifier, uint32_t size)
 {
+	/* The daemon has seen the plane shown before (the same picture may be on screen already). */
+	assert_true(daemon_wait_queries(&b->d, 2, WAIT_MS));
 	int logged = daemon_log_count(&b->d, "unsupported pixel format");
+	int refused = daemon_log_count(&b->d, "querying the primary plane failed: Invalid argument");
 	struct sim_plane_desc desc = {
 		.fourcc = fourcc,
 		.modifier = modifier,
@@ -563,6 +637,16 @@ static void expect_unsupported(struct bench *b, const struct plane *shown, uint3
 	uint64_t deadline = now_ms() + WAIT_MS;
 
 	assert_int_equal(simctl_set_plane(b->d.sim, PRIMARY, &desc), 0);
+	switch (driver_answer(fourcc, modifier)) {
+	case REFUSED:
+		expect_refused(b, shown, refused);
+		return;
+	case PLANE_OFF:
+		expect_plane_off(b, shown);
+		return;
+	case SHOWN:
+		break;
+	}
 	while (deviation(b->probe, shown->expected, shown->width, shown->height) == 0 &&
 	       now_ms() < deadline)
 		assert_true(vnc_probe_pump(b->probe, 10));

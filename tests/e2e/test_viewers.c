@@ -2,7 +2,8 @@
 /*
  * Real viewers against the daemon: noVNC in headless Chromium over a
  * websocket on the VNC port (ws, and wss through the daemon's own TLS),
- * vncsnapshot, and TigerVNC's vncviewer under Xvfb. Each takes a picture
+ * vncsnapshot, TigerVNC's vncviewer under Xvfb (also over VeNCrypt), and
+ * gtk-vnc's gvncviewer over VeNCrypt. Each takes a picture
  * (viewer_shot.sh) that must show the source frame: a solid block at its
  * place on a solid background, found in the picture and measured. A viewer
  * whose packages are missing is skipped with the package named; with none
@@ -106,7 +107,8 @@ static void find_frame(const struct image *img, int *ox, int *oy)
 		assert_true(near(img, *ox + corners[i][0], *oy + corners[i][1], BACKGROUND));
 }
 
-static void show_test_frame(struct daemon_proc *d)
+/* login: NULL, or how a client gets in over VeNCrypt. */
+static void show_test_frame(struct daemon_proc *d, const struct tls_login *login)
 {
 	uint32_t *px = malloc((size_t)WIDTH * HEIGHT * 4);
 	for (int y = 0; y < HEIGHT; y++)
@@ -118,7 +120,8 @@ static void show_test_frame(struct daemon_proc *d)
 	net_set_mode(d, WIDTH, HEIGHT);
 	assert_int_equal(simctl_flip(d->sim, NET_PRIMARY, px, (size_t)WIDTH * HEIGHT * 4), 0);
 	/* Until a client reads it the daemon pauses: a probe makes sure the frame is in. */
-	struct vnc_probe *probe = vnc_probe_connect(d->port, "raw");
+	struct vnc_probe *probe = login ? net_tls_login("127.0.0.1", d->port, login, "raw")
+				       : vnc_probe_connect(d->port, "raw");
 	assert_non_null(probe);
 	assert_true(vnc_probe_wait_picture(probe, (uint8_t *)px, WIDTH, HEIGHT, NET_WAIT_MS));
 	vnc_probe_free(probe);
@@ -138,13 +141,17 @@ static int viewer_shot(const char *kind, uint16_t port, const char *dir, const c
 
 static unsigned ran;
 
-/* A self-signed certificate for localhost in dir, as the daemon's config text. */
+/*
+ * A self-signed certificate for localhost and 127.0.0.1 in dir (cert.pem),
+ * as the daemon's config text.
+ */
 static void tls_config(const struct net_dir *dir, char *text, size_t size)
 {
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
-		 "-subj /CN=localhost -keyout key.pem -out cert.pem 2>/dev/null",
+		 "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost "
+		 "-keyout key.pem -out cert.pem 2>/dev/null",
 		 dir->path);
 	if (system(cmd) != 0)
 		skip(); /* no openssl */
@@ -152,29 +159,68 @@ static void tls_config(const struct net_dir *dir, char *text, size_t size)
 		 dir->path);
 }
 
-static void check_viewer(const char *kind, bool tls, int *ox, int *oy)
+enum transport { CLEAR, WSS, VENCRYPT };
+
+/*
+ * VeNCrypt's config text after text: user alice (password wonderland, hashed
+ * by the daemon's own command) and the VNC password sesame, only over TLS.
+ */
+static void vencrypt_config(const struct net_dir *dir, const char *auth, char *text, size_t size)
+{
+	char users[128], password[128], cmd[512], line[256];
+	snprintf(cmd, sizeof(cmd), "echo wonderland | '%s' --hash-password alice", DAEMON_BINARY);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_int_equal(pclose(f), 0);
+	net_write_file(dir, "users", line, 0600, users, sizeof(users));
+	net_write_file(dir, "password", "sesame\n", 0600, password, sizeof(password));
+	size_t used = strlen(text);
+	snprintf(text + used, size - used,
+		 "tls = required\nauth = %s\nusers_file = %s\npassword_file = %s\n", auth, users,
+		 password);
+}
+
+/* auth: the VeNCrypt method for transport VENCRYPT, else NULL. */
+static void check_viewer(const char *kind, enum transport transport, const char *auth, int *ox,
+			 int *oy)
 {
 	struct net_dir dir;
 	net_dir_make(&dir);
-	char text[300] = "";
-	if (tls)
+	char text[1024] = "", cert[128];
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir.path);
+	if (transport != CLEAR)
 		tls_config(&dir, text, sizeof(text));
+	if (transport == VENCRYPT)
+		vencrypt_config(&dir, auth, text, sizeof(text));
 	struct net_config cfg;
 	net_config(&cfg, &dir, text);
 	struct daemon_proc d;
 	daemon_start(&d, &(struct daemon_options){ .extra_args = cfg.args });
-	show_test_frame(&d);
+	const struct tls_login login = { .ca = cert, .user = "alice",
+					 .password = strcmp(auth ? auth : "", "vnc") == 0 ? "sesame"
+											  : "wonderland" };
+	show_test_frame(&d, transport == VENCRYPT ? &login : NULL);
 	char out[128];
 	snprintf(out, sizeof(out), "%s/shot.ppm", dir.path);
+	setenv("VNC_USERNAME", login.user, 1);
+	setenv("VNC_PASSWORD", login.password, 1);
 	int status = viewer_shot(kind, d.port, dir.path, out);
 	int over_tls = daemon_log_count(&d, "connected over TLS");
+	/* The probe logged in once; the viewer is the second. */
+	int over_vencrypt = daemon_log_count(&d, "connected over VeNCrypt");
+	int by_method = daemon_log_count(&d, strcmp(auth ? auth : "", "vnc") == 0
+						 ? "logged in with VeNCrypt X509Vnc"
+						 : "logged in with VeNCrypt X509Plain as alice");
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 	if (status == 77) {
 		net_dir_remove(&dir);
 		skip();
 	}
 	assert_int_equal(status, 0);
-	assert_int_equal(over_tls > 0, tls);
+	assert_int_equal(over_tls > 0, transport == WSS);
+	assert_int_equal(over_vencrypt, transport == VENCRYPT ? 2 : 0);
+	assert_int_equal(by_method, transport == VENCRYPT ? 2 : 0);
 	struct image img = { 0 };
 	assert_true(read_ppm(out, &img));
 	find_frame(&img, ox, oy);
@@ -186,21 +232,21 @@ static void check_viewer(const char *kind, bool tls, int *ox, int *oy)
 static void test_novnc_over_websocket(void **state)
 {
 	int ox, oy;
-	check_viewer("novnc", false, &ox, &oy);
+	check_viewer("novnc", CLEAR, NULL, &ox, &oy);
 }
 
 /* The daemon ends TLS itself: libvncserver 0.9.14's own wss stalls noVNC. */
 static void test_novnc_over_wss(void **state)
 {
 	int ox, oy;
-	check_viewer("novnc-wss", true, &ox, &oy);
+	check_viewer("novnc-wss", WSS, NULL, &ox, &oy);
 }
 
 /* vncsnapshot saves the framebuffer itself: the block is exactly where the source has it. */
 static void test_vncsnapshot(void **state)
 {
 	int ox, oy;
-	check_viewer("snapshot", false, &ox, &oy);
+	check_viewer("snapshot", CLEAR, NULL, &ox, &oy);
 	assert_int_equal(ox, 0);
 	assert_int_equal(oy, 0);
 }
@@ -208,7 +254,28 @@ static void test_vncsnapshot(void **state)
 static void test_tigervnc_viewer(void **state)
 {
 	int ox, oy;
-	check_viewer("tiger", false, &ox, &oy);
+	check_viewer("tiger", CLEAR, NULL, &ox, &oy);
+}
+
+/* TigerVNC over VeNCrypt with a user name and password inside TLS (X509Plain). */
+static void test_tigervnc_x509plain(void **state)
+{
+	int ox, oy;
+	check_viewer("tiger-x509plain", VENCRYPT, "plain", &ox, &oy);
+}
+
+/* gtk-vnc's gvncviewer (virt-viewer's and Remmina's library) over VeNCrypt X509Plain. */
+static void test_gvncviewer_x509plain(void **state)
+{
+	int ox, oy;
+	check_viewer("gvnc-x509plain", VENCRYPT, "plain", &ox, &oy);
+}
+
+/* TigerVNC over VeNCrypt with the VNC password inside TLS (X509Vnc). */
+static void test_tigervnc_x509vnc(void **state)
+{
+	int ox, oy;
+	check_viewer("tiger-x509vnc", VENCRYPT, "vnc", &ox, &oy);
 }
 
 int main(void)
@@ -218,12 +285,15 @@ int main(void)
 		cmocka_unit_test(test_novnc_over_wss),
 		cmocka_unit_test(test_vncsnapshot),
 		cmocka_unit_test(test_tigervnc_viewer),
+		cmocka_unit_test(test_tigervnc_x509plain),
+		cmocka_unit_test(test_tigervnc_x509vnc),
+		cmocka_unit_test(test_gvncviewer_x509plain),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	if (failed == 0 && ran == 0) {
 		fprintf(stderr, "SKIP: no viewer installed (packages novnc chromium vncsnapshot "
-				"tigervnc-viewer xvfb x11-apps imagemagick)\n");
+				"tigervnc-viewer gvncviewer xdotool xvfb x11-apps imagemagick)\n");
 		return 77;
 	}
 	return failed;

@@ -6,6 +6,11 @@
 #                                                  WORKDIR/cert.pem and key.pem)
 #   viewer_shot.sh snapshot PORT OUT.ppm WORKDIR (vncsnapshot)
 #   viewer_shot.sh tiger   PORT OUT.ppm WORKDIR  (TigerVNC's vncviewer under Xvfb, xwd)
+#   viewer_shot.sh tiger-x509plain PORT OUT.ppm WORKDIR (the same over VeNCrypt, trusting
+#   viewer_shot.sh tiger-x509vnc   PORT OUT.ppm WORKDIR  WORKDIR/cert.pem; the credentials
+#                                                       come in VNC_USERNAME, VNC_PASSWORD)
+#   viewer_shot.sh gvnc-x509plain  PORT OUT.ppm WORKDIR (gtk-vnc's gvncviewer, the same way;
+#                                                       xdotool types the login)
 # Exits 77 when a program it needs is missing, naming the package.
 set -u
 kind=$1 port=$2 out=$3 work=$4
@@ -60,10 +65,13 @@ snapshot)
 		>"$work/vncsnapshot.log" 2>&1 || exit 1
 	convert "$work/shot.jpg" "$out"
 	;;
-tiger)
-	need vncviewer tigervnc-viewer
+tiger | tiger-x509plain | tiger-x509vnc | gvnc-x509plain)
 	need Xvfb xvfb
 	need xwd x11-apps
+	case $kind in
+	gvnc*) need gvncviewer gvncviewer; need xdotool xdotool ;;
+	*) need vncviewer tigervnc-viewer ;;
+	esac
 	# Xvfb picks a free display and writes its number to fd 3.
 	Xvfb -displayfd 3 -screen 0 900x700x24 -nolisten tcp 3>"$work/display" \
 		>"$work/xvfb.log" 2>&1 &
@@ -72,8 +80,41 @@ tiger)
 	trap 'kill $viewer $xvfb 2>/dev/null' EXIT
 	for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
 	display=:$(cat "$work/display")
-	DISPLAY=$display vncviewer -Shared -ViewOnly "127.0.0.1::$port" >"$work/viewer.log" 2>&1 &
-	viewer=$!
+	# HOME: the viewers keep settings and trusted certificates there.
+	case $kind in
+	gvnc-x509plain)
+		# gtk-vnc trusts the CA in ~/.pki/CA/cacert.pem, ~ taken from the
+		# password database (not $HOME): in a mount namespace of its own, the
+		# work directory is that home. It takes host:display (port 5900 +
+		# display), and asks for the login in a dialog: typed in.
+		need unshare util-linux
+		mkdir -p "$work/.pki/CA"
+		cp "$work/cert.pem" "$work/.pki/CA/cacert.pem"
+		# shellcheck disable=SC2016 # expanded by the inner shell, in the namespace
+		DISPLAY=$display unshare --mount --map-root-user sh -c \
+			'mount --bind "$1" "$(getent passwd "$(id -u)" | cut -d: -f6)" &&
+			exec gvncviewer "127.0.0.1:$2"' sh "$work" $((port - 5900)) \
+			>"$work/viewer.log" 2>&1 &
+		viewer=$!
+		DISPLAY=$display timeout 20 xdotool search --sync --name "Authentication required" \
+			windowfocus --sync >/dev/null || exit 1
+		DISPLAY=$display xdotool type --delay 20 "$VNC_USERNAME"
+		DISPLAY=$display xdotool key Tab
+		DISPLAY=$display xdotool type --delay 20 "$VNC_PASSWORD"
+		DISPLAY=$display xdotool key Return
+		;;
+	*)
+		security=
+		case $kind in
+		tiger-x509plain) security="-SecurityTypes X509Plain -X509CA $work/cert.pem" ;;
+		tiger-x509vnc) security="-SecurityTypes X509Vnc -X509CA $work/cert.pem" ;;
+		esac
+		# shellcheck disable=SC2086 # $security is several flags or none
+		HOME=$work DISPLAY=$display vncviewer -Shared -ViewOnly $security \
+			"127.0.0.1::$port" >"$work/viewer.log" 2>&1 &
+		viewer=$!
+		;;
+	esac
 	sleep 3
 	DISPLAY=$display xwd -root -silent >"$work/shot.xwd" || exit 1
 	convert "xwd:$work/shot.xwd" "$out"

@@ -141,3 +141,17 @@ bool vnc_probe_wait_picture(struct vnc_probe *probe, const uint8_t *expected, ui
 	}
 	return true;
 }
+
+bool vnc_probe_wait_colour(struct vnc_probe *probe, uint32_t rgb, int timeout_ms)
+{
+	uint64_t deadline = ms_now() + (uint64_t)timeout_ms;
+	for (;;) {
+		const rfbClient *client = probe->client;
+		const uint32_t *px = (const uint32_t *)client->frameBuffer;
+		for (size_t i = 0; px && i < (size_t)client->width * client->height; i++)
+			if ((px[i] & 0x00ffffff) == rgb)
+				return true;
+		if (ms_now() >= deadline || !vnc_probe_pump(probe, 10))
+			return false;
+	}
+}

@@ -37,6 +37,10 @@ bool vnc_probe_pump(struct vnc_probe *probe, int timeout_ms);
 /* Pumps until the client's picture equals expected (XRGB8888, stride w*4) or the timeout. */
 bool vnc_probe_wait_picture(struct vnc_probe *probe, const uint8_t *expected, uint32_t width,
 			    uint32_t height, int timeout_ms);
+/* Pumps until some pixel of the client's picture is rgb (0xRRGGBB) or the timeout. */
+bool vnc_probe_wait_colour(struct vnc_probe *probe, uint32_t rgb, int timeout_ms);
+/* The accent colour of the daemon's "No signal" placeholder (src/placeholder.c). */
+#define NO_SIGNAL_ACCENT 0x5a8deeu
 bool vnc_probe_matches(const struct vnc_probe *probe, const uint8_t *expected, uint32_t width,
 		       uint32_t height);
 

@@ -8,34 +8,27 @@
  *
  * Usage: guest_driver stock|fixed|mdpy [DAEMON [CHECKER]]
  * Prints "KBED-RESULT: PASS <case>" or "KBED-RESULT: FAIL <case>: <why>".
+ * "guest_driver kernel-log" judges the kernel log alone (exit 0 when clean).
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <linux/vfio.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "kbed_children.h"
+#include "kbed_common.h"
+#include "kbed_klog.h"
 #include "kbed_picture.h"
 
-/* What the daemon announces through mbochs's EDID region (design notes: region 9). */
+/* mbochs's EDID region (design notes), where the daemon writes edid_size. */
 #define KBED_MBOCHS_EDID_REGION 9
-#define KBED_EDID_W 1024
-#define KBED_EDID_H 768
-#define KBED_EDID_SIZE "1024x768"
-
-#define STEP_TIMEOUT_S 60
 #define MDPY_DISPLAY_REGION 16
 
 /* bochs dispi registers, 16 bit each at BAR2 + 0x500 + 2 * index */
@@ -124,46 +117,17 @@ struct device {
 	uint64_t vram_size;
 };
 
-struct child {
-	pid_t pid;
-	int in, out; /* checker pipes; -1 for the daemon */
-	const char *log;
-};
-
-static char failure[512];
-
-static int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!failure[0]) {
-		va_start(ap, fmt);
-		vsnprintf(failure, sizeof(failure), fmt, ap);
-		va_end(ap);
-	}
-	return err < 0 ? err : -EIO;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
-		return fail(-errno, "open %s: %m", path);
+		return kbed_fail(-errno, "open %s: %m", path);
 	n = write(fd, text, strlen(text));
 	close(fd);
 	if (n < 0)
-		return fail(-errno, "write %s to %s: %m", text, path);
+		return kbed_fail(-errno, "write %s to %s: %m", text, path);
 	return 0;
 }
 
@@ -187,24 +151,24 @@ static int vfio_open(const char *uuid)
 	snprintf(link, sizeof(link), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
-		return fail(-errno, "readlink %s: %m", link);
+		return kbed_fail(-errno, "readlink %s: %m", link);
 	target[n] = 0;
 	snprintf(link, sizeof(link), "/dev/vfio/%s", basename(target));
 	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	group = open(link, O_RDWR | O_CLOEXEC);
 	if (container < 0 || group < 0) {
-		fail(-errno, "open /dev/vfio/vfio or %s: %m", link);
+		kbed_fail(-errno, "open /dev/vfio/vfio or %s: %m", link);
 		goto out;
 	}
 	if (ioctl(group, VFIO_GROUP_GET_STATUS, &st) || !(st.flags & VFIO_GROUP_FLAGS_VIABLE) ||
 	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
 	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
-		fail(-errno, "setting up %s: %m", link);
+		kbed_fail(-errno, "setting up %s: %m", link);
 		goto out;
 	}
 	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, uuid);
 	if (dev < 0)
-		fail(-errno, "VFIO_GROUP_GET_DEVICE_FD %s: %m", uuid);
+		kbed_fail(-errno, "VFIO_GROUP_GET_DEVICE_FD %s: %m", uuid);
 out:
 	if (group >= 0)
 		close(group);
@@ -219,7 +183,7 @@ static int region_get(int fd, uint32_t index, struct region *r)
 	struct vfio_region_info info = {.argsz = sizeof(info), .index = index};
 
 	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &info))
-		return fail(-errno, "GET_REGION_INFO %u: %m", index);
+		return kbed_fail(-errno, "GET_REGION_INFO %u: %m", index);
 	r->offset = info.offset;
 	r->size = info.size;
 	return 0;
@@ -228,7 +192,7 @@ static int region_get(int fd, uint32_t index, struct region *r)
 static int dispi_write(struct device *d, enum dispi reg, uint16_t val)
 {
 	if (pwrite(d->fd, &val, 2, d->mmio.offset + 0x500 + 2 * reg) != 2)
-		return fail(-errno, "dispi write %d: %m", reg);
+		return kbed_fail(-errno, "dispi write %d: %m", reg);
 	return 0;
 }
 
@@ -248,10 +212,10 @@ static int device_open(struct device *d, const char *uuid, bool bochs)
 	if (ret)
 		return ret;
 	if (bochs && (pread(d->fd, &id, 2, d->mmio.offset + 0x500) != 2 || id != DISPI_ID5))
-		return fail(-EIO, "dispi id reads %#x, not %#x", id, DISPI_ID5);
+		return kbed_fail(-EIO, "dispi id reads %#x, not %#x", id, DISPI_ID5);
 	d->vram = mmap(NULL, vram.size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, vram.offset);
 	if (d->vram == MAP_FAILED)
-		return fail(-errno, "mmap video memory: %m");
+		return kbed_fail(-errno, "mmap video memory: %m");
 	d->vram_size = vram.size;
 	return 0;
 }
@@ -265,7 +229,7 @@ static int draw(struct device *d, const struct step *s)
 	uint32_t x1 = rect ? p->rx + p->rw : p->width, y1 = rect ? p->ry + p->rh : p->height;
 
 	if (base + stride * p->height > d->vram_size)
-		return fail(-EINVAL, "%s does not fit video memory", s->name);
+		return kbed_fail(-EINVAL, "%s does not fit video memory", s->name);
 	for (uint32_t y = y0; y < y1; y++) {
 		uint32_t *row = (uint32_t *)(d->vram + base + y * stride);
 
@@ -322,7 +286,7 @@ static int get_dmabuf(struct device *d, uint32_t id)
 {
 	int fd = ioctl(d->fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
 
-	return fd < 0 ? fail(-errno, "GET_GFX_DMABUF %u: %m", id) : fd;
+	return fd < 0 ? kbed_fail(-errno, "GET_GFX_DMABUF %u: %m", id) : fd;
 }
 
 /*
@@ -339,23 +303,23 @@ static int dmabuf_selftest(struct device *d, const struct kbed_picture *p)
 	uint32_t *map;
 
 	if (ioctl(d->fd, VFIO_DEVICE_QUERY_GFX_PLANE, &pl))
-		return fail(-errno, "first QUERY_GFX_PLANE after the mode change: %m");
+		return kbed_fail(-errno, "first QUERY_GFX_PLANE after the mode change: %m");
 	if (pl.width != p->width || pl.height != p->height || !pl.dmabuf_id)
-		return fail(-EIO, "plane %ux%u id %u, want %ux%u", pl.width, pl.height,
-			    pl.dmabuf_id, p->width, p->height);
+		return kbed_fail(-EIO, "plane %ux%u id %u, want %ux%u", pl.width, pl.height,
+				 pl.dmabuf_id, p->width, p->height);
 	for (int i = 0; i < 2 && !ret; i++) {
 		fd[i] = get_dmabuf(d, pl.dmabuf_id);
 		ret = fd[i] < 0 ? fd[i] : 0;
 	}
 	map = ret ? MAP_FAILED : mmap(NULL, pl.size, PROT_READ, MAP_SHARED, fd[1], 0);
 	if (!ret && map == MAP_FAILED)
-		ret = fail(-errno, "mmap of a %ux%u dmabuf: %m", pl.width, pl.height);
+		ret = kbed_fail(-errno, "mmap of a %ux%u dmabuf: %m", pl.width, pl.height);
 	for (uint32_t y = 0; !ret && y < p->height; y++) {
 		for (uint32_t x = 0; x < p->width; x++) {
 			uint32_t got = map[(size_t)y * pl.stride / 4 + x] & 0xffffffu;
 
 			if (got != kbed_pixel(p, x, y)) {
-				ret = fail(-EIO, "dmabuf pixel %u,%u is %06x", x, y, got);
+				ret = kbed_fail(-EIO, "dmabuf pixel %u,%u is %06x", x, y, got);
 				break;
 			}
 		}
@@ -372,231 +336,19 @@ static int dmabuf_selftest(struct device *d, const struct kbed_picture *p)
 	return ret ? ret : fd[2] < 0 ? fd[2] : 0;
 }
 
-static pid_t spawn(char *const argv[], int keep_fd, int in, int out, const char *log)
+
+/* Applies each step and asks the checker about it, printing "KBED: TAG ..." lines. */
+static void device_close(struct device *d)
 {
-	pid_t pid = fork();
-
-	if (pid)
-		return pid < 0 ? fail(-errno, "fork: %m") : pid;
-	if (keep_fd >= 0)
-		fcntl(keep_fd, F_SETFD, 0);
-	if (in >= 0)
-		dup2(in, 0);
-	if (out >= 0)
-		dup2(out, 1);
-	if (log) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		if (fd >= 0)
-			dup2(fd, 2);
-	}
-	execv(argv[0], argv);
-	fprintf(stderr, "exec %s: %m\n", argv[0]);
-	_exit(127);
+	if (d->vram && d->vram != MAP_FAILED)
+		munmap(d->vram, d->vram_size);
+	if (d->fd >= 0)
+		close(d->fd);
+	d->vram = NULL;
+	d->fd = -1;
 }
-
-/* Waits for one line from fd (nothing else is ever pending on it). */
-static int read_line(int fd, char *buf, size_t len, double timeout)
-{
-	double deadline = now_s() + timeout;
-	size_t n = 0;
-
-	while (n + 1 < len) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int left = (deadline - now_s()) * 1000;
-
-		if (left <= 0 || poll(&pfd, 1, left) <= 0)
-			return -ETIMEDOUT;
-		if (read(fd, buf + n, 1) != 1)
-			return -EPIPE;
-		if (buf[n++] == '\n')
-			break;
-	}
-	buf[n - (n && buf[n - 1] == '\n')] = 0;
-	return 0;
-}
-
-static int checker_start(struct child *c, const char *path, int port)
-{
-	char portstr[16], line[256], *argv[] = {(char *)path, "127.0.0.1", portstr, "30", NULL};
-	int to[2], from[2];
-
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
-		return fail(-errno, "pipe: %m");
-	c->pid = spawn(argv, -1, to[0], from[1], NULL);
-	close(to[0]);
-	close(from[1]);
-	c->in = to[1];
-	c->out = from[0];
-	if (c->pid < 0)
-		return c->pid;
-	if (read_line(c->out, line, sizeof(line), STEP_TIMEOUT_S) || strcmp(line, "ready"))
-		return fail(-EIO, "vnc_check on port %d did not connect: '%s'", port, line);
-	return 0;
-}
-
-static int checker_ask(struct child *c, const char *cmd, const char *step)
-{
-	char line[512];
-
-	if (dprintf(c->in, "%s\n", cmd) < 0)
-		return fail(-errno, "%s: vnc_check gone: %m", step);
-	if (read_line(c->out, line, sizeof(line), STEP_TIMEOUT_S + 10))
-		return fail(-ETIMEDOUT, "%s: no answer from vnc_check to '%s'", step, cmd);
-	printf("KBED: step '%s': %s -> %s\n", step, cmd, line);
-	if (strncmp(line, "ok ", 3))
-		return fail(-EIO, "%s: '%s' -> %s", step, cmd, line);
-	return 0;
-}
-
-static int daemon_alive(struct child *c)
-{
-	int st;
-
-	if (waitpid(c->pid, &st, WNOHANG) != c->pid)
-		return 0;
-	c->pid = 0;
-	if (WIFSIGNALED(st))
-		return fail(-EIO, "daemon died from signal %d", WTERMSIG(st));
-	return fail(-EIO, "daemon exited with status %d", WEXITSTATUS(st));
-}
-
-/* SIGTERM must end the daemon cleanly and soon. */
-static int child_stop(struct child *c, bool is_daemon)
-{
-	double deadline = now_s() + 20;
-	int st;
-
-	if (c->pid <= 0)
-		return 0;
-	kill(c->pid, SIGTERM);
-	while (waitpid(c->pid, &st, WNOHANG) == 0) {
-		if (now_s() > deadline) {
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &st, 0);
-			c->pid = 0;
-			return is_daemon ? fail(-ETIMEDOUT, "daemon ignored SIGTERM for 20 s") : 0;
-		}
-		usleep(20 * 1000);
-	}
-	c->pid = 0;
-	if (!is_daemon || (WIFEXITED(st) && !WEXITSTATUS(st)) ||
-	    (WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM))
-		return 0;
-	return fail(-EIO, "daemon ended badly on SIGTERM: status %#x", st);
-}
-
-enum handover {
-	BY_FD,     /* --device-fd, inherited across exec */
-	BY_SOCKET, /* device_socket in the config file, SCM_RIGHTS */
-	BY_UUID,   /* the daemon opens the mdev itself */
-};
-
-static int send_fd(int sock, int fd)
-{
-	char byte = 'F', cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : fail(-errno, "sendmsg: %m");
-}
-
-/* Serves one connection on a fresh socket, as a VMM handing out its device. */
-static int hand_over_socket(struct child *d, int lsock, int dev)
-{
-	double deadline = now_s() + STEP_TIMEOUT_S;
-	int conn, ret;
-
-	for (;;) {
-		struct pollfd pfd = {.fd = lsock, .events = POLLIN};
-
-		ret = daemon_alive(d);
-		if (ret)
-			return ret;
-		if (now_s() > deadline)
-			return fail(-ETIMEDOUT, "daemon never connected to device_socket");
-		if (poll(&pfd, 1, 100) > 0)
-			break;
-	}
-	conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
-	if (conn < 0)
-		return fail(-errno, "accept: %m");
-	ret = send_fd(conn, dev);
-	close(conn);
-	return ret;
-}
-
-static int socket_listen(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	unlink(path);
-	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 1)) {
-		fail(-errno, "unix socket %s: %m", path);
-		if (s >= 0)
-			close(s);
-		return -EIO;
-	}
-	return s;
-}
-
-static int daemon_start(struct child *d, const char *bin, enum handover how, int dev,
-			const char *uuid, int port)
-{
-	static char logs[3][32];
-	char listen[32], arg[64], conf[32], sock[32];
-	char *argv[] = {(char *)bin, "--foreground", "--listen", listen, arg, arg, NULL};
-	int lsock = -1, ret = 0;
-	FILE *f;
-
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	snprintf(logs[how], sizeof(logs[how]), "/tmp/daemon-%d.log", port);
-	d->log = logs[how];
-	d->in = d->out = -1;
-	if (how == BY_FD) {
-		argv[4] = "--device-fd";
-		snprintf(arg, sizeof(arg), "%d", dev);
-	} else if (how == BY_UUID) {
-		argv[4] = "--uuid";
-		snprintf(arg, sizeof(arg), "%s", uuid);
-	} else {
-		snprintf(conf, sizeof(conf), "/tmp/kbed-%d.conf", port);
-		snprintf(sock, sizeof(sock), "/tmp/kbed-%d.sock", port);
-		f = fopen(conf, "we");
-		if (!f)
-			return fail(-errno, "%s: %m", conf);
-		fprintf(f, "device_socket = %s\nlisten = %s\nrefresh_hz = 60\ninstance = kbed\n"
-			   "edid_size = " KBED_EDID_SIZE "\n",
-			sock, listen);
-		fclose(f);
-		lsock = socket_listen(sock);
-		if (lsock < 0)
-			return lsock;
-		argv[2] = "--config";
-		argv[3] = conf;
-		argv[4] = NULL;
-	}
-	d->pid = spawn(argv, how == BY_FD ? dev : -1, -1, -1, d->log);
-	if (d->pid < 0)
-		ret = d->pid;
-	else if (how == BY_SOCKET)
-		ret = hand_over_socket(d, lsock, dev);
-	if (lsock >= 0)
-		close(lsock);
-	return ret;
-}
-
 static int run_steps(struct device *dev, struct child *d, struct child *ck,
-		     const struct step *steps, size_t n)
+		     const struct step *steps, size_t n, const char *tag)
 {
 	char cmd[160], pic[128];
 	int ret = 0;
@@ -617,39 +369,13 @@ static int run_steps(struct device *dev, struct child *d, struct child *ck,
 		else
 			snprintf(cmd, sizeof(cmd), "change");
 		if (s->check != CK_NONE)
-			ret = checker_ask(ck, cmd, s->name);
+			ret = kbed_checker_ask(ck, cmd, tag, s->name);
 		if (!ret)
-			ret = daemon_alive(d);
+			ret = kbed_daemon_alive(d);
 	}
 	return ret;
 }
 
-static int count_in_log(const char *log, const char *needle)
-{
-	char line[1024];
-	int n = 0;
-	FILE *f = fopen(log, "re");
-
-	if (!f)
-		return fail(-errno, "%s: %m", log);
-	while (fgets(line, sizeof(line), f))
-		n += !!strstr(line, needle);
-	fclose(f);
-	return n;
-}
-
-static void dump_log(const struct child *d)
-{
-	char line[1024];
-	FILE *f = d->log ? fopen(d->log, "re") : NULL;
-
-	if (!f)
-		return;
-	printf("KBED: ---- %s ----\n", d->log);
-	while (fgets(line, sizeof(line), f))
-		printf("[daemon] %s", line);
-	fclose(f);
-}
 
 struct bed {
 	const char *daemon, *checker;
@@ -660,12 +386,12 @@ struct bed {
 /* One daemon on the device the driver holds, one check per step. */
 static int run_held(struct bed *b, enum handover how, const struct step *steps, size_t n)
 {
-	int ret = daemon_start(&b->d[0], b->daemon, how, b->dev.fd, NULL, 5900);
+	int ret = kbed_daemon_start(&b->d[0], b->daemon, how, b->dev.fd, NULL, 5900);
 
 	if (!ret)
-		ret = checker_start(&b->ck[0], b->checker, 5900);
+		ret = kbed_checker_start(&b->ck[0], b->checker, 5900);
 	if (!ret)
-		ret = run_steps(&b->dev, &b->d[0], &b->ck[0], steps, n);
+		ret = run_steps(&b->dev, &b->d[0], &b->ck[0], steps, n, "step");
 	return ret;
 }
 
@@ -684,21 +410,167 @@ static int check_edid(struct device *d, unsigned want_w, unsigned want_h)
 	if (ret)
 		return ret;
 	if (pread(d->fd, &regs, sizeof(regs), (off_t)r.offset) != (ssize_t)sizeof(regs))
-		return fail(-EIO, "EDID region registers: %m");
+		return kbed_fail(-EIO, "EDID region registers: %m");
 	if (regs.link_state != VFIO_DEVICE_GFX_LINK_STATE_UP || regs.edid_size < sizeof(blob))
-		return fail(-EIO, "EDID region: link %u, %u bytes: the daemon wrote no EDID",
-			    regs.link_state, regs.edid_size);
+		return kbed_fail(-EIO, "EDID region: link %u, %u bytes: the daemon wrote no EDID",
+				 regs.link_state, regs.edid_size);
 	if (pread(d->fd, blob, sizeof(blob), (off_t)(r.offset + regs.edid_offset)) !=
 	    (ssize_t)sizeof(blob))
-		return fail(-EIO, "EDID blob: %m");
+		return kbed_fail(-EIO, "EDID blob: %m");
 	/* The first detailed timing descriptor (byte 54) holds the preferred mode. */
 	unsigned w = blob[56] | ((blob[58] & 0xf0u) << 4);
 	unsigned h = blob[59] | ((blob[61] & 0xf0u) << 4);
 	if (w != want_w || h != want_h)
-		return fail(-EIO, "EDID preferred mode %ux%u, want %ux%u", w, h, want_w, want_h);
+		return kbed_fail(-EIO, "EDID preferred mode %ux%u, want %ux%u", w, h, want_w, want_h);
 	printf("KBED: step 'EDID': preferred mode %ux%u read back from mbochs's EDID region\n", w,
 	       h);
 	return 0;
+}
+
+/*
+ * Judges the whole kernel log (kbed_klog.h) and prints the verdict as a step.
+ * With DEVICE, that device's traced dmabufs must show every one of its
+ * WANT_IDS modes exported, and none exported again after its release.
+ */
+static int klog_judge(const char *device, unsigned want_ids, const char *when)
+{
+	struct kbed_klog_verdict v;
+	double t0 = kbed_now_s();
+	int ret = kbed_klog_scan(device, &v);
+
+	if (ret)
+		return kbed_fail(ret, "reading the kernel log %s: %s", when, strerror(-ret));
+	if (v.splats || v.refetches) {
+		printf("KBED: step 'kernel log %s': %u offending lines, %u re-fetched dmabuf ids\n",
+		       when, v.splats, v.refetches);
+		return kbed_fail(-EIO, "kernel log %s: %u offending lines, %u ids fetched again "
+				      "after their fd was closed",
+				 when, v.splats, v.refetches);
+	}
+	if (device && v.exports < want_ids)
+		return kbed_fail(-EIO, "kernel log %s: %u dmabuf exports traced for %u modes: "
+				      "is mbochs's dynamic debug on?",
+				 when, v.exports, want_ids);
+	printf("KBED: step 'kernel log %s': clean", when);
+	if (device)
+		printf(", %u dmabuf exports traced, no id fetched again", v.exports);
+	printf(" (read in %.1f s)\n", kbed_now_s() - t0);
+	return 0;
+}
+
+/*
+ * The mode cycle: more modes than any dmabuf cache the daemon could keep,
+ * visited CYCLE_ROUNDS times on a device of its own, so every return is to
+ * an id mbochs still lists (it keeps one per mode for the device's life).
+ * A daemon that closes an id's fd and fetches the id again makes stock
+ * mbochs put the mode's pages once more each time: in the third round they
+ * are freed while the guest still maps them, and the kernel says "BUG: Bad
+ * page state" once it checks them (a kernel without DEBUG_VM does so when
+ * it moves free pages between its lists: later, not at once). The fixed
+ * module survives the re-fetch; mbochs's trace of its exports and releases
+ * shows it on both, at once.
+ */
+#define CYCLE_MODES 20
+#define CYCLE_ROUNDS 3
+#define CYCLE_UUID "6b3fbc10-4f43-4c55-9f3e-0000000000b2"
+
+struct cycle {
+	struct step steps[CYCLE_MODES];
+	char names[CYCLE_MODES][40];
+};
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t r = a % b;
+
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
+/*
+ * Round R: every mode a size of its own, drawn with a new seed each round
+ * (the daemon must show what the guest drew, not what it saw before), in a
+ * part of video memory of its own that starts on a page, as mbochs exports
+ * only page-aligned framebuffers.
+ */
+static void cycle_round(struct cycle *c, bool fixed, unsigned r)
+{
+	uint64_t next = 0;
+
+	for (unsigned i = 0; i < CYCLE_MODES; i++) {
+		uint32_t w = 320 + 16 * i, h = 240 + 8 * i;
+		uint64_t stride = w * 4, rows = 4096 / gcd(4096, stride);
+		uint32_t yoff = (next + rows * stride - 1) / (rows * stride) * rows;
+
+		next = (uint64_t)(yoff + h) * stride;
+		snprintf(c->names[i], sizeof(c->names[i]), "round %u, %ux%u", r + 1, w, h);
+		c->steps[i] = (struct step){c->names[i], OP_MODE, fixed ? CK_EXPECT : CK_SIZE, yoff,
+					   PAT(w, h, 1000 * (r + 1) + i)};
+	}
+}
+
+/* Set-up, the rounds, and the daemon's health after them. */
+static int cycle_run(struct bed *b, struct device *dev, bool fixed)
+{
+	struct cycle c;
+	double t0 = kbed_now_s();
+	int ret = mdev_create("mbochs", "mbochs-large", CYCLE_UUID);
+
+	if (!ret)
+		ret = device_open(dev, CYCLE_UUID, true);
+	if (!ret) {
+		ret = kbed_klog_trace_mbochs();
+		if (ret)
+			return kbed_fail(ret, "turning on mbochs's dynamic debug: %s", strerror(-ret));
+	}
+	if (!ret)
+		ret = kbed_daemon_start(&b->d[1], b->daemon, BY_FD, dev->fd, NULL, 5901);
+	if (!ret)
+		ret = kbed_checker_start(&b->ck[1], b->checker, 5901);
+	if (!ret)
+		printf("KBED: step 'mode cycle set-up': mbochs-large, daemon and checker in %.1f s\n",
+		       kbed_now_s() - t0);
+	for (unsigned r = 0; r < CYCLE_ROUNDS && !ret; r++) {
+		t0 = kbed_now_s();
+		cycle_round(&c, fixed, r);
+		ret = run_steps(dev, &b->d[1], &b->ck[1], c.steps, CYCLE_MODES, "cycle");
+		if (!ret)
+			printf("KBED: step 'mode cycle round %u': %u modes %s in %.1f s\n", r + 1,
+			       CYCLE_MODES, fixed ? "exact" : "sized", kbed_now_s() - t0);
+	}
+	if (!ret)
+		ret = kbed_daemon_alive(&b->d[1]);
+	if (!ret && !fixed) {
+		int n = kbed_count_in_log(b->d[1].log, "cannot map");
+
+		if (n >= 0 && n != 1)
+			ret = kbed_fail(-EIO, "daemon logged 'cannot map' %d times in the cycle, "
+					      "want once", n);
+	}
+	return ret;
+}
+
+static int mode_cycle(struct bed *b, bool fixed)
+{
+	struct device dev = {.fd = -1};
+	int err, ret = cycle_run(b, &dev, fixed);
+	double t0;
+
+	/* judged after a failed step too: the kernel log may say why it failed */
+	err = klog_judge(CYCLE_UUID, CYCLE_MODES, "after the mode cycle, daemon running");
+	ret = ret ? ret : err;
+	t0 = kbed_now_s();
+	kbed_child_stop(&b->ck[1], false);
+	err = kbed_child_stop(&b->d[1], true);
+	ret = ret ? ret : err;
+	device_close(&dev);
+	printf("KBED: step 'mode cycle tear-down': daemon stopped, device closed in %.1f s\n",
+	       kbed_now_s() - t0);
+	err = klog_judge(NULL, 0, "after the daemon stopped and the device closed");
+	return ret ? ret : err;
 }
 
 static int case_mbochs(struct bed *b, bool fixed)
@@ -721,16 +593,22 @@ static int case_mbochs(struct bed *b, bool fixed)
 				       sizeof(fixed_steps) / sizeof(fixed_steps[0]));
 		if (!ret)
 			ret = check_edid(&b->dev, KBED_EDID_W, KBED_EDID_H);
-		return ret;
-	}
-	ret = run_held(b, BY_FD, stock_steps, sizeof(stock_steps) / sizeof(stock_steps[0]));
-	if (!ret) {
-		int n = count_in_log(b->d[0].log, "cannot map");
+	} else {
+		ret = run_held(b, BY_FD, stock_steps,
+			       sizeof(stock_steps) / sizeof(stock_steps[0]));
+		if (!ret) {
+			int n = kbed_count_in_log(b->d[0].log, "cannot map");
 
-		if (n >= 0 && n != 1)
-			ret = fail(-EIO, "daemon logged 'cannot map' %d times, want once", n);
+			if (n >= 0 && n != 1)
+				ret = kbed_fail(-EIO, "daemon logged 'cannot map' %d times, want once",
+						n);
+		}
 	}
-	return ret;
+	/* the cycle has a device and a daemon of its own: let this one go first */
+	kbed_child_stop(&b->ck[0], false);
+	if (!ret)
+		ret = kbed_child_stop(&b->d[0], true);
+	return ret ? ret : mode_cycle(b, fixed);
 }
 
 static int case_mdpy(struct bed *b)
@@ -747,13 +625,13 @@ static int case_mdpy(struct bed *b)
 		ret = run_held(b, BY_FD, mdpy_steps, sizeof(mdpy_steps) / sizeof(mdpy_steps[0]));
 	/* nobody holds the second instance: the daemon opens it by UUID */
 	if (!ret)
-		ret = daemon_start(&b->d[1], b->daemon, BY_UUID, -1, free_uuid, 5901);
+		ret = kbed_daemon_start(&b->d[1], b->daemon, BY_UUID, -1, free_uuid, 5901);
 	if (!ret)
-		ret = checker_start(&b->ck[1], b->checker, 5901);
+		ret = kbed_checker_start(&b->ck[1], b->checker, 5901);
 	if (!ret)
-		ret = checker_ask(&b->ck[1], "expect gray 640 480", "open by uuid");
+		ret = kbed_checker_ask(&b->ck[1], "expect gray 640 480", "step", "open by uuid");
 	if (!ret)
-		ret = daemon_alive(&b->d[1]);
+		ret = kbed_daemon_alive(&b->d[1]);
 	return ret;
 }
 
@@ -769,20 +647,23 @@ int main(int argc, char **argv)
 	if (argc > 3)
 		b.checker = argv[3];
 	signal(SIGPIPE, SIG_IGN);
+	/* guest-init.sh's last word on a case, after every device is closed */
+	if (!strcmp(name, "kernel-log"))
+		return klog_judge(NULL, 0, "at the end of the case") ? 1 : 0;
 	if (!strcmp(name, "stock") || !strcmp(name, "fixed"))
 		ret = case_mbochs(&b, !strcmp(name, "fixed"));
 	else if (!strcmp(name, "mdpy"))
 		ret = case_mdpy(&b);
 	else
-		ret = fail(-EINVAL, "unknown case '%s' (stock, fixed or mdpy)", name);
+		ret = kbed_fail(-EINVAL, "unknown case '%s' (stock, fixed or mdpy)", name);
 	for (int i = 0; i < 2; i++) {
-		child_stop(&b.ck[i], false);
-		if (child_stop(&b.d[i], true) && !ret)
+		kbed_child_stop(&b.ck[i], false);
+		if (kbed_child_stop(&b.d[i], true) && !ret)
 			ret = -EIO;
-		dump_log(&b.d[i]);
+		kbed_dump_log(&b.d[i]);
 	}
 	if (ret)
-		printf("KBED-RESULT: FAIL %s: %s\n", name, failure);
+		printf("KBED-RESULT: FAIL %s: %s\n", name, kbed_failure());
 	else
 		printf("KBED-RESULT: PASS %s\n", name);
 	return ret ? 1 : 0;

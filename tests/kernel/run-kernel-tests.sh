@@ -4,7 +4,10 @@
 # Kernel test bed: runs mdev-vncd against the REAL kernel samples mbochs
 # (stock and with tests/kernel/mbochs-fixes.patch) and mdpy inside a QEMU
 # guest (software emulation, no KVM needed), and checks over VNC that every
-# picture the guest draws arrives exactly.
+# picture the guest draws arrives exactly. On both mbochs builds the guest
+# also cycles through 20 modes three times (more than any dmabuf cache) and
+# the guest's kernel log must stay clean: no splat, and no mbochs dmabuf id
+# fetched again after its fd was closed (stock mbochs then puts its pages twice).
 #
 # Run alone (as root is not needed; Debian 12 packages):
 #   apt-get install -y qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
@@ -15,7 +18,8 @@
 # Cost: about 1.5 GB of disk for the packages (mostly linux-source and the
 # headers), under 10 MB in the work dir; the first run extracts and builds
 # the sample modules (~20 s, cached by input hash afterwards); then three
-# guest boots of ~10 s each plus the steps, 1-3 minutes in all on 2 cores.
+# guest boots of ~10 s each plus the steps (the mode cycle: ~4 s per mbochs
+# case), 1-3 minutes in all on 2 cores.
 #
 # Options: --daemon PATH (required), --driver PATH, --checker PATH (built
 # from tests/kernel with cc when not given), --work DIR (default
@@ -106,7 +110,8 @@ phase_start programs
 CFLAGS="-O2 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE"
 if [ -z "$DRIVER" ]; then
 	DRIVER=$WORK/guest_driver
-	cc $CFLAGS -static -o "$DRIVER" "$SRC/guest_driver.c"
+	cc $CFLAGS -static -o "$DRIVER" "$SRC/guest_driver.c" "$SRC/kbed_children.c" \
+		"$SRC/kbed_common.c" "$SRC/kbed_klog.c"
 fi
 if [ -z "$CHECKER" ]; then
 	CHECKER=$WORK/vnc_check

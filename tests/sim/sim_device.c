@@ -36,12 +36,15 @@ static int put(const void *data, size_t len, off_t off)
 	return pwrite(sim.device_memfd, data, len, off) == (ssize_t)len ? 0 : -EIO;
 }
 
-/* PCI config of a bochs-like display, the bochs ID register, an empty EDID. */
+/*
+ * PCI config space with the personality's ids (sim_driver_pci_ids) and the
+ * VGA class, the bochs ID register, an empty EDID.
+ */
 static int device_fill(void)
 {
-	static const uint8_t config[16] = { 0x34, 0x12, 0x11, 0x11, 0, 0, 0, 0,
-					    0x02, 0, 0, 0x03 };
+	uint8_t config[0x30] = { [8] = 0x02, [11] = 0x03 };
 	static const uint16_t bochs_id = 0xB0C5;
+	uint16_t ids[4];
 	const struct vfio_region_gfx_edid edid = {
 		.edid_offset = EDID_BLOB_OFFSET,
 		.edid_max_size = EDID_BLOB_MAX,
@@ -50,6 +53,9 @@ static int device_fill(void)
 		.link_state = VFIO_DEVICE_GFX_LINK_STATE_DOWN,
 	};
 
+	sim_driver_pci_ids(ids);
+	memcpy(config, ids, 4);             /* vendor, device */
+	memcpy(config + 0x2c, ids + 2, 4); /* subsystem vendor, subsystem */
 	if (put(config, sizeof(config), CONFIG_OFFSET) < 0 ||
 	    put(&bochs_id, sizeof(bochs_id), MMIO_OFFSET + 0x500) < 0)
 		return -EIO;

@@ -245,8 +245,10 @@ void sim_fd_closed(struct sim_fd *f)
 	case SIM_FD_DEVICE:
 		sim.cdev_open -= f->cdev;
 		sim.stats.device_fds_open--;
-		if (!sim.stats.device_fds_open)
+		if (!sim.stats.device_fds_open) {
 			sim_irq_release();
+			sim_planes_device_closed();
+		}
 		break;
 	case SIM_FD_DMABUF:
 		sim.stats.open_dmabuf_fds--;

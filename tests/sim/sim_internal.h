@@ -33,6 +33,14 @@ enum sim_irq_mode {
 	SIM_IRQ_MALFORMED_TRUNCATED,
 };
 
+/* Which real driver the sim answers like (VGPU_SIM_DRIVER); sim_driver.c. */
+enum sim_driver {
+	SIM_DRIVER_GENERIC,
+	SIM_DRIVER_GVT,
+	SIM_DRIVER_MBOCHS,
+	SIM_DRIVER_COUNT,
+};
+
 enum sim_fd_kind {
 	SIM_FD_CONTAINER,
 	SIM_FD_GROUP,
@@ -49,6 +57,8 @@ struct sim_config {
 	bool edid;
 	bool demo;
 	enum sim_irq_mode irq;
+	enum sim_driver driver;
+	bool mmap_allow; /* VGPU_SIM_MMAP=allow: the fixed mbochs, or a GPU import to come */
 	const char *control;
 	const char *report;
 };
@@ -71,6 +81,8 @@ struct sim_buffer {
 	unsigned int open_fds;   /* dmabuf fds the daemon holds */
 	bool fetched;            /* GET_GFX_DMABUF was called for it before */
 	bool retired;            /* no plane uses it any more */
+	bool initref;            /* gvt: queried, not fetched yet: the id stays taken */
+	int slot;                /* mbochs: 0, or 1 for the flip buffer (its Y offset) */
 };
 
 struct sim_plane {
@@ -115,6 +127,7 @@ struct sim_state {
 	uint32_t query_eio;
 	uint32_t dmabuf_eio;
 	int mmap_errno; /* 0, EINVAL or ENODEV */
+	uint32_t latest_id[3]; /* gvt: the id each plane's latest query returned */
 
 	int eventfd;
 	bool masked;
@@ -183,6 +196,7 @@ long sim_get_dmabuf(void *arg);
 long sim_dmabuf_ioctl(struct sim_fd *f, unsigned long req, void *arg);
 int sim_dmabuf_mmap_check(struct sim_fd *f, off_t off, size_t len);
 void sim_dmabuf_closed(struct sim_buffer *buf);
+void sim_planes_device_closed(void);
 int sim_plane_set(int plane, const struct sim_plane_desc *desc);
 /* Where a write or flip goes: a private dup of the buffer's memfd (caller closes it). */
 struct sim_target {
@@ -196,6 +210,18 @@ int sim_plane_flip_commit(int plane, const struct sim_buffer *target);
 int sim_plane_move_cursor(int32_t x, int32_t y);
 int sim_fault(uint32_t fault, uint64_t arg);
 uint64_t sim_fb_region_size(void);
+
+/* sim_driver.c: the personalities' tables and the rule check; lock held. */
+extern const char *const sim_driver_names[SIM_DRIVER_COUNT];
+/* Says a real driver's rule was broken (stderr) and counts it. */
+void sim_rule_broken(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* vendor, device, subsystem vendor, subsystem device of the PCI config space. */
+void sim_driver_pci_ids(uint16_t ids[4]);
+int sim_driver_mmap_errno(void);
+bool sim_gvt_plane_ok(int plane, const struct sim_plane_desc *d);
+bool sim_mbochs_mode_ok(const struct sim_plane_desc *d);
+/* PROBE answers (0 or -EINVAL); 1 for a real query with valid flags. */
+long sim_driver_check_flags(uint32_t flags, uint32_t mode);
 
 /* sim_control.c, sim_scene.c */
 /* A detached sim thread that never takes the daemon's signals. */

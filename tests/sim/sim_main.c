@@ -177,6 +177,9 @@ static void read_config(struct sim_config *cfg)
 	static const char *const modes[] = { "dmabuf", "region" };
 	static const char *const bools[] = { "0", "1" };
 	static const char *const scenes[] = { "none", "demo" };
+	/* "driver": mmap refused as the personality's stock driver does; "allow": a test
+	 * relaxation standing for the fixed mbochs module or a GPU import to come. */
+	static const char *const mmap_choices[] = { "driver", "allow" };
 	const char *uuid = getenv("VGPU_SIM_UUID");
 	const char *group = getenv("VGPU_SIM_GROUP");
 	char *end;
@@ -196,8 +199,23 @@ static void read_config(struct sim_config *cfg)
 	cfg->edid = !env_choice("VGPU_SIM_NO_EDID", bools, 2, 0);
 	cfg->demo = env_choice("VGPU_SIM_SCENE", scenes, 2, 0);
 	cfg->irq = env_choice("VGPU_SIM_IRQ", irq_names, 6, SIM_IRQ_DISPLAY);
+	cfg->driver = env_choice("VGPU_SIM_DRIVER", sim_driver_names, SIM_DRIVER_COUNT,
+				 SIM_DRIVER_GENERIC);
+	cfg->mmap_allow = env_choice("VGPU_SIM_MMAP", mmap_choices, 2, 0);
 	cfg->control = getenv("VGPU_SIM_CONTROL");
 	cfg->report = getenv("VGPU_SIM_REPORT");
+	if (cfg->driver == SIM_DRIVER_GENERIC)
+		return;
+	/* GVT-g and mbochs hand out dmabuf planes only; mbochs has no IRQs at all. */
+	if (cfg->region_mode)
+		fprintf(stderr, "vgpu-sim: %s has no region planes, using dmabuf\n",
+			sim_driver_names[cfg->driver]);
+	cfg->region_mode = false;
+	if (cfg->driver == SIM_DRIVER_MBOCHS && cfg->irq != SIM_IRQ_NONE && getenv("VGPU_SIM_IRQ"))
+		fprintf(stderr, "vgpu-sim: mbochs has no IRQs, VGPU_SIM_IRQ=%s ignored\n",
+			irq_names[cfg->irq]);
+	if (cfg->driver == SIM_DRIVER_MBOCHS)
+		cfg->irq = SIM_IRQ_NONE;
 }
 
 __attribute__((constructor)) static void sim_init(void)
@@ -206,6 +224,7 @@ __attribute__((constructor)) static void sim_init(void)
 
 	sim_resolve();
 	read_config(&sim.cfg);
+	sim.mmap_errno = sim_driver_mmap_errno();
 	sim.pid = getpid();
 	ret = sim_device_init();
 	if (ret < 0) {
@@ -268,6 +287,8 @@ static void write_report(FILE *out)
 		(unsigned long long)s->dmabuf_refetch_after_close);
 	fprintf(out, "open_dmabuf_fds=%u\n", s->open_dmabuf_fds);
 	fprintf(out, "device_fds_open=%u\n", s->device_fds_open);
+	fprintf(out, "peak_open_dmabuf_fds=%u\n", s->peak_open_dmabuf_fds);
+	fprintf(out, "rules_broken=%u\n", s->rules_broken);
 }
 
 /*

@@ -26,6 +26,8 @@ struct sim_stats {
 	uint64_t query_primary, query_cursor, query_probe, get_dmabuf, set_irqs, irq_signals,
 		dmabuf_double_fetch, dmabuf_refetch_after_close;
 	uint32_t open_dmabuf_fds, device_fds_open;
+	/* Appended: a real driver's rule broken (sim_driver.c); the most dmabuf fds held at once. */
+	uint32_t rules_broken, peak_open_dmabuf_fds;
 };
 
 enum sim_fault {
@@ -36,6 +38,12 @@ enum sim_fault {
 	SIM_FAULT_DMABUF_EIO,           /* arg N: next N GET_GFX_DMABUF fail with EIO */
 	/* Extensions beyond the agreed list; appended so the values above hold. */
 	SIM_FAULT_ID_RECYCLE, /* arg 0/1: release an id when its last fd closes (default on) */
+	/*
+	 * arg = errno | count << 16: the next count primary-plane queries fail with
+	 * that errno (EFAULT as GVT-g gives during a mode set, ENOMEM, EAGAIN...);
+	 * count 0 ends a fault still pending. Cursor queries are unaffected.
+	 */
+	SIM_FAULT_QUERY_ERRNO,
 };
 
 /* Connects, retrying until the sim answers or timeout_ms passes. NULL on failure. */

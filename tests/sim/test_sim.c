@@ -113,7 +113,7 @@ void test_dev_close(struct test_dev *d)
 	}
 }
 
-static int query(struct test_dev *d, uint32_t plane, struct vfio_device_gfx_plane_info *info)
+int test_dev_query(struct test_dev *d, uint32_t plane, struct vfio_device_gfx_plane_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
@@ -129,7 +129,7 @@ void test_set_primary(struct test_dev *d, uint32_t w, uint32_t h)
 	struct vfio_device_gfx_plane_info info;
 
 	assert_int_equal(simctl_set_plane(test_ctl, 1, &desc), 0);
-	assert_int_equal(query(d, 1, &info), -ENOMEM);
+	assert_int_equal(test_dev_query(d, 1, &info), -ENOMEM);
 }
 
 static void test_group_path(void **state)
@@ -208,7 +208,7 @@ static void test_region_info(void **state)
 	test_dev_close(&d);
 }
 
-static void test_query(void **state)
+static void test_query_plane(void **state)
 {
 	struct sim_plane_desc cursor = { .fourcc = DRM_FORMAT_ARGB8888, .width = 64, .height = 64,
 					 .stride = 256, .size = 16384, .x = 10, .y = -5,
@@ -223,7 +223,7 @@ static void test_query(void **state)
 	info.flags = VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION;
 	assert_int_equal(test_ioctl(d.device, VFIO_DEVICE_QUERY_GFX_PLANE, &info), -EINVAL);
 	test_set_primary(&d, 800, 600);
-	assert_int_equal(query(&d, 1, &info), 0);
+	assert_int_equal(test_dev_query(&d, 1, &info), 0);
 	assert_int_equal(info.drm_format, DRM_FORMAT_XRGB8888);
 	assert_int_equal(info.width, 800);
 	assert_int_equal(info.height, 600);
@@ -232,7 +232,7 @@ static void test_query(void **state)
 	assert_true(info.dmabuf_id != 0);
 	assert_int_equal(simctl_set_plane(test_ctl, 2, &cursor), 0);
 	assert_int_equal(simctl_move_cursor(test_ctl, 100, 200), 0);
-	assert_int_equal(query(&d, 2, &info), 0);
+	assert_int_equal(test_dev_query(&d, 2, &info), 0);
 	assert_int_equal(info.x_pos, 100);
 	assert_int_equal(info.y_pos, 200);
 	assert_int_equal(info.x_hot, 0xFFFFFFFF);
@@ -252,7 +252,7 @@ static void test_query(void **state)
 	test_dev_close(&d);
 }
 
-static int get_dmabuf(struct test_dev *d, uint32_t id)
+int test_dev_get_dmabuf(struct test_dev *d, uint32_t id)
 {
 	int fd = ioctl(d->device, VFIO_DEVICE_GET_GFX_DMABUF, &id);
 
@@ -263,7 +263,7 @@ static uint32_t primary_id(struct test_dev *d)
 {
 	struct vfio_device_gfx_plane_info info;
 
-	assert_int_equal(query(d, 1, &info), 0);
+	assert_int_equal(test_dev_query(d, 1, &info), 0);
 	return info.dmabuf_id;
 }
 
@@ -277,7 +277,7 @@ static void test_dmabuf(void **state)
 
 	test_dev_open(&d, false);
 	test_set_primary(&d, 64, 32);
-	fd = get_dmabuf(&d, primary_id(&d));
+	fd = test_dev_get_dmabuf(&d, primary_id(&d));
 	assert_true(fd >= 0);
 	assert_int_equal(lseek(fd, 0, SEEK_END), 64 * 32 * 4);
 	map = mmap(NULL, 64 * 32 * 4, PROT_READ, MAP_SHARED, fd, 0);
@@ -295,7 +295,7 @@ static void test_dmabuf(void **state)
 	assert_int_equal(simctl_write(test_ctl, 1, 64 * 32 * 4 - 4, pixels, 8), -EINVAL);
 	munmap(map, 64 * 32 * 4);
 	assert_int_equal(close(fd), 0);
-	assert_int_equal(get_dmabuf(&d, 9999), -ENOENT);
+	assert_int_equal(test_dev_get_dmabuf(&d, 9999), -ENOENT);
 	test_dev_close(&d);
 }
 
@@ -311,22 +311,22 @@ static void test_flip_ids(void **state)
 	test_set_primary(&d, 16, 16);
 	assert_int_equal(simctl_stats(test_ctl, &before), 0);
 	a = primary_id(&d);
-	fa = get_dmabuf(&d, a);
+	fa = test_dev_get_dmabuf(&d, a);
 	assert_int_equal(simctl_flip(test_ctl, 1, &red, sizeof(red)), 0);
 	b = primary_id(&d);
 	assert_int_not_equal(a, b);
-	fb = get_dmabuf(&d, b);
+	fb = test_dev_get_dmabuf(&d, b);
 	assert_int_equal(pread(fb, &px, sizeof(px), 0), sizeof(px));
 	assert_int_equal(px, red);
 	assert_int_equal(simctl_flip(test_ctl, 1, NULL, 0), 0);
 	assert_int_equal(primary_id(&d), a);
 	/* mbochs would corrupt the kernel here; the sim counts it. */
-	again = get_dmabuf(&d, a);
+	again = test_dev_get_dmabuf(&d, a);
 	assert_true(again >= 0);
 	close(again);
 	/* Last fd closed: the id is free and may name another buffer later. */
 	assert_int_equal(close(fa), 0);
-	assert_int_equal(get_dmabuf(&d, a), -ENOENT);
+	assert_int_equal(test_dev_get_dmabuf(&d, a), -ENOENT);
 	assert_int_equal(simctl_stats(test_ctl, &after), 0);
 	assert_int_equal(after.dmabuf_double_fetch - before.dmabuf_double_fetch, 1);
 	assert_int_equal(after.dmabuf_refetch_after_close - before.dmabuf_refetch_after_close, 1);
@@ -346,7 +346,7 @@ static void test_mmap_faults(void **state)
 
 	test_dev_open(&d, false);
 	test_set_primary(&d, 32, 32);
-	fd = get_dmabuf(&d, primary_id(&d));
+	fd = test_dev_get_dmabuf(&d, primary_id(&d));
 	assert_int_equal(simctl_fault(test_ctl, SIM_FAULT_MMAP_EINVAL, 1), 0);
 	assert_true(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
 	assert_int_equal(errno, EINVAL);
@@ -358,19 +358,19 @@ static void test_mmap_faults(void **state)
 	assert_int_equal(close(fd), 0);
 	/* A buffer smaller than the size the query reports cannot be mapped whole. */
 	assert_int_equal(simctl_set_plane(test_ctl, 1, &liar), 0);
-	assert_int_equal(query(&d, 1, &info), -ENOMEM);
-	assert_int_equal(query(&d, 1, &info), 0);
-	fd = get_dmabuf(&d, info.dmabuf_id);
+	assert_int_equal(test_dev_query(&d, 1, &info), -ENOMEM);
+	assert_int_equal(test_dev_query(&d, 1, &info), 0);
+	fd = test_dev_get_dmabuf(&d, info.dmabuf_id);
 	assert_int_equal(lseek(fd, 0, SEEK_END), 4096);
 	assert_true(mmap(NULL, info.size, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
 	assert_int_equal(close(fd), 0);
 	assert_int_equal(simctl_fault(test_ctl, SIM_FAULT_QUERY_EIO, 2), 0);
-	assert_int_equal(query(&d, 1, &info), -EIO);
-	assert_int_equal(query(&d, 2, &info), -EIO);
-	assert_int_equal(query(&d, 1, &info), 0);
+	assert_int_equal(test_dev_query(&d, 1, &info), -EIO);
+	assert_int_equal(test_dev_query(&d, 2, &info), -EIO);
+	assert_int_equal(test_dev_query(&d, 1, &info), 0);
 	assert_int_equal(simctl_fault(test_ctl, SIM_FAULT_DMABUF_EIO, 1), 0);
-	assert_int_equal(get_dmabuf(&d, info.dmabuf_id), -EIO);
-	fd = get_dmabuf(&d, info.dmabuf_id);
+	assert_int_equal(test_dev_get_dmabuf(&d, info.dmabuf_id), -EIO);
+	fd = test_dev_get_dmabuf(&d, info.dmabuf_id);
 	assert_true(fd >= 0);
 	assert_int_equal(close(fd), 0);
 	test_dev_close(&d);
@@ -388,9 +388,9 @@ static int child_main(bool leak)
 	int fd;
 
 	test_dev_open(&d, false);
-	if (query(&d, 1, &info) < 0 || info.width != 1024 || info.height != 768)
+	if (test_dev_query(&d, 1, &info) < 0 || info.width != 1024 || info.height != 768)
 		return 10;
-	fd = get_dmabuf(&d, info.dmabuf_id);
+	fd = test_dev_get_dmabuf(&d, info.dmabuf_id);
 	map = mmap(NULL, info.size, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		return 11;
@@ -505,7 +505,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest group_tests[] = {
 		cmocka_unit_test(test_group_path), cmocka_unit_test(test_region_info),
-		cmocka_unit_test(test_query),      cmocka_unit_test(test_dmabuf),
+		cmocka_unit_test(test_query_plane),      cmocka_unit_test(test_dmabuf),
 		cmocka_unit_test(test_flip_ids),   cmocka_unit_test(test_mmap_faults),
 		cmocka_unit_test(test_irq_info),   cmocka_unit_test(test_irq_eventfd),
 		cmocka_unit_test(test_edid),       cmocka_unit_test(test_exit_report),
@@ -515,6 +515,12 @@ int main(int argc, char **argv)
 	};
 	const struct CMUnitTest region_tests[] = {
 		cmocka_unit_test(test_region_mode),
+	};
+	const struct CMUnitTest gvt_tests[] = {
+		cmocka_unit_test(test_gvt_personality),
+	};
+	const struct CMUnitTest mbochs_tests[] = {
+		cmocka_unit_test(test_mbochs_personality),
 	};
 	const struct CMUnitTest irq_tests[] = {
 		cmocka_unit_test(test_irq_variant),
@@ -526,6 +532,10 @@ int main(int argc, char **argv)
 		return cmocka_run_group_tests_name("sim_cdev", cdev_tests, connect_ctl, free_ctl);
 	if (argc == 2 && strcmp(argv[1], "--region") == 0)
 		return cmocka_run_group_tests_name("sim_region", region_tests, connect_ctl, free_ctl);
+	if (argc == 2 && strcmp(argv[1], "--gvt") == 0)
+		return cmocka_run_group_tests_name("sim_gvt", gvt_tests, connect_ctl, free_ctl);
+	if (argc == 2 && strcmp(argv[1], "--mbochs") == 0)
+		return cmocka_run_group_tests_name("sim_mbochs", mbochs_tests, connect_ctl, free_ctl);
 	if (argc == 2 && strcmp(argv[1], "--irq") == 0)
 		return cmocka_run_group_tests_name("sim_irq", irq_tests, connect_ctl, free_ctl);
 	return cmocka_run_group_tests_name("sim", group_tests, connect_ctl, free_ctl);

@@ -162,6 +162,17 @@ static const struct key_case good[] = {
 	{ "input", "none", "none" },
 	{ "qemu_pid", "4194304", "4194304" },
 	{ "qemu_pidfile", "/run/libvirt/qemu/vm1.pid", "/run/libvirt/qemu/vm1.pid" },
+	{ "tls_cert", "auto", "auto" },
+	{ "tls", "required", "required" },
+	{ "tls", "optional", "optional" },
+	{ "tls", "off", "off" },
+	{ "auth", "vnc,plain", "plain,vnc" },
+	{ "auth", "none", "none" },
+	{ "auth", "", "" },
+	{ "users_file", "/etc/mdev-vncd/users", "/etc/mdev-vncd/users" },
+	{ "tls_ca", "/etc/ca.pem", "/etc/ca.pem" },
+	{ "tls_verify_client", "yes", "yes" },
+	{ "state_dir", "/tmp/s", "/tmp/s" },
 };
 
 static void test_every_key_good(void **state)
@@ -251,6 +262,14 @@ static const struct key_case bad[] = {
 	{ "qemu_pid", "4194305", "out of range" },
 	{ "qemu_pid", "-1", "not a whole number" },
 	{ "qemu_pidfile", "vm1.pid", "not an absolute path" },
+	{ "tls_cert", "Auto", "not an absolute path" },
+	{ "tls", "yes", "not a TLS policy" },
+	{ "auth", "plain,,vnc", "'' is not a method" },
+	{ "auth", "pam", "'pam' is not a method" },
+	{ "auth", "vnc,vnc", "'vnc' is listed twice" },
+	{ "auth", "plain,", "'' is not a method" },
+	{ "users_file", "users", "not an absolute path" },
+	{ "state_dir", "var/lib", "not an absolute path" },
 };
 
 static void test_every_key_bad(void **state)
@@ -536,6 +555,56 @@ static void test_validate_remote_access(void **state)
 	expect_invalid(&c, "viewonly_password_file is set without password_file");
 }
 
+/* VeNCrypt: what tls = auto becomes, and what each method needs. */
+static void test_validate_vencrypt(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	set_ok(&c, "uuid", "8f5cbc3e-4b1f-4e0f-9c4a-6a2d1e7f0b11");
+	assert_int_equal(config_tls_policy(&c), TLS_POLICY_OFF);
+	set_ok(&c, "tls_cert", "/c");
+	set_ok(&c, "tls_key", "/k");
+	set_ok(&c, "password_file", "/p");
+	/* Loopback only: off; a remote listener makes it required. */
+	assert_int_equal(config_tls_policy(&c), TLS_POLICY_OFF);
+	set_ok(&c, "listen", "0.0.0.0:5900");
+	assert_int_equal(config_tls_policy(&c), TLS_POLICY_REQUIRED);
+	assert_int_equal(config_auth_methods(&c), CONFIG_AUTH_VNC);
+	expect_valid(&c);
+	set_ok(&c, "users_file", "/u");
+	assert_int_equal(config_auth_methods(&c), CONFIG_AUTH_PLAIN | CONFIG_AUTH_VNC);
+	/* A users file alone is a password for a remote listener, with TLS on. */
+	set_ok(&c, "password_file", "");
+	expect_valid(&c);
+	set_ok(&c, "tls", "off");
+	expect_invalid(&c, "password_file is not set");
+	set_ok(&c, "tls", "optional");
+	set_ok(&c, "auth", "vnc");
+	expect_invalid(&c, "auth lists vnc but password_file is not set");
+	set_ok(&c, "auth", "plain,none");
+	expect_invalid(&c, "allow_unauthenticated_remote");
+	set_ok(&c, "tls_verify_client", "yes");
+	expect_invalid(&c, "tls_verify_client = yes needs tls_ca");
+	set_ok(&c, "tls_ca", "/ca");
+	expect_valid(&c);
+	set_ok(&c, "users_file", "");
+	expect_invalid(&c, "auth lists plain but users_file is not set");
+
+	config_init(&c);
+	set_ok(&c, "uuid", "8f5cbc3e-4b1f-4e0f-9c4a-6a2d1e7f0b11");
+	set_ok(&c, "tls", "required");
+	set_ok(&c, "password_file", "/p");
+	expect_invalid(&c, "tls_cert is not set");
+	set_ok(&c, "tls_cert", "auto");
+	expect_valid(&c);
+	set_ok(&c, "tls_key", "/k");
+	expect_invalid(&c, "tls_cert = auto makes its own key");
+	set_ok(&c, "tls_key", "");
+	set_ok(&c, "password_file", "");
+	expect_invalid(&c, "no method to offer");
+}
+
 static void test_restart_needed(void **state)
 {
 	struct config a, b;
@@ -673,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_validate_attach),
 		cmocka_unit_test(test_validate_tls_and_listeners),
 		cmocka_unit_test(test_validate_remote_access),
+		cmocka_unit_test(test_validate_vencrypt),
 		cmocka_unit_test(test_restart_needed),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_conf_files),

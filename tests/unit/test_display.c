@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -23,6 +24,7 @@
 #include "display.h"
 #include "frame_store.h"
 #include "import.h"
+#include "log.h"
 #include "placeholder.h"
 #include "plane.h"
 #include "sim_child.h"
@@ -121,6 +123,7 @@ static int teardown(void **state)
 		simctl_set_plane(f->ctl, PRIMARY, &off);
 		simctl_fault(f->ctl, SIM_FAULT_MMAP_EINVAL, 0);
 		simctl_fault(f->ctl, SIM_FAULT_ENOMEM_AFTER_MODESET, 1);
+		simctl_fault(f->ctl, SIM_FAULT_QUERY_ERRNO, 0);
 	}
 	simctl_free(f->ctl);
 	vfio_device_free(f->dev);
@@ -255,6 +258,110 @@ static void test_enomem_keeps_picture(void **state)
 	assert_int_equal(stats->query_errors, 2);
 }
 
+/* stderr into a temporary file while a test counts the log lines a refresh writes. */
+static struct {
+	FILE *file;
+	int saved;
+} log_capture;
+
+static void capture_begin(void)
+{
+	fflush(stderr);
+	log_capture.file = tmpfile();
+	assert_non_null(log_capture.file);
+	log_capture.saved = dup(STDERR_FILENO);
+	assert_true(log_capture.saved >= 0);
+	assert_true(dup2(fileno(log_capture.file), STDERR_FILENO) >= 0);
+}
+
+/* Restores stderr; returns how many lines written since capture_begin contain needle. */
+static int capture_end(const char *needle)
+{
+	char line[1024];
+	int count = 0;
+
+	fflush(stderr);
+	assert_true(dup2(log_capture.saved, STDERR_FILENO) >= 0);
+	close(log_capture.saved);
+	rewind(log_capture.file);
+	while (fgets(line, sizeof(line), log_capture.file)) {
+		fputs(line, stderr);
+		count += strstr(line, needle) != NULL;
+	}
+	fclose(log_capture.file);
+	return count;
+}
+
+static void fail_queries(struct fixture *f, int err, unsigned count)
+{
+	assert_int_equal(simctl_fault(f->ctl, SIM_FAULT_QUERY_ERRNO, (uint32_t)err | count << 16), 0);
+}
+
+/*
+ * GVT-g's EFAULT during a mode set: clients keep the last picture, the caller
+ * hears "retry soon", one debug line for the whole run of failures, and the
+ * new mode shows once the query works.
+ */
+static void test_transient_failure_keeps_picture(void **state)
+{
+	struct fixture *f = *state;
+	const struct display_stats *stats = display_stats(f->display);
+
+	show_mode(f, 64, 48, 8);
+	uint64_t errors = stats->query_errors;
+	set_mode(f, 80, 60, 0, 9);
+	assert_int_equal(simctl_fault(f->ctl, SIM_FAULT_ENOMEM_AFTER_MODESET, 0), 0);
+	fail_queries(f, EFAULT, 20);
+	log_set_level(LOG_LEVEL_DEBUG);
+	capture_begin();
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(display_refresh(f->display), -EAGAIN);
+	int failed_lines = capture_end("querying the primary plane");
+	assert_int_equal(failed_lines, 1);
+	assert_int_equal(stats->query_errors, errors + 20);
+	assert_store_size(f, 64, 48);
+	assert_false(wake_pending(f));
+
+	capture_begin();
+	assert_int_equal(display_refresh(f->display), 0);
+	int recovered_lines = capture_end("queries work again");
+	log_set_level(LOG_LEVEL_INFO);
+	assert_int_equal(recovered_lines, 1);
+	assert_client_synced(f, 80, 60);
+	assert_client_shows_source(f);
+}
+
+/* A transient failure that outlasts its grace is one warning; a real error warns at once. */
+static void test_lasting_failure_warns_once(void **state)
+{
+	struct fixture *f = *state;
+	const struct timespec past_grace = { .tv_sec = 1, .tv_nsec = 100 * 1000 * 1000 };
+
+	show_mode(f, 64, 48, 10);
+	fail_queries(f, EFAULT, 1000);
+	capture_begin();
+	assert_int_equal(display_refresh(f->display), -EAGAIN);
+	nanosleep(&past_grace, NULL);
+	for (int i = 0; i < 30; i++)
+		assert_int_equal(display_refresh(f->display), -EAGAIN);
+	int warnings = capture_end("querying the primary plane has failed for");
+	assert_int_equal(warnings, 1);
+	fail_queries(f, EFAULT, 0);
+	capture_begin();
+	display_refresh(f->display);
+	display_refresh(f->display);
+	assert_int_equal(capture_end("queries work again"), 1);
+
+	fail_queries(f, EIO, 30);
+	capture_begin();
+	for (int i = 0; i < 30; i++)
+		assert_int_equal(display_refresh(f->display), -EIO);
+	assert_int_equal(capture_end("querying the primary plane failed: Input/output error"), 1);
+	assert_false(wake_pending(f));
+	assert_client_shows_source(f);
+	assert_int_equal(display_refresh(f->display), 0);
+}
+
 static void test_unchanged_frame(void **state)
 {
 	struct fixture *f = *state;
@@ -336,6 +443,8 @@ int main(void)
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_no_signal_then_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enomem_keeps_picture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transient_failure_keeps_picture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lasting_failure_warns_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plane, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cannot_map, setup, teardown),

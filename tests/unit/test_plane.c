@@ -153,6 +153,7 @@ static int teardown(void **state)
 	assert_int_equal(ret, 0);
 	assert_int_equal(s.dmabuf_double_fetch, before.dmabuf_double_fetch);
 	assert_int_equal(s.dmabuf_refetch_after_close, before.dmabuf_refetch_after_close);
+	assert_int_equal(s.rules_broken, before.rules_broken);
 	assert_int_equal(s.open_dmabuf_fds, 0);
 	return 0;
 }
@@ -237,6 +238,36 @@ static void test_probe_dmabuf(void **state)
 	assert_int_equal(plane_source_cached_dmabufs(f->src), 0);
 }
 
+/* What the source logged about its dmabuf id policy when made again on this device. */
+static void policy_logged(struct fixture *f, const char *want)
+{
+	struct plane_source *first = f->src;
+	char log[1024];
+
+	assert_int_equal(new_source_logged(f, log, sizeof(log)), 0);
+	plane_source_free(first);
+	if (!strstr(log, want))
+		fail_msg("logged \"%s\", wanted \"%s\"", log, want);
+	/* Once, when the source is made. */
+	assert_ptr_equal(strstr(strstr(log, "dmabuf ids:") + 1, "dmabuf ids:"), NULL);
+}
+
+static void test_lifetime_of(void **state)
+{
+	const char *why = NULL;
+
+	assert_int_equal(plane_id_lifetime_of(0x8086, 0x3e92, &why), PLANE_IDS_RECYCLED);
+	assert_non_null(strstr(why, "GVT-g"));
+	assert_int_equal(plane_id_lifetime_of(0x8086, 0x5912, &why), PLANE_IDS_RECYCLED);
+	assert_int_equal(plane_id_lifetime_of(0x1234, 0x1111, &why), PLANE_IDS_KEPT);
+	assert_non_null(strstr(why, "mbochs"));
+	assert_int_equal(plane_id_lifetime_of(0x1b36, 0x000f, &why), PLANE_IDS_KEPT);
+	assert_non_null(strstr(why, "mdpy"));
+	assert_int_equal(plane_id_lifetime_of(0x1234, 0x1112, &why), PLANE_IDS_KEPT);
+	assert_non_null(strstr(why, "unknown"));
+	assert_int_equal(plane_id_lifetime_of(0, 0, &why), PLANE_IDS_KEPT);
+}
+
 static void test_probe_none(void **state)
 {
 	struct fixture *f = *state;
@@ -266,6 +297,29 @@ static void test_query_zeroes(void **state)
 	zero.argsz = info.argsz;
 	zero.flags = info.flags;
 	zero.drm_plane_type = info.drm_plane_type;
+	assert_memory_equal(&info, &zero, sizeof(info));
+	assert_false(plane_info_enabled(&info));
+}
+
+/*
+ * GVT-g copies the caller's struct back untouched for a disabled plane
+ * (intel_vgpu_query_plane): after a picture, a struct full of garbage must
+ * still come back as "no plane".
+ */
+static void test_gvt_echo_zeroed(void **state)
+{
+	struct fixture *f = *state;
+	const struct sim_plane_desc off = { 0 };
+	struct vfio_device_gfx_plane_info info, zero = { 0 };
+
+	set_mode(f, 64, 64, 0, 1);
+	current_buffer(f, 1, NULL);
+	assert_int_equal(simctl_set_plane(f->ctl, PRIMARY, &off), 0);
+	memset(&info, 0xa5, sizeof(info));
+	assert_int_equal(plane_source_query(f->src, PRIMARY, &info), 0);
+	zero.argsz = sizeof(info);
+	zero.flags = VFIO_GFX_PLANE_TYPE_DMABUF;
+	zero.drm_plane_type = PRIMARY;
 	assert_memory_equal(&info, &zero, sizeof(info));
 	assert_false(plane_info_enabled(&info));
 }
@@ -366,15 +420,80 @@ static void test_lru_eviction(void **state)
 	assert_int_equal(stats(f).get_dmabuf, fetched + 1);
 }
 
+/* GVT-g frees ids with their last fd: the source keeps a bounded cache. */
+static void test_gvt_policy(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(plane_source_id_lifetime(f->src), PLANE_IDS_RECYCLED);
+	policy_logged(f, "dmabuf ids: the 8 most recently used are kept (device 8086:3e92, "
+			 "Intel GVT-g");
+}
+
+/*
+ * mbochs: more modes than the recycling cache holds, and back again. Each
+ * id is fetched once and its fd never closed (the sim counts a broken rule
+ * otherwise), and a held fd shows what the guest draws now.
+ */
+static void test_mbochs_ids_kept(void **state)
+{
+	struct fixture *f = *state;
+	const unsigned n = PLANE_DMABUF_CACHE_SIZE + 4;
+	uint32_t ids[PLANE_DMABUF_CACHE_SIZE + 4], id;
+	uint64_t fetched;
+
+	assert_int_equal(plane_source_id_lifetime(f->src), PLANE_IDS_KEPT);
+	policy_logged(f, "dmabuf ids: kept for the device's life, at most 64 (device 1234:1111, "
+			 "mbochs: ids are permanent per mode");
+	for (unsigned i = 0; i < n; i++) {
+		set_mode(f, 64, 64 + i, 0, 20 + i);
+		current_buffer(f, 20 + i, &ids[i]);
+	}
+	fetched = stats(f).get_dmabuf;
+	for (unsigned i = 0; i < n; i++) {
+		set_mode(f, 64, 64 + i, 0, 40 + i);
+		current_buffer(f, 40 + i, &id);
+		assert_int_equal(id, ids[i]);
+	}
+	assert_int_equal(stats(f).get_dmabuf, fetched);
+	assert_int_equal(plane_source_cached_dmabufs(f->src), n);
+	assert_int_equal(stats(f).open_dmabuf_fds, n);
+}
+
+/*
+ * An unknown device's ids are kept too, but not without end: past the
+ * limit a new id is refused and nothing held is closed.
+ */
+static void test_unknown_ids_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct vfio_device_gfx_plane_info info;
+	struct plane_buffer *buf = NULL;
+	uint32_t first;
+
+	assert_int_equal(plane_source_id_lifetime(f->src), PLANE_IDS_KEPT);
+	policy_logged(f, "(device 1234:5157, unknown driver");
+	for (unsigned i = 0; i < PLANE_DMABUF_KEEP_MAX; i++) {
+		set_mode(f, 16, 1 + i, 0, 100 + i);
+		current_buffer(f, 100 + i, i ? NULL : &first);
+	}
+	set_mode(f, 16, 200, 0, 300);
+	assert_int_equal(plane_source_query(f->src, PRIMARY, &info), 0);
+	assert_int_equal(plane_source_buffer(f->src, &info, &buf), -EMFILE);
+	assert_int_equal(plane_source_cached_dmabufs(f->src), PLANE_DMABUF_KEEP_MAX);
+	assert_int_equal(stats(f).open_dmabuf_fds, PLANE_DMABUF_KEEP_MAX);
+	cached_buffer(f, first);
+}
+
 static void test_flip_back(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t pixels[64 * 32 * 4];
+	uint8_t pixels[64 * 64 * 4]; /* 64x64: the smallest mode mbochs shows */
 	struct plane_buffer *a, *b;
 	uint32_t id_a, id_b;
 	uint64_t fetched;
 
-	set_mode(f, 64, 32, 0, 3);
+	set_mode(f, 64, 64, 0, 3);
 	a = current_buffer(f, 3, &id_a);
 	fill(pixels, sizeof(pixels), 4);
 	assert_int_equal(simctl_flip(f->ctl, PRIMARY, pixels, sizeof(pixels)), 0);
@@ -478,8 +597,16 @@ static void test_region_plane(void **state)
 static const struct CMUnitTest dmabuf_tests[] = {
 	T(test_probe_dmabuf),	     T(test_probe_none),	 T(test_query_zeroes),
 	T(test_disabled_plane),	     T(test_query_error),	 T(test_same_id_fetched_once),
-	T(test_real_size),	     T(test_lru_eviction),	 T(test_flip_back),
-	T(test_import_refused),	     T(test_fetch_fails),
+	T(test_real_size),	     T(test_flip_back),		 T(test_import_refused),
+	T(test_fetch_fails),	     T(test_unknown_ids_bounded), cmocka_unit_test(test_lifetime_of),
+};
+static const struct CMUnitTest gvt_tests[] = {
+	T(test_gvt_policy), T(test_gvt_echo_zeroed), T(test_lru_eviction), T(test_flip_back),
+	T(test_same_id_fetched_once),
+};
+static const struct CMUnitTest mbochs_tests[] = {
+	T(test_mbochs_ids_kept),
+	T(test_flip_back),
 };
 static const struct CMUnitTest region_tests[] = {
 	T(test_probe_region),
@@ -489,8 +616,13 @@ static const struct CMUnitTest region_tests[] = {
 /* One child per transport: the sim picks it when it loads. */
 static const char *const dmabuf_env[] = { "VGPU_SIM_MODE=dmabuf", NULL };
 static const char *const region_env[] = { "VGPU_SIM_MODE=region", NULL };
+/* The drivers' own personalities; mmap allowed so the pixels can be checked. */
+static const char *const gvt_env[] = { "VGPU_SIM_DRIVER=gvt", "VGPU_SIM_MMAP=allow", NULL };
+static const char *const mbochs_env[] = { "VGPU_SIM_DRIVER=mbochs", "VGPU_SIM_MMAP=allow", NULL };
 static const struct sim_child_run runs[] = {
 	{ "dmabuf", dmabuf_env, SIM_CHILD_TESTS(dmabuf_tests) },
+	{ "gvt", gvt_env, SIM_CHILD_TESTS(gvt_tests) },
+	{ "mbochs", mbochs_env, SIM_CHILD_TESTS(mbochs_tests) },
 	{ "region", region_env, SIM_CHILD_TESTS(region_tests) },
 };
 

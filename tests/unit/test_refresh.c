@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The refresh scheduler under the simulated vGPU: polling at the rate,
- * nothing while idle, refreshes on display events naming their planes, and
- * an event storm coalesced.
+ * nothing while idle, refreshes on display events naming their planes, an
+ * event storm coalesced, and a query that failed for a moment retried at
+ * once, a bounded number of times.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,20 +28,25 @@ struct fixture {
 	struct refresh *refresh;
 	unsigned calls;
 	unsigned last_planes;
+	unsigned failures_left; /* primary queries still to fail for a moment */
 };
 
-static void on_refresh(void *ctx, unsigned planes)
+static unsigned on_refresh(void *ctx, unsigned planes)
 {
 	struct fixture *f = ctx;
 	f->calls++;
 	f->last_planes = planes;
+	if (!(planes & DISPLAY_EVENT_PRIMARY) || !f->failures_left)
+		return 0;
+	f->failures_left--;
+	return DISPLAY_EVENT_PRIMARY;
 }
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	const char *why;
-	f->base = event_base_new();
+	f->base = refresh_event_base_new();
 	f->sim = simctl_connect(getenv("VGPU_SIM_CONTROL"), 2000);
 	if (!f->base || !f->sim || vfio_device_open_uuid(SIM_UUID, &f->dev, &why) < 0)
 		return -1;
@@ -156,6 +162,69 @@ static void test_storm_is_coalesced(void **state)
 	assert_in_range(f->calls, 20, 64);
 }
 
+/* A client arrives while the next `failures` primary queries fail for a moment. */
+static void activate_failing(struct fixture *f, bool use_irq, unsigned hz, unsigned failures)
+{
+	f->refresh = refresh_new(f->base, f->dev, use_irq, hz, on_refresh, f);
+	assert_non_null(f->refresh);
+	assert_int_equal(refresh_uses_irq(f->refresh), use_irq);
+	f->failures_left = failures;
+	refresh_set_active(f->refresh, true);
+	assert_int_equal(f->calls, 1);
+}
+
+/* A mode set's failed query is retried within milliseconds, not at the 1 s safety poll. */
+static void test_failed_query_retried_at_once(void **state)
+{
+	struct fixture *f = *state;
+	activate_failing(f, true, 60, 3);
+	/* Far below the safety poll: only the retries can make these calls. */
+	run_for(f, 300);
+	assert_int_equal(f->failures_left, 0);
+	assert_int_equal(f->calls, 4);
+	assert_int_equal(f->last_planes, DISPLAY_EVENT_PRIMARY);
+
+	/* The same after an event: one failure, one retry. */
+	f->failures_left = 1;
+	assert_int_equal(simctl_irq(f->sim, PRIMARY_EVENT), 0);
+	run_for(f, 300);
+	assert_int_equal(f->failures_left, 0);
+	assert_int_equal(f->calls, 6);
+}
+
+/* A failure that lasts gets a few retries, then waits for events and the safety poll. */
+static void test_retries_are_bounded(void **state)
+{
+	struct fixture *f = *state;
+	activate_failing(f, true, 60, 1000);
+	run_for(f, 300);
+	unsigned calls = f->calls;
+	assert_in_range(calls, 3, 10);
+	run_for(f, 300);
+	assert_int_equal(f->calls, calls);
+
+	/* Going idle drops a pending retry. */
+	f->calls = 0;
+	assert_int_equal(simctl_irq(f->sim, PRIMARY_EVENT), 0);
+	for (int ms = 0; ms < 5000 && !f->calls; ms++)
+		run_for(f, 1);
+	/* The event's refresh, and perhaps its first retry: more are still due. */
+	calls = f->calls;
+	assert_in_range(calls, 1, 2);
+	refresh_set_active(f->refresh, false);
+	run_for(f, 200);
+	assert_int_equal(f->calls, calls);
+}
+
+/* Polling needs no retries: the next poll is one. */
+static void test_polling_does_not_retry(void **state)
+{
+	struct fixture *f = *state;
+	activate_failing(f, false, 5, 1000);
+	run_for(f, 100);
+	assert_int_equal(f->calls, 1);
+}
+
 static void test_display_event_off_polls(void **state)
 {
 	struct fixture *f = *state;
@@ -171,6 +240,9 @@ static const struct CMUnitTest poll_tests[] = { T(test_polls_only_while_active),
 static const struct CMUnitTest irq_tests[] = {
 	T(test_events_drive_refreshes),
 	T(test_storm_is_coalesced),
+	T(test_failed_query_retried_at_once),
+	T(test_retries_are_bounded),
+	T(test_polling_does_not_retry),
 	T(test_display_event_off_polls),
 };
 

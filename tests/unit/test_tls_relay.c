@@ -5,7 +5,9 @@
  * the plaintext end is shut down, and a bad certificate fails to load.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -29,6 +31,12 @@ struct fixture {
 	struct tls_relay_creds *creds;
 };
 
+static int load(const char *cert, const char *key, struct tls_relay_creds **out)
+{
+	const struct tls_relay_creds_options options = { .cert_file = cert, .key_file = key };
+	return tls_relay_creds_new(&options, out);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -42,7 +50,7 @@ static int setup(void **state)
 		 "-keyout %s -out %s 2>/dev/null",
 		 f->key, f->cert);
 	if (system(cmd) == 0)
-		assert_int_equal(tls_relay_creds_new(f->cert, f->key, &f->creds), 0);
+		assert_int_equal(load(f->cert, f->key, &f->creds), 0);
 	*state = f;
 	return 0;
 }
@@ -50,7 +58,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	tls_relay_creds_free(f->creds);
+	tls_relay_creds_unref(f->creds);
 	char cmd[100];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -249,11 +257,119 @@ static void test_bad_files_fail_to_load(void **state)
 	struct tls_relay_creds *creds = NULL;
 	char missing[128];
 	snprintf(missing, sizeof(missing), "%s/missing.pem", f->dir);
-	assert_int_equal(tls_relay_creds_new(missing, missing, &creds), -EINVAL);
+	assert_int_equal(load(missing, missing, &creds), -EINVAL);
 	if (f->creds)
 		/* A certificate with its own file as the key: no key in it. */
-		assert_int_equal(tls_relay_creds_new(f->cert, f->cert, &creds), -EINVAL);
+		assert_int_equal(load(f->cert, f->cert, &creds), -EINVAL);
 	assert_null(creds);
+}
+
+/*
+ * After the daemon's own handshake: the greeting the plaintext side writes
+ * first is dropped, and the client's bytes wait until it was.
+ */
+static void check_greeting_dropped(int plain, ssize_t (*client_send)(void *, const void *, size_t),
+				   ssize_t (*client_recv)(void *, void *, size_t), void *client)
+{
+	assert_int_equal(client_send(client, "C", 1), 1);
+	char buf[64];
+	struct pollfd pfd = { .fd = plain, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 300), 0);
+	static const char from_server[] = "RFB 003.008\nSERVERINIT";
+	assert_int_equal(send(plain, from_server, 12, 0), 12);
+	assert_int_equal(send(plain, from_server + 12, 10, 0), 10);
+	assert_int_equal(read_within(plain, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'C');
+	size_t got = 0;
+	while (got < 10) {
+		ssize_t n = client_recv(client, buf + got, sizeof(buf) - got);
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+	assert_int_equal(got, 10);
+	assert_memory_equal(buf, "SERVERINIT", 10);
+}
+
+static ssize_t socket_send(void *fd, const void *data, size_t len)
+{
+	return send(*(int *)fd, data, len, 0);
+}
+
+static ssize_t socket_recv(void *fd, void *buf, size_t len)
+{
+	return read_within(*(int *)fd, buf, len);
+}
+
+static void test_clear_relay_drops_greeting(void **state)
+{
+	int net[2], plain;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, net), 0);
+	struct tls_relay *relay = NULL;
+	assert_int_equal(tls_relay_start_established(NULL, net[0], 12, "test", &plain, &relay), 0);
+	check_greeting_dropped(plain, socket_send, socket_recv, &net[1]);
+	close(net[1]);
+	char c;
+	assert_int_equal(read_within(plain, &c, 1), 0);
+	tls_relay_free(relay);
+	close(plain);
+}
+
+struct server_handshake {
+	gnutls_session_t session;
+	int fd;
+	int result;
+};
+
+/* The daemon's side of the handshake, done before the relay starts (as VeNCrypt does). */
+static void *server_handshake(void *arg)
+{
+	struct server_handshake *h = arg;
+	do {
+		h->result = gnutls_handshake(h->session);
+		struct pollfd pfd = { .fd = h->fd,
+				      .events = gnutls_record_get_direction(h->session) ? POLLOUT
+											 : POLLIN };
+		if (h->result == GNUTLS_E_AGAIN)
+			poll(&pfd, 1, WAIT_MS);
+	} while (h->result == GNUTLS_E_AGAIN || h->result == GNUTLS_E_INTERRUPTED);
+	return NULL;
+}
+
+static ssize_t tls_send(void *session, const void *data, size_t len)
+{
+	return gnutls_record_send(*(gnutls_session_t *)session, data, len);
+}
+
+static ssize_t tls_recv(void *session, void *buf, size_t len)
+{
+	return gnutls_record_recv(*(gnutls_session_t *)session, buf, len);
+}
+
+static void test_established_session_drops_greeting(void **state)
+{
+	struct fixture *f = *state;
+	if (!f->creds)
+		skip(); /* no openssl to make a certificate */
+	int net[2], plain;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, net),
+			 0);
+	struct server_handshake h = { .fd = net[0] };
+	assert_int_equal(tls_relay_session_new(f->creds, net[0], "test", &h.session), 0);
+	pthread_t thread;
+	assert_int_equal(pthread_create(&thread, NULL, server_handshake, &h), 0);
+	/* The client's end blocks, as a viewer's would. */
+	assert_int_equal(fcntl(net[1], F_SETFL, fcntl(net[1], F_GETFL) & ~O_NONBLOCK), 0);
+	gnutls_certificate_credentials_t x509;
+	gnutls_session_t client = client_connect(net[1], &x509);
+	pthread_join(thread, NULL);
+	assert_int_equal(h.result, 0);
+	struct tls_relay *relay = NULL;
+	assert_int_equal(tls_relay_start_established(h.session, net[0], 12, "test", &plain, &relay),
+			 0);
+	check_greeting_dropped(plain, tls_send, tls_recv, &client);
+	tls_relay_free(relay);
+	close(plain);
+	client_close(client, x509, net[1]);
 }
 
 int main(void)
@@ -265,6 +381,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stalled_handshake_ends, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_is_no_handshake, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_files_fail_to_load, setup, teardown),
+	    cmocka_unit_test(test_clear_relay_drops_greeting),
+	    cmocka_unit_test_setup_teardown(test_established_session_drops_greeting, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,209 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The packaged unit under systemd as PID 1: boots a minimal Debian 12 root
+# (debootstrap minbase + systemd, no procps) with the .deb installed in
+# systemd-nspawn, and drives mdev-vncd@sim.service as an operator would:
+# start (Type=notify: READY=1, STATUS= with the update mode), a VNC client,
+# reload (SIGHUP, the daemon logs it), the watchdog restarting a daemon that
+# stopped pinging, stop, and a start without a config file, which must fail
+# and say why. The device is the simulated vGPU, preloaded by a drop-in: the
+# only part an operator would not have.
+# The roots are kept in the build tree: the first run makes them (minutes).
+# Exit 77: not root, a tool missing, or the mirror cannot be reached.
+# Usage: systemd_boot.sh BUILD_DIR BASE_ROOT BOOT_ROOT SIM_LIBRARY
+set -eu
+build=$1 base=$2 boot=$3 simlib=$4
+# shellcheck source=tests/package/debian_root.sh
+. "$(dirname "$0")/debian_root.sh"
+unit=mdev-vncd@sim.service
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: needs root (debootstrap, systemd-nspawn)"
+	exit 77
+fi
+for tool in debootstrap systemd-nspawn nsenter; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		echo "SKIP: $tool not found (apt-get install debootstrap systemd-container util-linux)"
+		exit 77
+	fi
+done
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# The boot root: the package test's minbase root plus systemd as init,
+# without recommends (so without procps, as on a minimal install).
+make_boot_root() {
+	debian_root_make "$base"
+	unmount_under "$boot.tmp"
+	rm -rf "$boot.tmp"
+	cp -a "$base" "$boot.tmp"
+	apt_update "$boot.tmp"
+	echo "installing systemd into $boot (once)"
+	if ! in_chroot "$boot.tmp" apt-get install -y -q --no-install-recommends systemd systemd-sysv \
+		> "$boot.log" 2>&1; then
+		cat "$boot.log"
+		fail "apt-get install systemd in the boot root"
+	fi
+	mv "$boot.tmp" "$boot"
+}
+[ -x "$boot/lib/systemd/systemd" ] || make_boot_root
+for kill in /bin/kill /usr/bin/kill; do
+	[ ! -e "$boot$kill" ] ||
+		fail "$boot has $kill (procps): the reload check needs a root without it"
+done
+
+deb=$(deb_build "$build" "$build/deb-boot")
+apt_update "$boot"
+deb_install "$boot" "$deb"
+install -m 0644 "$simlib" "$boot/usr/local/lib/libvgpusim.so"
+mkdir -p "$boot/etc/systemd/system/$unit.d"
+printf '[Service]\nEnvironment=LD_PRELOAD=/usr/local/lib/libvgpusim.so\n' \
+	> "$boot/etc/systemd/system/$unit.d/simulated-vgpu.conf"
+# The simulated vGPU's UUID; port 5900 is the container's own (private network).
+printf 'uuid = 4b20d080-1b54-4048-85b3-a6a62d165c01\n' > "$boot/etc/mdev-vncd/sim.conf"
+rm -f "$boot/etc/mdev-vncd/nosuch.conf"
+
+# --keep-unit and --register=no: no host systemd or machined needed.
+systemd-nspawn -D "$boot" -b --register=no --keep-unit --pipe --private-network \
+	-M "mdev-vncd-test-$$" > "$boot.console" 2>&1 &
+nspawn=$!
+pid1=
+
+in_container() {
+	nsenter -t "$pid1" -a "$@"
+}
+
+show_logs() {
+	[ -n "$pid1" ] || return 0
+	echo "--- the container's journal of mdev-vncd@*.service (last 60 lines)"
+	in_container journalctl -b --no-pager -n 60 -u 'mdev-vncd@*' || true
+}
+
+shutdown_container() {
+	rc=$?
+	[ $rc = 0 ] || show_logs
+	if kill -0 "$nspawn" 2>/dev/null; then
+		# nspawn asks the container's systemd to halt on SIGTERM.
+		kill -TERM "$nspawn"
+		i=0
+		while kill -0 "$nspawn" 2>/dev/null && [ $i -lt 60 ]; do
+			sleep 0.5
+			i=$((i + 1))
+		done
+		kill -0 "$nspawn" 2>/dev/null && kill -KILL "$nspawn"
+	fi
+	wait "$nspawn" 2>/dev/null || true
+	exit $rc
+}
+trap shutdown_container EXIT
+
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND until it succeeds.
+wait_for() {
+	limit=$(($1 * 10)) what=$2
+	shift 2
+	i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt $limit ] || fail "no $what within $((limit / 10)) s"
+		sleep 0.1
+	done
+	echo "  $what after $((i / 10)).$((i % 10)) s"
+}
+
+prop() {
+	in_container systemctl show -p "$2" --value "$1"
+}
+
+prop_is() {
+	[ "$(prop "$1" "$2")" = "$3" ]
+}
+
+journal_count() {
+	in_container journalctl -b --no-pager -o cat -u "$1" | grep -c "$2" || true
+}
+
+journal_has_more() {
+	[ "$(journal_count "$1" "$2")" -gt "$3" ]
+}
+
+init_pid() {
+	for status in /proc/[0-9]*/status; do
+		if grep -q "^PPid:[[:space:]]*$nspawn\$" "$status" 2>/dev/null; then
+			pid1=$(basename "$(dirname "$status")")
+			return 0
+		fi
+	done
+	return 1
+}
+
+echo "booting $boot"
+wait_for 30 "container init" init_pid
+wait_for 120 "booted system" in_container systemctl is-system-running --wait
+echo "  system state: $(in_container systemctl is-system-running || true)"
+
+echo "start: Type=notify, returns after READY=1"
+in_container systemctl start $unit || fail "systemctl start $unit"
+prop_is $unit Type notify || fail "$unit is not Type=notify"
+prop_is $unit ActiveState active || fail "$unit not active after start"
+prop_is $unit SubState running || fail "$unit not running after start"
+# READY=1 carries STATUS=: the status line proves the notification arrived.
+status=$(prop $unit StatusText)
+echo "  status: $status"
+[ "$status" = "waiting for clients" ] || fail "STATUS after READY=1 is '$status'"
+pid=$(prop $unit MainPID)
+
+echo "a client: the VNC greeting, then STATUS= shows the update mode"
+greeting=$(in_container timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5900; head -c 12 <&3')
+[ "$greeting" = "RFB 003.008" ] || fail "VNC greeting was '$greeting'"
+status_has_mode() {
+	prop $unit StatusText | grep -q "display updates by"
+}
+wait_for 10 "STATUS= with the update mode" status_has_mode
+echo "  status: $(prop $unit StatusText)"
+
+echo "reload: systemctl reload sends SIGHUP, the daemon re-reads its config"
+before=$(journal_count $unit "SIGHUP: configuration reloaded")
+in_container systemctl reload $unit || fail "systemctl reload $unit"
+wait_for 10 "reload logged by the daemon" journal_has_more $unit "SIGHUP: configuration reloaded" "$before"
+prop_is $unit MainPID "$pid" || fail "reload replaced the daemon"
+prop_is $unit ActiveState active || fail "$unit not active after reload"
+
+echo "watchdog: a stopped daemon stops pinging; systemd kills and restarts it"
+echo "  WatchdogSec $(prop $unit WatchdogUSec), RestartSec $(prop $unit RestartUSec)"
+restarts=$(prop $unit NRestarts)
+watchdog_logs=$(journal_count $unit "Watchdog timeout")
+in_container sh -c "kill -STOP $pid"
+restarted() {
+	new=$(prop $unit MainPID)
+	[ "$new" != 0 ] && [ "$new" != "$pid" ] && prop_is $unit SubState running
+}
+wait_for 120 "restart by the watchdog" restarted
+journal_has_more $unit "Watchdog timeout" "$watchdog_logs" || fail "no watchdog timeout logged"
+prop_is $unit NRestarts $((restarts + 1)) || fail "NRestarts is $(prop $unit NRestarts)"
+prop_is $unit StatusText "waiting for clients" || fail "restarted daemon not ready"
+
+echo "stop: SIGTERM, a clean exit"
+stopped_logs=$(journal_count $unit "info: stopped")
+in_container systemctl stop $unit || fail "systemctl stop $unit"
+prop_is $unit ActiveState inactive || fail "$unit not inactive after stop"
+prop_is $unit Result success || fail "stop result $(prop $unit Result)"
+journal_has_more $unit "info: stopped" "$stopped_logs" || fail "the daemon did not log its stop"
+
+echo "start without /etc/mdev-vncd/nosuch.conf: fails once, saying why"
+missing=mdev-vncd@nosuch.service
+if out=$(in_container systemctl start $missing 2>&1); then
+	fail "systemctl start $missing succeeded"
+fi
+echo "  systemctl: $out"
+# A restart would show as activating/auto-restart: failed means none is coming.
+prop_is $missing ActiveState failed || fail "$missing is $(prop $missing ActiveState), not failed"
+prop_is $missing NRestarts 0 || fail "$missing was restarted"
+prop_is $missing ExecMainStatus 6 || fail "exit status $(prop $missing ExecMainStatus), not 6"
+log=$(in_container journalctl -b --no-pager -o cat -u $missing)
+echo "$log" | sed 's/^/  journal: /'
+echo "$log" | grep -q "/etc/mdev-vncd/nosuch.conf: No such file or directory" ||
+	fail "the journal does not name the missing file"
+echo "systemd: start, READY, STATUS, reload, watchdog restart, stop, missing config: all as documented"
