@@ -92,6 +92,22 @@ int kbed_checker_ask(struct child *c, const char *cmd, const char *tag, const ch
 	return 0;
 }
 
+int kbed_daemon_wait_exit(struct child *c, double timeout_s)
+{
+	double deadline = kbed_now_s() + timeout_s;
+	int st;
+
+	while (waitpid(c->pid, &st, WNOHANG) == 0) {
+		if (kbed_now_s() > deadline)
+			return kbed_fail(-ETIMEDOUT, "daemon still running %.0f s later", timeout_s);
+		usleep(20 * 1000);
+	}
+	c->pid = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return kbed_fail(-EIO, "daemon ended with status %#x", st);
+	return 0;
+}
+
 int kbed_daemon_alive(struct child *c)
 {
 	int st;
@@ -202,6 +218,17 @@ int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int d
 	} else if (how == BY_UUID) {
 		argv[4] = "--uuid";
 		snprintf(arg, sizeof(arg), "%s", uuid);
+	} else if (how == BY_ATTACH) {
+		snprintf(conf, sizeof(conf), "/tmp/kbed-%d.conf", port);
+		f = fopen(conf, "we");
+		if (!f)
+			return kbed_fail(-errno, "%s: %m", conf);
+		fprintf(f, "uuid = %s\nqemu_pid = %d\nlisten = %s\ninstance = kbed\n", uuid, dev,
+			listen);
+		fclose(f);
+		argv[2] = "--config";
+		argv[3] = conf;
+		argv[4] = NULL;
 	} else {
 		snprintf(conf, sizeof(conf), "/tmp/kbed-%d.conf", port);
 		snprintf(sock, sizeof(sock), "/tmp/kbed-%d.sock", port);
