@@ -99,6 +99,11 @@ static int device_from_group(struct qemu_attach *attach, const char *uuid, int *
 	snprintf(target, sizeof(target), "/dev/vfio/%s", group);
 	int qemu_fd;
 	ret = qemu_attach_find_fd(attach->pid, target, &qemu_fd);
+	if (ret == -EACCES || ret == -EPERM) {
+		snprintf(why, len, "reading QEMU's (PID %d) fds needs CAP_SYS_PTRACE (or its user, "
+			 "where Yama allows it)", (int)attach->pid);
+		return ret;
+	}
 	if (ret < 0) {
 		snprintf(why, len, ret == -ENOENT ? "QEMU (PID %d) holds no %s: not this VM's QEMU?"
 						  : "cannot read QEMU's (PID %d) fds for %s",

@@ -665,7 +665,21 @@ static int attach_case(struct bed *b, const char *uuid)
 
 	if (qemu < 0)
 		return qemu;
-	ret = kbed_daemon_start(&b->d[1], b->daemon, BY_ATTACH, qemu, uuid, 5902);
+	/* Without ptrace rights: one clear refusal naming the capability and QEMU's PID. */
+	char pid_text[32];
+	snprintf(pid_text, sizeof(pid_text), "PID %d", (int)qemu);
+	ret = kbed_daemon_start(&b->d[1], b->daemon, BY_ATTACH_UNPRIVILEGED, qemu, uuid, 5903);
+	if (!ret)
+		ret = kbed_daemon_wait_exit(&b->d[1], STEP_TIMEOUT_S, 1);
+	if (!ret && (kbed_count_in_log(b->d[1].log, "CAP_SYS_PTRACE") != 1 ||
+		     kbed_count_in_log(b->d[1].log, pid_text) != 1))
+		ret = kbed_fail(-EIO, "the refused attach did not name CAP_SYS_PTRACE and %s once",
+				pid_text);
+	if (!ret)
+		printf("KBED: step 'attach refused': as user nobody: one error naming "
+		       "CAP_SYS_PTRACE and %s\n", pid_text);
+	if (!ret)
+		ret = kbed_daemon_start(&b->d[1], b->daemon, BY_ATTACH, qemu, uuid, 5902);
 	if (!ret)
 		ret = kbed_checker_start(&b->ck[1], b->checker, 5902);
 	if (!ret)
@@ -674,7 +688,7 @@ static int attach_case(struct bed *b, const char *uuid)
 	waitpid(qemu, NULL, 0);
 	double t0 = kbed_now_s();
 	if (!ret)
-		ret = kbed_daemon_wait_exit(&b->d[1], STEP_TIMEOUT_S);
+		ret = kbed_daemon_wait_exit(&b->d[1], STEP_TIMEOUT_S, 0);
 	if (!ret && kbed_count_in_log(b->d[1].log, "exited: letting go of its vGPU") != 1)
 		ret = kbed_fail(-EIO, "the daemon did not say once that QEMU exited");
 	if (!ret)
