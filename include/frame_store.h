@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "damage.h"
+#include "pixel_shuffle.h"
 #include "rect.h"
 
 /*
@@ -53,6 +54,11 @@ struct frame_copy_target {
 	/* The picture has a new size: returns the client's new framebuffer (4 bytes per pixel, rows
 	 * of width * 4 bytes), or NULL to stay as it is (the next sync tries again). */
 	uint8_t *(*resize)(void *ctx, uint32_t width, uint32_t height);
+	/*
+	 * The byte order the client's framebuffer wants, read at every copy (it
+	 * may change between syncs); NULL: the picture's own XRGB8888.
+	 */
+	const struct rgb32_layout *layout;
 	/* These pixels of the client's framebuffer were just copied. */
 	void (*copied)(void *ctx, struct rect r);
 	/*

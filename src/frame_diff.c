@@ -21,6 +21,7 @@ struct frame_diff {
 	uint8_t *shadow; /* previous source bytes, for formats that are not a copy */
 	size_t shadow_size;
 	struct damage_map damage;
+	struct strip_hashes hashes; /* of the source: pixel rows, or bands of hardware tiles */
 	struct rect *rects;
 };
 
@@ -36,6 +37,7 @@ void frame_diff_free(struct frame_diff *diff)
 	free(diff->shadow);
 	free(diff->rects);
 	damage_map_done(&diff->damage);
+	strip_hashes_done(&diff->hashes);
 	free(diff);
 }
 
@@ -54,6 +56,30 @@ static bool is_422(uint32_t fourcc)
 {
 	return fourcc == DRM_FORMAT_YUYV || fourcc == DRM_FORMAT_UYVY || fourcc == DRM_FORMAT_YVYU ||
 	       fourcc == DRM_FORMAT_VYUY;
+}
+
+/* A tiled layout's bands (rows of hardware tiles): how many, and the bytes of tiles each shows. */
+static uint32_t tiled_bands(const struct frame_diff *diff, size_t *run)
+{
+	const struct pixel_layout *l = &diff->layout;
+	uint32_t cols = (l->width * diff->bytes_per_pixel + diff->tile.width_bytes - 1) /
+			diff->tile.width_bytes;
+	*run = (size_t)cols * HW_TILE_BYTES;
+	return (l->height + diff->tile.height_rows - 1) / diff->tile.height_rows;
+}
+
+/* Records the hashes of the source's strips, before it is converted whole. */
+static void hash_source(struct frame_diff *diff, const uint8_t *src)
+{
+	if (diff->is_linear) {
+		strip_hashes_fill(&diff->hashes, src, diff->layout.stride,
+				  (size_t)diff->layout.width * diff->bytes_per_pixel);
+	} else {
+		size_t run;
+		tiled_bands(diff, &run);
+		strip_hashes_fill(&diff->hashes, src,
+				  (size_t)diff->layout.stride * diff->tile.height_rows, run);
+	}
 }
 
 /* Sizes everything for a new layout; the caller converts the whole picture. */
@@ -80,6 +106,10 @@ static int frame_diff_start(struct frame_diff *diff, const struct pixel_layout *
 	diff->row_bytes = (size_t)layout->width * diff->bytes_per_pixel;
 	if (is_422(layout->fourcc) && layout->width % 2)
 		diff->row_bytes += diff->bytes_per_pixel;
+	size_t run;
+	uint32_t strips = diff->is_linear ? layout->height : tiled_bands(diff, &run);
+	if (strip_hashes_resize(&diff->hashes, strips) < 0)
+		return -1;
 	if (!diff->is_copy && diff->shadow_size != src_size) {
 		free(diff->shadow);
 		diff->shadow = malloc(src_size);
@@ -122,26 +152,27 @@ static void mark_hw_tile(struct frame_diff *diff, uint32_t col, uint32_t band)
 
 /*
  * Tiled: compare hardware tile by hardware tile, the way they lie in memory.
- * Each tile row's visible tiles are one contiguous run, compared in one go;
- * only a run that differs is compared tile by tile. Changed tiles are copied
- * into the shadow at once (before they are converted, see update_shadow_rows).
+ * Each tile row's visible tiles are one contiguous run, hashed or compared
+ * in one go; only a run that differs is compared tile by tile. Changed
+ * tiles are copied into the shadow at once (before they are converted, see
+ * update_shadow_rows).
  */
 static void find_tiled_damage(struct frame_diff *diff, const uint8_t *src)
 {
-	const struct pixel_layout *l = &diff->layout;
-	uint32_t cols = (l->width * diff->bytes_per_pixel + diff->tile.width_bytes - 1) /
-			diff->tile.width_bytes;
-	uint32_t bands = (l->height + diff->tile.height_rows - 1) / diff->tile.height_rows;
-	size_t band_bytes = (size_t)l->stride * diff->tile.height_rows;
-	size_t run = (size_t)cols * HW_TILE_BYTES;
+	size_t run;
+	uint32_t bands = tiled_bands(diff, &run);
+	uint32_t cols = (uint32_t)(run / HW_TILE_BYTES);
+	size_t band_bytes = (size_t)diff->layout.stride * diff->tile.height_rows;
 
 	for (uint32_t band = 0; band < bands; band++) {
 		const uint8_t *s = src + band * band_bytes;
 		uint8_t *p = diff->shadow + band * band_bytes;
 
-		if (memcmp(s, p, run) == 0)
+		if (strip_hashes_unchanged(&diff->hashes, band, s, run))
 			continue;
-		for (uint32_t col = 0; col < cols; col++) {
+		bool changed = memcmp(s, p, run) != 0;
+		strip_hashes_settle(&diff->hashes, band, s, run, changed);
+		for (uint32_t col = 0; changed && col < cols; col++) {
 			size_t off = (size_t)col * HW_TILE_BYTES;
 
 			if (memcmp(s + off, p + off, HW_TILE_BYTES) == 0)
@@ -150,6 +181,7 @@ static void find_tiled_damage(struct frame_diff *diff, const uint8_t *src)
 			mark_hw_tile(diff, col, band);
 		}
 	}
+	strip_hashes_next_pass(&diff->hashes);
 }
 
 /*
@@ -175,10 +207,11 @@ static void find_damage(struct frame_diff *diff, const uint8_t *src, const uint8
 			size_t fb_stride)
 {
 	if (diff->is_copy) {
-		damage_compare_linear(&diff->damage, src, diff->layout.stride, fb, fb_stride, 4);
+		damage_compare_hashed(&diff->damage, &diff->hashes, src, diff->layout.stride, fb,
+				      fb_stride, 4);
 	} else if (diff->is_linear) {
-		damage_compare_linear(&diff->damage, src, diff->layout.stride, diff->shadow,
-				      diff->layout.stride, diff->bytes_per_pixel);
+		damage_compare_hashed(&diff->damage, &diff->hashes, src, diff->layout.stride,
+				      diff->shadow, diff->layout.stride, diff->bytes_per_pixel);
 		find_last_chroma_damage(diff, src);
 	} else {
 		find_tiled_damage(diff, src);
@@ -196,6 +229,7 @@ const struct damage_map *frame_diff_apply(struct frame_diff *diff, const struct 
 		if (frame_diff_start(diff, layout, src_size) < 0)
 			return NULL;
 		damage_map_mark_all(&diff->damage);
+		hash_source(diff, src);
 		if (!diff->is_copy)
 			memcpy(diff->shadow, src, diff->shadow_size);
 	} else {

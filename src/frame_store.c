@@ -211,12 +211,13 @@ void frame_reader_wake(struct frame_reader *reader)
 	wake(reader->wake_fd);
 }
 
-static void copy_rect(uint8_t *dst, size_t dst_stride, const uint8_t *src, size_t src_stride,
-		      struct rect r)
+static void copy_rect(uint8_t *dst, size_t dst_stride, const struct rgb32_layout *dst_layout,
+		      const uint8_t *src, size_t src_stride, struct rect r)
 {
-	for (uint32_t y = r.y; y < r.y + r.height; y++)
-		memcpy(dst + y * dst_stride + (size_t)r.x * 4, src + y * src_stride + (size_t)r.x * 4,
-		       (size_t)r.width * 4);
+	size_t offset = (size_t)r.x * 4;
+	rgb32_convert(&rgb32_xrgb8888, src + r.y * src_stride + offset, src_stride,
+		      dst_layout ? dst_layout : &rgb32_xrgb8888, dst + r.y * dst_stride + offset,
+		      dst_stride, r.width, r.height);
 }
 
 /* Copies the damaged picture under the store's lock; *ready: dst has the current size. */
@@ -245,8 +246,8 @@ static size_t sync_picture(struct frame_reader *reader, uint8_t *dst,
 		goto out;
 	n = damage_map_rects(&reader->pending, reader->rects);
 	for (size_t i = 0; i < n; i++) {
-		copy_rect(dst, (size_t)store->width * 4, store->pixels, store->stride,
-			  reader->rects[i]);
+		copy_rect(dst, (size_t)store->width * 4, target->layout, store->pixels,
+			  store->stride, reader->rects[i]);
 		target->copied(target->ctx, reader->rects[i]);
 	}
 	damage_map_clear(&reader->pending);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <rfb/rfb.h>
+#include <rfb/rfbregion.h>
 
 #include "cursor.h"
 #include "fd_util.h"
@@ -19,6 +20,7 @@
 #include "input.h"
 #include "log.h"
 #include "vnc_qemu_keys.h"
+#include "pixel_shuffle.h"
 
 struct vnc_client {
 	pthread_t thread;
@@ -31,6 +33,9 @@ struct vnc_client {
 	struct frame_reader *reader;
 	rfbScreenInfoPtr screen;
 	uint8_t *pixels;      /* the screen's framebuffer, owned here */
+	/* The byte order of pixels, and the format the screen declares for it. */
+	struct rgb32_layout layout;
+	rfbPixelFormat screen_format;
 	atomic_bool stop;
 	atomic_bool finished;
 	void (*finished_cb)(void *ctx, struct vnc_client *client);
@@ -40,12 +45,92 @@ struct vnc_client {
 	struct input_client *input; /* NULL: input goes nowhere */
 };
 
-/* The daemon's picture is XRGB8888: B, G, R, X in memory. */
-static void set_server_format(rfbScreenInfoPtr screen)
+/* The daemon's picture, XRGB8888: B, G, R, X in memory (little-endian). */
+static const rfbPixelFormat picture_format = {
+	.bitsPerPixel = 32,
+	.depth = 24,
+	.bigEndian = FALSE,
+	.trueColour = TRUE,
+	.redMax = 255,
+	.greenMax = 255,
+	.blueMax = 255,
+	.redShift = 16,
+	.greenShift = 8,
+	.blueShift = 0,
+};
+
+/*
+ * rfbNewFramebuffer resets the screen's format to libvncserver's default:
+ * put back the one the framebuffer is kept in.
+ */
+static void set_server_format(struct vnc_client *client)
 {
-	screen->serverFormat.redShift = 16;
-	screen->serverFormat.greenShift = 8;
-	screen->serverFormat.blueShift = 0;
+	client->screen->serverFormat = client->screen_format;
+}
+
+/*
+ * Whether the client's framebuffer can be kept in the format it asked for.
+ * libvncserver reads a 32-bit framebuffer as native (little-endian) words
+ * with the screen's shifts (cursor blending, Tight's palette) and hands it
+ * to TurboJPEG as BGRX or RGBX: so only those two layouts, which are what
+ * viewers ask for (libvncclient, noVNC and Remmina: red in the low byte;
+ * TigerVNC: the daemon's own). libvncserver translates any other.
+ */
+static bool layout_for_format(const rfbPixelFormat *f, struct rgb32_layout *out)
+{
+	struct rgb32_layout l;
+	if (f->bigEndian || !rgb32_layout_of(f->bitsPerPixel, f->trueColour, false, f->redMax,
+					     f->greenMax, f->blueMax, f->redShift, f->greenShift,
+					     f->blueShift, &l))
+		return false;
+	if (l.green != 1 || (l.red != 0 && l.red != 2))
+		return false;
+	*out = l;
+	return true;
+}
+
+/*
+ * Puts the framebuffer and the cursor image (both in the screen's format)
+ * into a new byte order. Only this thread touches the screen, and the
+ * cursor is never drawn into the framebuffer between two updates.
+ */
+static void relayout(struct vnc_client *client, const struct rgb32_layout *to)
+{
+	rfbScreenInfoPtr screen = client->screen;
+	rgb32_convert(&client->layout, (uint8_t *)screen->frameBuffer,
+		      (size_t)screen->paddedWidthInBytes, to, (uint8_t *)screen->frameBuffer,
+		      (size_t)screen->paddedWidthInBytes, (uint32_t)screen->width,
+		      (uint32_t)screen->height);
+	rfbCursorPtr cursor = screen->cursor;
+	if (cursor && cursor->richSource)
+		rgb32_convert(&client->layout, cursor->richSource, (size_t)cursor->width * 4, to,
+			      cursor->richSource, (size_t)cursor->width * 4, cursor->width,
+			      cursor->height);
+	client->layout = *to;
+}
+
+/*
+ * libvncserver's hook for a client's SetPixelFormat (and for a new
+ * framebuffer whose default format differs from the screen's). A format
+ * the framebuffer can be kept in becomes the screen's own, so libvncserver
+ * translates nothing: the frame store's copy produces it (libyuv).
+ */
+static rfbBool take_client_format(rfbClientPtr cl)
+{
+	struct vnc_client *client = cl->screen->screenData;
+	struct rgb32_layout layout = rgb32_xrgb8888;
+	rfbPixelFormat format = picture_format;
+	if (layout_for_format(&cl->format, &layout))
+		format = cl->format;
+	if (!rgb32_layout_equal(&layout, &client->layout)) {
+		relayout(client, &layout);
+		log_info("client %s: framebuffer kept with red in byte %u%s", client->peer,
+			 layout.red,
+			 rgb32_layout_equal(&layout, &rgb32_xrgb8888) ? "" : ", the client's format");
+	}
+	client->screen_format = format;
+	set_server_format(client);
+	return rfbSetTranslateFunction(cl);
 }
 
 /* Input goes to the VM when configured (input.h) and the client is not view-only. */
@@ -118,7 +203,6 @@ static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_
 		free(pixels);
 		return NULL;
 	}
-	set_server_format(screen);
 	screen->frameBuffer = (char *)pixels;
 	screen->desktopName = client->desktop_name;
 	screen->alwaysShared = TRUE;
@@ -128,9 +212,11 @@ static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_
 	screen->setDesktopSizeHook = set_desktop_size;
 	/* No cursor until the device shows one; libvncserver's default is an X. */
 	screen->cursor = NULL;
+	screen->setTranslateFunction = take_client_format;
 	screen->screenData = client;
 	client->screen = screen;
 	client->pixels = pixels;
+	set_server_format(client);
 
 	rfbNewClient(screen, client->fd);
 	/* From here libvncserver owns the socket. */
@@ -149,7 +235,7 @@ static uint8_t *resize_screen(void *ctx, uint32_t width, uint32_t height)
 		return NULL;
 	/* Sends DesktopSize / ExtendedDesktopSize to the client. */
 	rfbNewFramebuffer(client->screen, (char *)pixels, (int)width, (int)height, 8, 3, 4);
-	set_server_format(client->screen);
+	set_server_format(client);
 	free(client->pixels);
 	client->pixels = pixels;
 	return pixels;
@@ -172,6 +258,10 @@ static void set_cursor_shape(void *ctx, const struct cursor_image *image)
 		if (!cursor)
 			log_warning("%s: out of memory for a %ux%u cursor; showing none",
 				    client->peer, image->width, image->height);
+		else
+			rgb32_convert(&rgb32_xrgb8888, cursor->richSource, (size_t)image->width * 4,
+				      &client->layout, cursor->richSource,
+				      (size_t)image->width * 4, image->width, image->height);
 	}
 	/* Frees the previous cursor (libvncserver owns ours) and flags the shape for sending. */
 	rfbSetCursor(client->screen, cursor);
@@ -232,11 +322,27 @@ static bool client_connected(const struct vnc_client *client)
 	       client->screen->clientHead->sock != RFB_INVALID_SOCKET;
 }
 
+/*
+ * Whether the client waits for an update: it asked (FramebufferUpdateRequest)
+ * and has not been answered yet, or it has no screen yet (the first picture
+ * makes it). Only then is the picture copied when the display loop reports
+ * damage; otherwise the damage waits in the reader, merged, and is copied
+ * when the client's next request arrives. A client slower than the guest
+ * then costs one copy per frame it is sent, not per frame the guest shows.
+ */
+static bool client_waiting(const struct vnc_client *client)
+{
+	if (!client->screen || !client->screen->clientHead)
+		return true;
+	return !sraRgnEmpty(client->screen->clientHead->requestedRegion);
+}
+
 static void serve(struct vnc_client *client)
 {
 	const struct frame_copy_target target = {
 		.ctx = client,
 		.resize = resize_screen,
+		.layout = &client->layout,
 		.copied = mark_copied,
 		.cursor_shape = set_cursor_shape,
 		.cursor_moved = move_cursor,
@@ -245,13 +351,14 @@ static void serve(struct vnc_client *client)
 
 	while (!atomic_load(&client->stop)) {
 		struct pollfd fds[2] = {
-			{ .fd = wake_fd, .events = POLLIN },
+			{ .fd = client_waiting(client) ? wake_fd : -1, .events = POLLIN },
 			{ .fd = client_connected(client) ? client->screen->clientHead->sock : -1,
 			  .events = POLLIN },
 		};
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
-		if (fds[0].revents & POLLIN)
+		/* A message may be the request the copy waited for: copy before libvncserver answers. */
+		if ((fds[0].revents & POLLIN) || fds[1].revents)
 			frame_reader_sync(client->reader, client->pixels, &target);
 		if (!client->screen)
 			continue; /* no picture yet: the handshake waits for the first frame */
@@ -294,6 +401,8 @@ int vnc_client_start(const struct vnc_client_params *params, struct vnc_client *
 	client->ctx = params->ctx;
 	client->size_request = params->size_request;
 	client->size_ctx = params->size_ctx;
+	client->layout = rgb32_xrgb8888;
+	client->screen_format = picture_format;
 	client->reader = frame_reader_new(params->store);
 	if (params->input) {
 		vnc_qemu_keys_register(&qemu_keys);

@@ -62,7 +62,9 @@ static void got_shape(rfbClient *client, int xhot, int yhot, int width, int heig
 	cc->pixels = malloc(n * 4);
 	cc->mask = malloc(n);
 	assert_true(cc->pixels && cc->mask);
-	memcpy(cc->pixels, client->rcSource, n * 4);
+	/* In the client's pixel format: decoded, so every check reads XRGB8888. */
+	for (size_t i = 0; i < n; i++)
+		cc->pixels[i] = vnc_probe_decode(client, client->rcSource + i * 4);
 	memcpy(cc->mask, client->rcMask, n);
 }
 
@@ -76,9 +78,12 @@ static rfbBool got_position(rfbClient *client, int x, int y)
 	return TRUE;
 }
 
-static struct cursor_client *cursor_client_connect(uint16_t port)
+static struct cursor_client *cursor_client_connect_format(uint16_t port,
+							 const rfbPixelFormat *format)
 {
-	static const struct vnc_probe_opts opts = { .encodings = "raw", .remote_cursor = true };
+	const struct vnc_probe_opts opts = {
+		.encodings = "raw", .remote_cursor = true, .format = format
+	};
 	struct cursor_client *cc = calloc(1, sizeof(*cc));
 
 	assert_non_null(cc);
@@ -89,6 +94,11 @@ static struct cursor_client *cursor_client_connect(uint16_t port)
 	cc->probe->client->HandleCursorPos = got_position;
 	rfbClientSetClientData(cc->probe->client, &cursor_tag, cc);
 	return cc;
+}
+
+static struct cursor_client *cursor_client_connect(uint16_t port)
+{
+	return cursor_client_connect_format(port, NULL);
 }
 
 static void cursor_client_free(struct cursor_client *cc)
@@ -270,7 +280,7 @@ static bool composited(const struct vnc_probe *probe, const uint8_t *pic, const 
 	const rfbClient *client = probe->client;
 	if (client->width != SCREEN_W || client->height != SCREEN_H)
 		return false;
-	const uint32_t *got = (const uint32_t *)client->frameBuffer, *bg = (const uint32_t *)pic;
+	const uint32_t *bg = (const uint32_t *)pic;
 	for (int32_t y = 0; y < SCREEN_H; y++) {
 		for (int32_t x = 0; x < SCREEN_W; x++) {
 			uint32_t want = bg[y * SCREEN_W + x];
@@ -282,7 +292,7 @@ static bool composited(const struct vnc_probe *probe, const uint8_t *pic, const 
 					continue;
 				want = c >> 24 ? c : want;
 			}
-			if ((got[y * SCREEN_W + x] ^ want) & 0xffffff)
+			if ((vnc_probe_pixel(probe, (uint32_t)x, (uint32_t)y) ^ want) & 0xffffff)
 				return false;
 		}
 	}
@@ -301,7 +311,7 @@ static bool wait_composited(struct vnc_probe *probe, const uint8_t *pic, const u
 	return true;
 }
 
-static void test_drawn_for_plain_client(void **state)
+static void drawn_for_plain_client(const rfbPixelFormat *format)
 {
 	/* GVT-g's smallest cursor plane is 64x64 (fb_decoder.c cursor_pixel_formats). */
 	const uint32_t size = sim_driver_is("gvt") ? 64 : 32;
@@ -311,7 +321,8 @@ static void test_drawn_for_plain_client(void **state)
 	uint32_t *px = cursor_picture(size, 3);
 	cursor_set(&d, size, px, 200, 150, 4, 6);
 
-	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
+	const struct vnc_probe_opts opts = { .encodings = "raw", .format = format };
+	struct vnc_probe *probe = vnc_probe_connect_opts(d.port, &opts);
 	assert_non_null(probe);
 	/* Drawn where the guest put the plane, whatever its hotspot. */
 	assert_true(wait_composited(probe, pic, px, size, 200, 150));
@@ -328,6 +339,45 @@ static void test_drawn_for_plain_client(void **state)
 
 	vnc_probe_free(probe);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(px);
+	free(pic);
+}
+
+static void test_drawn_for_plain_client(void **state)
+{
+	drawn_for_plain_client(NULL);
+}
+
+/* The daemon keeps this client's picture and cursor image with red in the low byte. */
+static void test_drawn_for_red_low_client(void **state)
+{
+	drawn_for_plain_client(&vnc_probe_red_low);
+}
+
+/* A shape in the client's format, before and after it asks for another one. */
+static void test_shape_red_low(void **state)
+{
+	struct daemon_proc d;
+	daemon_start(&d, NULL);
+	uint8_t *pic = primary_show(&d, 1);
+	uint32_t *px = cursor_picture(64, 0);
+	cursor_set(&d, 64, px, 100, 50, 3, 5);
+
+	struct cursor_client *cc = cursor_client_connect_format(d.port, &vnc_probe_red_low);
+	assert_true(wait_shape(cc, px, 64));
+	uint32_t *next = cursor_picture(64, 1);
+	assert_int_equal(simctl_write(d.sim, CURSOR, 0, next, 64 * 64 * 4), 0);
+	assert_true(wait_shape(cc, next, 64));
+
+	/* The daemon's format now: the image libvncserver holds is put back in it. */
+	assert_true(vnc_probe_set_format(cc->probe, &vnc_probe_xrgb8888));
+	pump_for(cc, 200);
+	assert_int_equal(simctl_write(d.sim, CURSOR, 0, px, 64 * 64 * 4), 0);
+	assert_true(wait_shape(cc, px, 64));
+
+	cursor_client_free(cc);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	free(next);
 	free(px);
 	free(pic);
 }
@@ -457,6 +507,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shape_hotspot_positions),
 		cmocka_unit_test(test_drawn_for_plain_client),
+		cmocka_unit_test(test_drawn_for_red_low_client),
+		cmocka_unit_test(test_shape_red_low),
 		cmocka_unit_test(test_disabled_shows_none),
 		cmocka_unit_test(test_big_cursors),
 		cmocka_unit_test(test_cursor_event),

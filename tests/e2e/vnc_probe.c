@@ -8,6 +8,32 @@
 
 static int probe_tag;
 
+const rfbPixelFormat vnc_probe_xrgb8888 = {
+	.bitsPerPixel = 32, .depth = 24, .trueColour = TRUE,
+	.redMax = 255, .greenMax = 255, .blueMax = 255,
+	.redShift = 16, .greenShift = 8, .blueShift = 0,
+};
+const rfbPixelFormat vnc_probe_red_low = {
+	.bitsPerPixel = 32, .depth = 24, .trueColour = TRUE,
+	.redMax = 255, .greenMax = 255, .blueMax = 255,
+	.redShift = 0, .greenShift = 8, .blueShift = 16,
+};
+const rfbPixelFormat vnc_probe_big_endian = {
+	.bitsPerPixel = 32, .depth = 24, .bigEndian = TRUE, .trueColour = TRUE,
+	.redMax = 255, .greenMax = 255, .blueMax = 255,
+	.redShift = 16, .greenShift = 8, .blueShift = 0,
+};
+const rfbPixelFormat vnc_probe_rgbx_high = {
+	.bitsPerPixel = 32, .depth = 24, .trueColour = TRUE,
+	.redMax = 255, .greenMax = 255, .blueMax = 255,
+	.redShift = 24, .greenShift = 16, .blueShift = 8,
+};
+const rfbPixelFormat vnc_probe_rgb565 = {
+	.bitsPerPixel = 16, .depth = 16, .trueColour = TRUE,
+	.redMax = 31, .greenMax = 63, .blueMax = 31,
+	.redShift = 11, .greenShift = 5, .blueShift = 0,
+};
+
 static void quiet_log(const char *fmt, ...)
 {
 }
@@ -49,16 +75,14 @@ struct vnc_probe *vnc_probe_connect_opts(uint16_t port, const struct vnc_probe_o
 	rfbClientLog = quiet_log;
 	rfbClientErr = quiet_log;
 	struct vnc_probe *probe = calloc(1, sizeof(*probe));
-	rfbClient *client = rfbGetClient(8, 3, 4);
-	/* Same layout as the daemon's picture: B, G, R, X bytes. */
-	client->format.redShift = 16;
-	client->format.greenShift = 8;
-	client->format.blueShift = 0;
+	const rfbPixelFormat *format = opts->format ? opts->format : &vnc_probe_xrgb8888;
+	rfbClient *client = rfbGetClient(8, 3, format->bitsPerPixel / 8);
+	client->format = *format;
 	free(client->serverHost);
 	client->serverHost = strdup("127.0.0.1");
 	client->serverPort = port;
 	client->appData.encodingsString = opts->encodings;
-	client->appData.enableJPEG = FALSE;
+	client->appData.enableJPEG = opts->jpeg ? TRUE : FALSE;
 	client->appData.useRemoteCursor = opts->remote_cursor ? TRUE : FALSE;
 	client->canHandleNewFBSize = TRUE;
 	client->GotFrameBufferUpdate = got_update;
@@ -112,17 +136,76 @@ bool vnc_probe_pump(struct vnc_probe *probe, int timeout_ms)
 	return true;
 }
 
+bool vnc_probe_set_format(struct vnc_probe *probe, const rfbPixelFormat *format)
+{
+	rfbClient *client = probe->client;
+	if (format->bitsPerPixel > client->format.bitsPerPixel)
+		return false;
+	client->format = *format;
+	return SetFormatAndEncodings(client) &&
+	       SendFramebufferUpdateRequest(client, 0, 0, client->width, client->height, FALSE);
+}
+
+static uint32_t channel_to_8bit(uint32_t value, unsigned shift, unsigned max)
+{
+	return ((value >> shift) & max) * 255 / (max ? max : 1);
+}
+
+uint32_t vnc_probe_decode(const rfbClient *client, const uint8_t *pixel)
+{
+	const rfbPixelFormat *f = &client->format;
+	unsigned bytes = f->bitsPerPixel / 8;
+	uint32_t v = 0;
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint32_t)pixel[f->bigEndian ? bytes - 1 - i : i] << (8 * i);
+	return channel_to_8bit(v, f->redShift, f->redMax) << 16 |
+	       channel_to_8bit(v, f->greenShift, f->greenMax) << 8 |
+	       channel_to_8bit(v, f->blueShift, f->blueMax);
+}
+
+uint32_t vnc_probe_pixel(const struct vnc_probe *probe, uint32_t x, uint32_t y)
+{
+	const rfbClient *client = probe->client;
+	size_t bytes = client->format.bitsPerPixel / 8;
+	return vnc_probe_decode(client, client->frameBuffer +
+						((size_t)y * (size_t)client->width + x) * bytes);
+}
+
+/* want (8 bits) seen through a channel of max: the nearest level, or one either side. */
+static bool channel_close(uint32_t got, uint32_t want, unsigned max)
+{
+	if (max == 255)
+		return got == want;
+	long level = ((long)got * max + 127) / 255, exact = ((long)want * max + 127) / 255;
+	return labs(level - exact) <= 1;
+}
+
 bool vnc_probe_matches(const struct vnc_probe *probe, const uint8_t *expected, uint32_t width,
 		       uint32_t height)
 {
 	const rfbClient *client = probe->client;
 	if ((uint32_t)client->width != width || (uint32_t)client->height != height)
 		return false;
-	const uint32_t *got = (const uint32_t *)client->frameBuffer;
+	const rfbPixelFormat *f = &client->format;
 	const uint32_t *want = (const uint32_t *)expected;
-	for (size_t i = 0; i < (size_t)width * height; i++)
-		if ((got[i] ^ want[i]) & 0x00ffffff)
-			return false;
+	if (f->bitsPerPixel == 32 && !f->bigEndian && f->redShift == 16 && f->greenShift == 8 &&
+	    f->blueShift == 0 && f->redMax == 255 && f->greenMax == 255 && f->blueMax == 255) {
+		/* The daemon's own format: compared as words, fast enough for every pump. */
+		const uint32_t *got = (const uint32_t *)client->frameBuffer;
+		for (size_t i = 0; i < (size_t)width * height; i++)
+			if ((got[i] ^ want[i]) & 0x00ffffff)
+				return false;
+		return true;
+	}
+	for (uint32_t y = 0; y < height; y++) {
+		for (uint32_t x = 0; x < width; x++) {
+			uint32_t got = vnc_probe_pixel(probe, x, y), w = want[y * width + x];
+			if (!channel_close(got >> 16 & 0xff, w >> 16 & 0xff, f->redMax) ||
+			    !channel_close(got >> 8 & 0xff, w >> 8 & 0xff, f->greenMax) ||
+			    !channel_close(got & 0xff, w & 0xff, f->blueMax))
+				return false;
+		}
+	}
 	return true;
 }
 

@@ -18,6 +18,8 @@
  *   STATS      <- struct sim_stats (simctl.h)
  *   EDID       <- struct sim_edid_head, then edid_size blob bytes
  *                 (at most req.a of them)
+ *   BUFFERS    <- struct sim_buffers_head; the answer's header carries the
+ *                 plane's buffer memfds as SCM_RIGHTS (current one first)
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -29,6 +31,8 @@
 
 #define SIM_PROTO_MAGIC 0x4d495356u /* "VSIM" */
 #define SIM_PROTO_MAX_PAYLOAD (64u << 20)
+/* The thread that serves the socket inside the process under test. */
+#define SIM_CONTROL_THREAD_NAME "vgpusim-ctl"
 
 enum sim_op {
 	SIM_OP_SET_PLANE = 1,
@@ -39,6 +43,7 @@ enum sim_op {
 	SIM_OP_IRQ,
 	SIM_OP_STATS,
 	SIM_OP_EDID,
+	SIM_OP_BUFFERS,
 };
 
 struct sim_req {
@@ -60,6 +65,13 @@ struct sim_resp {
 struct sim_edid_head {
 	uint32_t size;
 	uint32_t link_up;
+};
+
+struct sim_buffers_head {
+	uint32_t count; /* memfds passed: 2 (double buffered), 1 in region mode */
+	uint32_t reserved;
+	uint64_t base[2]; /* where each buffer starts in its memfd */
+	uint64_t size[2]; /* its allocated bytes */
 };
 
 /* Moves all of len bytes over the stream socket, or fails with -errno (-EPIPE at EOF). */

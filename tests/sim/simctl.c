@@ -161,6 +161,78 @@ int simctl_stats(struct simctl *ctl, struct sim_stats *out)
 	return ret == 0 && got != sizeof(*out) ? -EPROTO : ret;
 }
 
+/* Reads the answer's header with the fds it carries (at most max; the rest closed). */
+static int recv_header_fds(int sock, struct sim_resp *resp, int *fds, size_t max, size_t *nfds)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 2)];
+	} control;
+	struct iovec iov = { .iov_base = resp, .iov_len = sizeof(*resp) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	ssize_t n;
+
+	*nfds = 0;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? -errno : -EPIPE;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < count; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (*nfds < max)
+				fds[(*nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	/* The fds came with the first byte; the header's rest is a plain read. */
+	return (size_t)n < sizeof(*resp)
+		       ? sim_io_full(sock, (char *)resp + n, sizeof(*resp) - (size_t)n, false)
+		       : 0;
+}
+
+int simctl_buffers(struct simctl *ctl, int plane, struct simctl_buffer out[2])
+{
+	struct sim_req req = { .magic = SIM_PROTO_MAGIC, .op = SIM_OP_BUFFERS,
+			       .plane = (uint32_t)plane };
+	struct sim_buffers_head head;
+	struct sim_resp resp;
+	int fds[2] = { -1, -1 };
+	size_t nfds;
+	int ret;
+
+	if (!ctl || !out)
+		return -EINVAL;
+	ret = sim_io_full(ctl->fd, &req, sizeof(req), true);
+	if (ret == 0)
+		ret = recv_header_fds(ctl->fd, &resp, fds, 2, &nfds);
+	if (ret == 0 && resp.len != (resp.status == 0 ? sizeof(head) : 0))
+		ret = -EPROTO;
+	if (ret == 0 && resp.len)
+		ret = sim_io_full(ctl->fd, &head, sizeof(head), false);
+	if (ret == 0)
+		ret = resp.status;
+	if (ret == 0 && (head.count == 0 || head.count > 2 || head.count != nfds))
+		ret = -EPROTO;
+	if (ret < 0) {
+		for (size_t i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return ret;
+	}
+	for (uint32_t i = 0; i < head.count; i++)
+		out[i] = (struct simctl_buffer){ .fd = fds[i], .base = head.base[i],
+						 .size = head.size[i] };
+	return (int)head.count;
+}
+
 int simctl_edid(struct simctl *ctl, void *buf, size_t cap, uint32_t *size, uint32_t *link_up)
 {
 	struct sim_req req = { .op = SIM_OP_EDID, .a = cap };

@@ -70,6 +70,19 @@ int simctl_fault(struct simctl *ctl, enum sim_fault fault, uint32_t arg);
 int simctl_irq(struct simctl *ctl, uint64_t value);
 int simctl_stats(struct simctl *ctl, struct sim_stats *out);
 /* Reads back the EDID blob last written (link state, size), for EDID tests. */
+/*
+ * The guest's side of the plane's buffers, for writing frames straight into
+ * them (a benchmark that must not charge the daemon for the guest's drawing):
+ * out[0] is the current buffer, out[1] the one the next flip shows (a flip
+ * with no bytes just switches; region mode has one buffer). The caller owns
+ * the fds. Returns the number of buffers or a negative errno.
+ */
+struct simctl_buffer {
+	int fd;        /* the buffer's memfd */
+	uint64_t base; /* where the pixels start in it */
+	uint64_t size;
+};
+int simctl_buffers(struct simctl *ctl, int plane, struct simctl_buffer out[2]);
 int simctl_edid(struct simctl *ctl, void *buf, size_t cap, uint32_t *size, uint32_t *link_up);
 
 #endif

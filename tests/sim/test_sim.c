@@ -336,6 +336,45 @@ static void test_flip_ids(void **state)
 	test_dev_close(&d);
 }
 
+/* The guest's side of the buffers: what is written there is what the dmabufs hold. */
+static void test_buffers_handed_over(void **state)
+{
+	static const uint32_t front = 0x00123456, back = 0x00abcdef;
+	struct simctl_buffer bufs[2];
+	uint32_t *map[2], px = 0;
+	size_t len[2];
+	struct test_dev d;
+
+	test_dev_open(&d, false);
+	test_set_primary(&d, 64, 32);
+	assert_int_equal(simctl_buffers(test_ctl, 1, bufs), 2);
+	for (int i = 0; i < 2; i++) {
+		assert_true(bufs[i].size >= 64 * 32 * 4);
+		len[i] = (size_t)(bufs[i].base + bufs[i].size);
+		map[i] = mmap(NULL, len[i], PROT_READ | PROT_WRITE, MAP_SHARED, bufs[i].fd, 0);
+		assert_true(map[i] != MAP_FAILED);
+		assert_int_equal(close(bufs[i].fd), 0);
+	}
+	map[0][bufs[0].base / 4 + 5] = front;
+	map[1][bufs[1].base / 4 + 7] = back;
+
+	int fd = test_dev_get_dmabuf(&d, primary_id(&d));
+	assert_int_equal(pread(fd, &px, sizeof(px), 5 * 4), sizeof(px));
+	assert_int_equal(px, front);
+	assert_int_equal(close(fd), 0);
+	/* A flip without bytes shows the other buffer as it was written. */
+	assert_int_equal(simctl_flip(test_ctl, 1, NULL, 0), 0);
+	fd = test_dev_get_dmabuf(&d, primary_id(&d));
+	assert_int_equal(pread(fd, &px, sizeof(px), 7 * 4), sizeof(px));
+	assert_int_equal(px, back);
+	assert_int_equal(close(fd), 0);
+
+	for (int i = 0; i < 2; i++)
+		munmap(map[i], len[i]);
+	assert_int_equal(simctl_buffers(test_ctl, 3, bufs), -EINVAL);
+	test_dev_close(&d);
+}
+
 static void test_mmap_faults(void **state)
 {
 	struct sim_plane_desc liar = { .fourcc = DRM_FORMAT_XRGB8888, .width = 64, .height = 64,
@@ -509,6 +548,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_flip_ids),   cmocka_unit_test(test_mmap_faults),
 		cmocka_unit_test(test_irq_info),   cmocka_unit_test(test_irq_eventfd),
 		cmocka_unit_test(test_edid),       cmocka_unit_test(test_exit_report),
+		cmocka_unit_test(test_buffers_handed_over),
 	};
 	const struct CMUnitTest cdev_tests[] = {
 		cmocka_unit_test(test_cdev_path),

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include <xxhash.h>
+
 #include "damage.h"
 
 /* 200x150: three full tile columns and one of 8 pixels, two tile rows and one of 22. */
@@ -297,6 +299,117 @@ static void test_compare_ignores_padding(void **state)
 	}
 }
 
+/* Hashes of prev's rows, as frame_diff holds them for the picture it last converted. */
+static struct strip_hashes hashes_of_prev(const struct pictures *p)
+{
+	struct strip_hashes h = { 0 };
+	assert_int_equal(strip_hashes_resize(&h, H), 0);
+	strip_hashes_fill(&h, p->prev, p->prev_stride, (size_t)W * p->bpp);
+	return h;
+}
+
+/* Every single-byte change is found by its row's hash, in its own tile only. */
+static void test_hashed_each_tile(void **state)
+{
+	static const unsigned bpps[] = { 1, 2, 4 };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct pictures p = pictures_new(bpps[i]);
+		struct strip_hashes h = hashes_of_prev(&p);
+		for (uint32_t y = 0; y < H; y += 37) {
+			for (uint32_t x = 0; x < W; x += 29) {
+				struct damage_map m = map_new(W, H);
+				uint8_t *b = cur_byte(&p, x, y, bpps[i] - 1);
+				*b ^= 0x01;
+				damage_compare_hashed(&m, &h, p.cur, p.cur_stride, p.prev,
+						      p.prev_stride, p.bpp);
+				check_counters(&m);
+				assert_int_equal(m.dirty_count, 1);
+				assert_true(tile_dirty(&m, x / DAMAGE_TILE, y / DAMAGE_TILE));
+				/* Back as prev holds it: the hash changed again, the row compares equal. */
+				*b ^= 0x01;
+				damage_map_clear(&m);
+				damage_compare_hashed(&m, &h, p.cur, p.cur_stride, p.prev,
+						      p.prev_stride, p.bpp);
+				assert_true(damage_map_empty(&m));
+				damage_map_done(&m);
+			}
+		}
+		/* Padding is not hashed. */
+		struct damage_map m = map_new(W, H);
+		for (uint32_t y = 0; y < H; y++)
+			p.cur[y * p.cur_stride + (size_t)W * p.bpp] ^= 0xff;
+		damage_compare_hashed(&m, &h, p.cur, p.cur_stride, p.prev, p.prev_stride, p.bpp);
+		assert_true(damage_map_empty(&m));
+		damage_map_done(&m);
+		strip_hashes_done(&h);
+		pictures_free(&p);
+	}
+}
+
+/*
+ * A row whose hash matches is trusted, even where prev differs (what a
+ * collision would look like), but only until the row is due for its byte
+ * comparison: within STRIP_VERIFY_PERIOD calls.
+ */
+static void test_hashed_verifies_every_row(void **state)
+{
+	struct pictures p = pictures_new(4);
+	struct strip_hashes h = hashes_of_prev(&p);
+	const uint32_t y = 77, x = 130;
+	/* prev changes behind the hashes' back. */
+	p.prev[y * p.prev_stride + x * 4] ^= 0x40;
+	unsigned found_at = 0;
+	for (unsigned calls = 1; calls <= STRIP_VERIFY_PERIOD + 1; calls++) {
+		struct damage_map m = map_new(W, H);
+		damage_compare_hashed(&m, &h, p.cur, p.cur_stride, p.prev, p.prev_stride, 4);
+		if (!damage_map_empty(&m)) {
+			assert_int_equal(m.dirty_count, 1);
+			assert_true(tile_dirty(&m, x / DAMAGE_TILE, y / DAMAGE_TILE));
+			if (!found_at)
+				found_at = calls;
+		} else {
+			/* Once found, the row is compared byte for byte until it matches. */
+			assert_int_equal(found_at, 0);
+		}
+		damage_map_done(&m);
+	}
+	/* Not before its turn in the period. */
+	assert_int_equal(found_at, y % STRIP_VERIFY_PERIOD + 1);
+	strip_hashes_done(&h);
+	pictures_free(&p);
+}
+
+/*
+ * Rows of tile rows already dirty are not read (every pixel changing costs
+ * no hashing), and are compared byte for byte the next time.
+ */
+static void test_hashed_dirty_rows_forgotten(void **state)
+{
+	struct pictures p = pictures_new(4);
+	struct strip_hashes h = hashes_of_prev(&p);
+	const uint32_t y = 70; /* not due on either call */
+	struct damage_map m = map_new(W, H);
+	damage_map_mark_all(&m);
+	damage_compare_hashed(&m, &h, p.cur, p.cur_stride, p.prev, p.prev_stride, 4);
+	assert_int_equal(h.hash[y], 0);
+	/* prev changed behind the hashes' back: found, as the row's hash is not known. */
+	p.prev[y * p.prev_stride + 8] ^= 0x10;
+	damage_map_clear(&m);
+	damage_compare_hashed(&m, &h, p.cur, p.cur_stride, p.prev, p.prev_stride, 4);
+	assert_int_equal(m.dirty_count, 1);
+	assert_true(tile_dirty(&m, 0, y / DAMAGE_TILE));
+	/* Equal again: learned, then trusted. */
+	p.prev[y * p.prev_stride + 8] ^= 0x10;
+	damage_map_clear(&m);
+	damage_compare_hashed(&m, &h, p.cur, p.cur_stride, p.prev, p.prev_stride, 4);
+	assert_true(damage_map_empty(&m));
+	assert_int_equal(h.hash[y], XXH3_64bits(p.cur + y * p.cur_stride, (size_t)W * 4));
+	damage_map_done(&m);
+	strip_hashes_done(&h);
+	pictures_free(&p);
+}
+
 /* Tiles dirty before the compare stay dirty; clean ones in the same rows are still compared. */
 static void test_compare_with_dirty_tiles(void **state)
 {
@@ -474,6 +587,9 @@ int main(void)
 		cmocka_unit_test(test_compare_each_tile),
 		cmocka_unit_test(test_compare_ignores_padding),
 		cmocka_unit_test(test_compare_with_dirty_tiles),
+		cmocka_unit_test(test_hashed_each_tile),
+		cmocka_unit_test(test_hashed_verifies_every_row),
+		cmocka_unit_test(test_hashed_dirty_rows_forgotten),
 		cmocka_unit_test(test_rects_shapes),
 		cmocka_unit_test(test_rects_random_maps),
 		cmocka_unit_test(test_rects_separate_blocks),

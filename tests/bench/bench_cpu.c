@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Server CPU per delivered frame, side by side with TigerVNC's Xvnc in one
+ * run, at 1920x1080 and a 60 fps guest:
+ * - mdev-vncd under the simulated vGPU, on the display-event IRQ path and
+ *   on the 60 Hz polling path. The guest's frames are written straight
+ *   into the simulated dmabuf memory (the sim hands the plane's memfds over,
+ *   SIM_OP_BUFFERS) and shown by page flips, so the daemon pays for reading
+ *   them, not for their drawing; the pages it reads were written by another
+ *   process, as a guest's are.
+ * - Xvnc fed the same frames through X: XShmPutImage of the changed part
+ *   from a shared-memory image, as an X application would draw.
+ * One libvncclient viewer each, on loopback. Workloads: one 64x64 tile
+ * changing per frame, and every pixel changing (a picture scrolling one
+ * pixel a frame); encodings raw and Tight+JPEG; the viewer asking for the
+ * servers' own XRGB8888 or for red in the low byte (libvncclient's, noVNC's
+ * and Remmina's default).
+ *
+ * Each frame carries its number in a 64x64 tile (16 black or white 16x16
+ * blocks, so JPEG keeps it readable); the viewer decodes it after every
+ * update, in a thread of its own. fps counts the frames the viewer saw (a
+ * frame overtaken by the next one before it was sent is lost, and counts
+ * as lost); latency runs from the guest's write to the viewer holding the
+ * frame. CPU is the
+ * server's, all threads, from /proc/PID/task/TID/schedstat (nanoseconds;
+ * /proc/PID/stat's utime+stime tick at 10 ms, too coarse for 0.3 ms a
+ * frame), over the frames sent, divided by the frames delivered; the sim's
+ * control thread inside the daemon (this bench's flips and IRQs, the
+ * kernel's work on a real device) is left out.
+ *
+ * Usage: bench_cpu [seconds per run, default 4] [server: xvnc, mdev-irq or
+ * mdev-poll; default all three, and then the ratios and goals]
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <drm_fourcc.h>
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#include <X11/extensions/XShm.h>
+
+#include "bench_util.h"
+#include "harness.h"
+#include "sim_protocol.h"
+#include "simctl.h"
+#include "vnc_probe.h"
+
+#define W 1920
+#define H 1080
+#define FPS 60
+#define PERIOD_US (1000000 / FPS)
+#define TAG_X 640 /* the frame-number tile, on 64-pixel damage tiles */
+#define TAG_Y 512
+#define TAG 64
+#define TAG_BLOCK 16
+#define SCROLL 64 /* the scrolling picture repeats after this many frames */
+#define PRIMARY 1
+#define PRIMARY_FLIP_EVENT (1ull << 56)
+#define XVNC_DISPLAY 57
+
+enum server { MDEV_IRQ, MDEV_POLL, XVNC, SERVERS };
+enum workload { SMALL, EVERY_PIXEL, WORKLOADS };
+enum encoding { RAW, TIGHT_JPEG, ENCODINGS };
+enum format { OWN_FORMAT, RED_LOW, FORMATS };
+
+static const char *const server_names[] = { "mdev-irq", "mdev-poll", "xvnc" };
+static const char *const workload_names[] = { "64x64", "every-pixel" };
+static const char *const encoding_names[] = { "raw", "tight-jpeg" };
+static const char *const format_names[] = { "xrgb", "red-low" };
+
+struct result {
+	bool done;
+	double fps, p50_ms, p95_ms, cpu_ms;
+	unsigned delivered, sent;
+};
+
+static struct result results[SERVERS][WORKLOADS][ENCODINGS][FORMATS];
+
+/* What the guest draws: a picture wider than the screen, shown at an offset that scrolls. */
+static uint32_t *scenery;
+static uint32_t frame_counter; /* numbers keep rising across runs: a stale tag never matches */
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Smooth, so JPEG behaves as on a desktop or a video; red moves 3 levels a pixel, so
+ * one pixel of scrolling changes every pixel. */
+static void scenery_make(void)
+{
+	uint32_t sw = W + SCROLL;
+	scenery = malloc((size_t)sw * H * 4);
+	if (!scenery)
+		abort();
+	for (uint32_t y = 0; y < H; y++)
+		for (uint32_t x = 0; x < sw; x++) {
+			uint32_t r = (x * 3) & 0xff, g = (y * 2 + x) & 0xff, b = ((x * 5 + y) >> 1) & 0xff;
+			scenery[(size_t)y * sw + x] = r << 16 | g << 8 | b;
+		}
+}
+
+static void draw_scenery(uint8_t *dst, size_t stride, uint32_t frame)
+{
+	uint32_t shift = frame % SCROLL;
+	for (uint32_t y = 0; y < H; y++)
+		memcpy(dst + y * stride, scenery + (size_t)y * (W + SCROLL) + shift, (size_t)W * 4);
+}
+
+static void draw_tag(uint8_t *dst, size_t stride, uint32_t frame)
+{
+	for (uint32_t y = 0; y < TAG; y++) {
+		uint32_t *row = (uint32_t *)(dst + (size_t)(TAG_Y + y) * stride) + TAG_X;
+		for (uint32_t x = 0; x < TAG; x++) {
+			unsigned bit = y / TAG_BLOCK * (TAG / TAG_BLOCK) + x / TAG_BLOCK;
+			row[x] = frame >> bit & 1 ? 0xffffff : 0;
+		}
+	}
+}
+
+/* The frame number the viewer holds; blocks read at their centres. */
+static uint32_t viewer_tag(const struct vnc_probe *probe)
+{
+	uint32_t frame = 0;
+	if (probe->client->width != W || probe->client->height != H)
+		return 0;
+	for (unsigned bit = 0; bit < (TAG / TAG_BLOCK) * (TAG / TAG_BLOCK); bit++) {
+		uint32_t x = TAG_X + bit % (TAG / TAG_BLOCK) * TAG_BLOCK + TAG_BLOCK / 2;
+		uint32_t y = TAG_Y + bit / (TAG / TAG_BLOCK) * TAG_BLOCK + TAG_BLOCK / 2;
+		uint32_t p = vnc_probe_pixel(probe, x, y);
+		unsigned sum = (p >> 16 & 0xff) + (p >> 8 & 0xff) + (p & 0xff);
+		if (sum > 3 * 128)
+			frame |= 1u << bit;
+	}
+	return frame;
+}
+
+/* Whether task tid of pid is the sim's control thread. */
+static bool is_sim_control(pid_t pid, const char *tid)
+{
+	char path[320], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, tid);
+	FILE *f = fopen(path, "r");
+	if (f && fgets(comm, sizeof(comm), f))
+		comm[strcspn(comm, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	return strcmp(comm, SIM_CONTROL_THREAD_NAME) == 0;
+}
+
+/* CPU time of every thread of pid but the sim's control thread, in nanoseconds. */
+static uint64_t cpu_ns(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *dir = opendir(path);
+	uint64_t total = 0;
+	struct dirent *e;
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] == '.' || is_sim_control(pid, e->d_name))
+			continue;
+		char stat_path[320];
+		snprintf(stat_path, sizeof(stat_path), "/proc/%d/task/%s/schedstat", pid, e->d_name);
+		FILE *f = fopen(stat_path, "r");
+		unsigned long long ns;
+		if (f && fscanf(f, "%llu", &ns) == 1)
+			total += ns;
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return total;
+}
+
+/* ---- The guest, and how each server is told of a frame. ---- */
+
+struct guest {
+	enum server server;
+	/* mdev-vncd: the plane's two buffers, mapped; cur is shown. */
+	struct daemon_proc d;
+	uint8_t *buf[2];
+	size_t map_len[2];
+	uint64_t base[2];
+	int cur;
+	/* Xvnc */
+	pid_t xvnc;
+	uint16_t port;
+	Display *dpy;
+	XImage *image;
+	XShmSegmentInfo shm;
+	GC gc;
+};
+
+static void *map_buffer(const struct simctl_buffer *b, size_t *len)
+{
+	*len = (size_t)(b->base + b->size);
+	void *p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+	close(b->fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void mdev_start(struct guest *g, enum server server)
+{
+	const char *env[] = { server == MDEV_IRQ ? "VGPU_SIM_IRQ=display" : "VGPU_SIM_IRQ=none",
+			      NULL };
+	const char *args[] = { "--refresh-hz", "60", NULL };
+	const struct daemon_options opts = { .extra_env = env, .extra_args = args };
+	daemon_start(&g->d, &opts);
+	g->port = g->d.port;
+	const struct sim_plane_desc desc = {
+		.fourcc = DRM_FORMAT_XRGB8888, .width = W, .height = H, .stride = W * 4,
+		.size = W * H * 4,
+	};
+	struct simctl_buffer bufs[2];
+	if (simctl_set_plane(g->d.sim, PRIMARY, &desc) < 0 ||
+	    simctl_buffers(g->d.sim, PRIMARY, bufs) != 2) {
+		fprintf(stderr, "bench_cpu: the sim did not hand over its buffers\n");
+		exit(1);
+	}
+	for (int i = 0; i < 2; i++) {
+		g->buf[i] = map_buffer(&bufs[i], &g->map_len[i]);
+		g->base[i] = bufs[i].base;
+		if (!g->buf[i]) {
+			fprintf(stderr, "bench_cpu: mmap of a sim buffer: %s\n", strerror(errno));
+			exit(1);
+		}
+	}
+	g->cur = 0;
+}
+
+static void mdev_stop(struct guest *g)
+{
+	for (int i = 0; i < 2; i++)
+		munmap(g->buf[i], g->map_len[i]);
+	daemon_stop(&g->d, SIGTERM);
+}
+
+static bool xvnc_wait_socket(int display)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/.X11-unix/X%d", display);
+	for (int i = 0; i < 500; i++) {
+		struct stat st;
+		if (stat(path, &st) == 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static void xvnc_start(struct guest *g)
+{
+	char display[16], geometry[32], port[16];
+	snprintf(display, sizeof(display), ":%d", XVNC_DISPLAY);
+	snprintf(geometry, sizeof(geometry), "%dx%d", W, H);
+	g->port = free_port();
+	snprintf(port, sizeof(port), "%u", g->port);
+	g->xvnc = fork();
+	if (g->xvnc == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 2);
+		execlp("Xvnc", "Xvnc", display, "-geometry", geometry, "-depth", "24", "-rfbport",
+		       port, "-SecurityTypes", "None", "-AlwaysShared", "-nolisten", "tcp", NULL);
+		_exit(127);
+	}
+	g->dpy = xvnc_wait_socket(XVNC_DISPLAY) ? XOpenDisplay(display) : NULL;
+	if (!g->dpy || !XShmQueryExtension(g->dpy)) {
+		fprintf(stderr, "bench_cpu: Xvnc %s did not start or has no MIT-SHM "
+				"(package tigervnc-standalone-server)\n", display);
+		exit(1);
+	}
+	int screen = DefaultScreen(g->dpy);
+	g->image = XShmCreateImage(g->dpy, DefaultVisual(g->dpy, screen), 24, ZPixmap, NULL,
+				   &g->shm, W, H);
+	g->shm.shmid = shmget(IPC_PRIVATE, (size_t)g->image->bytes_per_line * H, IPC_CREAT | 0600);
+	g->shm.shmaddr = g->image->data = shmat(g->shm.shmid, NULL, 0);
+	g->shm.readOnly = False;
+	/* Removed now: it goes when both sides detach, even if the bench dies. */
+	shmctl(g->shm.shmid, IPC_RMID, NULL);
+	if (g->shm.shmaddr == (void *)-1 || g->image->bits_per_pixel != 32 ||
+	    !XShmAttach(g->dpy, &g->shm)) {
+		fprintf(stderr, "bench_cpu: MIT-SHM image set-up failed\n");
+		exit(1);
+	}
+	g->gc = DefaultGC(g->dpy, screen);
+	XSync(g->dpy, False);
+}
+
+static void xvnc_stop(struct guest *g)
+{
+	XShmDetach(g->dpy, &g->shm);
+	XDestroyImage(g->image);
+	shmdt(g->shm.shmaddr);
+	XCloseDisplay(g->dpy);
+	kill(g->xvnc, SIGTERM);
+	waitpid(g->xvnc, NULL, 0);
+}
+
+static pid_t server_pid(const struct guest *g)
+{
+	return g->server == XVNC ? g->xvnc : g->d.pid;
+}
+
+/* Where the guest draws the next frame, and its row stride. */
+static uint8_t *back_buffer(struct guest *g, size_t *stride)
+{
+	if (g->server == XVNC) {
+		*stride = (size_t)g->image->bytes_per_line;
+		return (uint8_t *)g->image->data;
+	}
+	*stride = (size_t)W * 4;
+	int back = !g->cur;
+	return g->buf[back] + g->base[back];
+}
+
+/* The frame is drawn: show it (page flip, or the X request for the part that changed). */
+static void present(struct guest *g, bool whole)
+{
+	if (g->server == XVNC) {
+		int x = whole ? 0 : TAG_X, y = whole ? 0 : TAG_Y;
+		XShmPutImage(g->dpy, DefaultRootWindow(g->dpy), g->gc, g->image, x, y, x, y,
+			     whole ? W : TAG, whole ? H : TAG, False);
+		XSync(g->dpy, False);
+		return;
+	}
+	if (simctl_flip(g->d.sim, PRIMARY, NULL, 0) < 0) {
+		fprintf(stderr, "bench_cpu: flip failed\n");
+		exit(1);
+	}
+	g->cur = !g->cur;
+	if (g->server == MDEV_IRQ)
+		simctl_irq(g->d.sim, PRIMARY_FLIP_EVENT);
+}
+
+/*
+ * Draws frame n. A page-flipping guest brings its back buffer (two frames
+ * old) up to date: the whole picture when every pixel changes, else just
+ * the tag, the only part that differs.
+ */
+static void draw(struct guest *g, enum workload w, uint32_t n)
+{
+	size_t stride;
+	uint8_t *dst = back_buffer(g, &stride);
+	if (w == EVERY_PIXEL)
+		draw_scenery(dst, stride, n);
+	draw_tag(dst, stride, n);
+}
+
+/* ---- One run: a viewer, frames at 60 fps, what it saw. ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	return bench_cmp_double(a, b);
+}
+
+/*
+ * The viewer's side of a run. It runs in a thread of its own during the run:
+ * a viewer and an X client are separate programs, and one waiting on its
+ * server must not hold the other up.
+ */
+struct viewer {
+	struct vnc_probe *probe;
+	uint32_t first, last; /* the run's frame numbers */
+	uint32_t seen;        /* the newest number shown */
+	uint64_t *seen_at;    /* per frame of the run: when it first showed, 0 never */
+	atomic_bool stop;
+};
+
+/* Handles what the server sends until deadline; notes when each new frame number first shows. */
+static void pump(struct viewer *v, uint64_t deadline)
+{
+	uint64_t t;
+	while ((t = now_us()) < deadline) {
+		/* A message libvncclient already read into its buffer wakes no select(). */
+		int n = v->probe->client->buffered > 0
+				? 1
+				: WaitForMessage(v->probe->client, (unsigned)(deadline - t));
+		if (n < 0 || (n > 0 && !HandleRFBServerMessage(v->probe->client))) {
+			fprintf(stderr, "bench_cpu: the viewer lost its server\n");
+			exit(1);
+		}
+		uint32_t tag = viewer_tag(v->probe);
+		if (tag > v->seen && tag >= v->first && tag <= v->last) {
+			v->seen = tag;
+			v->seen_at[tag - v->first] = now_us();
+		}
+	}
+}
+
+static void *viewer_thread(void *arg)
+{
+	struct viewer *v = arg;
+	while (!atomic_load(&v->stop))
+		pump(v, now_us() + 10000);
+	return NULL;
+}
+
+static struct vnc_probe *connect_viewer(struct guest *g, enum encoding e, enum format f)
+{
+	const struct vnc_probe_opts opts = {
+		.encodings = e == RAW ? "raw" : "tight",
+		.jpeg = e == TIGHT_JPEG,
+		.format = f == RED_LOW ? &vnc_probe_red_low : &vnc_probe_xrgb8888,
+	};
+	struct vnc_probe *probe = vnc_probe_connect_opts(g->port, &opts);
+	if (!probe) {
+		fprintf(stderr, "bench_cpu: no viewer connection to %s\n", server_names[g->server]);
+		exit(1);
+	}
+	return probe;
+}
+
+/* Both buffers (or the X screen) get the whole first picture; the viewer must see it. */
+static void settle(struct guest *g, struct vnc_probe *probe, enum workload w)
+{
+	for (int i = 0; i < 2; i++) {
+		uint32_t n = ++frame_counter;
+		size_t stride;
+		uint8_t *dst = back_buffer(g, &stride);
+		draw_scenery(dst, stride, 0);
+		draw(g, w, n);
+		present(g, true);
+	}
+	uint64_t deadline = now_us() + 5000000, seen_at;
+	struct viewer v = { .probe = probe, .first = frame_counter, .last = frame_counter,
+			    .seen_at = &seen_at };
+	while (viewer_tag(probe) != frame_counter && now_us() < deadline) {
+		if (g->server == MDEV_IRQ)
+			simctl_irq(g->d.sim, PRIMARY_FLIP_EVENT); /* a mode change's ENOMEM retry */
+		pump(&v, now_us() + 50000);
+	}
+	if (viewer_tag(probe) != frame_counter) {
+		fprintf(stderr, "bench_cpu: %s never showed the first picture (frame %u; the viewer "
+				"holds %u)\n", server_names[g->server], frame_counter, viewer_tag(probe));
+		exit(1);
+	}
+}
+
+static void run(struct guest *g, enum workload w, enum encoding e, enum format f,
+		unsigned seconds)
+{
+	struct vnc_probe *probe = connect_viewer(g, e, f);
+	settle(g, probe, w);
+
+	unsigned frames = seconds * FPS;
+	uint64_t *written = calloc(frames, sizeof(*written));
+	double *latency = calloc(frames, sizeof(*latency));
+	struct viewer v = { .probe = probe, .first = frame_counter + 1,
+			    .last = frame_counter + frames,
+			    .seen_at = calloc(frames, sizeof(*v.seen_at)) };
+	pthread_t thread;
+	if (!written || !latency || !v.seen_at || pthread_create(&thread, NULL, viewer_thread, &v))
+		abort();
+	struct sim_stats stats0 = { 0 }, stats1 = { 0 };
+	if (g->server != XVNC)
+		simctl_stats(g->d.sim, &stats0);
+	uint64_t cpu0 = cpu_ns(server_pid(g)), next = now_us();
+	for (unsigned i = 0; i < frames; i++) {
+		for (uint64_t t = now_us(); t < next; t = now_us())
+			usleep((useconds_t)(next - t));
+		next += PERIOD_US;
+		uint32_t n = ++frame_counter;
+		draw(g, w, n);
+		written[i] = now_us();
+		present(g, w == EVERY_PIXEL);
+	}
+	/* The last frame's way to the viewer. */
+	usleep(300000);
+	atomic_store(&v.stop, true);
+	pthread_join(thread, NULL);
+	uint64_t cpu = cpu_ns(server_pid(g)) - cpu0;
+	if (g->server != XVNC)
+		simctl_stats(g->d.sim, &stats1);
+	unsigned delivered = 0;
+	for (unsigned i = 0; i < frames; i++)
+		if (v.seen_at[i])
+			latency[delivered++] = (double)(v.seen_at[i] - written[i]) / 1000.0;
+
+	struct result *r = &results[g->server][w][e][f];
+	qsort(latency, delivered, sizeof(*latency), cmp_double);
+	*r = (struct result){
+		.done = true,
+		.fps = (double)delivered / seconds,
+		.p50_ms = delivered ? latency[delivered / 2] : -1,
+		.p95_ms = delivered ? latency[delivered * 95 / 100] : -1,
+		.cpu_ms = delivered ? (double)cpu / 1e6 / delivered : -1,
+		.delivered = delivered,
+		.sent = frames,
+	};
+	printf("run server=%s workload=%s encoding=%s format=%s fps=%.1f p50_ms=%.2f "
+	       "p95_ms=%.2f cpu_ms_per_frame=%.3f delivered=%u/%u",
+	       server_names[g->server], workload_names[w], encoding_names[e], format_names[f],
+	       r->fps, r->p50_ms, r->p95_ms, r->cpu_ms, r->delivered, r->sent);
+	if (g->server != XVNC)
+		printf(" plane_queries_per_frame=%.2f",
+		       (double)(stats1.query_primary - stats0.query_primary) / frames);
+	printf("\n");
+	fflush(stdout);
+	vnc_probe_free(probe);
+	free(v.seen_at);
+	free(written);
+	free(latency);
+}
+
+static void run_server(enum server s, unsigned seconds)
+{
+	struct guest g = { .server = s };
+	if (s == XVNC)
+		xvnc_start(&g);
+	else
+		mdev_start(&g, s);
+	for (int w = 0; w < WORKLOADS; w++)
+		for (int e = 0; e < ENCODINGS; e++)
+			for (int f = 0; f < FORMATS; f++)
+				run(&g, w, e, f, seconds);
+	if (s == XVNC)
+		xvnc_stop(&g);
+	else
+		mdev_stop(&g);
+}
+
+/* ---- Ratios and goals (issue "CPU per delivered frame"). ---- */
+
+static bool goal(const char *what, bool met)
+{
+	printf("goal %s %s\n", what, met ? "met" : "MISSED");
+	return met;
+}
+
+static void report(void)
+{
+	for (int w = 0; w < WORKLOADS; w++)
+		for (int e = 0; e < ENCODINGS; e++)
+			for (int f = 0; f < FORMATS; f++)
+				for (int s = MDEV_IRQ; s <= MDEV_POLL; s++) {
+					const struct result *m = &results[s][w][e][f];
+					const struct result *x = &results[XVNC][w][e][f];
+					printf("ratio server=%s/xvnc workload=%s encoding=%s format=%s "
+					       "cpu=%.2f fps=%.2f p50=%.2f\n",
+					       server_names[s], workload_names[w], encoding_names[e],
+					       format_names[f], m->cpu_ms / x->cpu_ms, m->fps / x->fps,
+					       m->p50_ms / x->p50_ms);
+				}
+	char what[160];
+	for (int s = MDEV_IRQ; s <= MDEV_POLL; s++)
+		for (int f = 0; f < FORMATS; f++) {
+			const struct result *m = &results[s][EVERY_PIXEL][RAW][f];
+			const struct result *x = &results[XVNC][EVERY_PIXEL][RAW][f];
+			snprintf(what, sizeof(what), "server=%s every-pixel raw format=%s cpu<=0.75x_xvnc",
+				 server_names[s], format_names[f]);
+			goal(what, m->cpu_ms <= 0.75 * x->cpu_ms);
+			m = &results[s][EVERY_PIXEL][TIGHT_JPEG][f];
+			x = &results[XVNC][EVERY_PIXEL][TIGHT_JPEG][f];
+			snprintf(what, sizeof(what),
+				 "server=%s every-pixel tight-jpeg format=%s fps>=59 cpu<=0.75x_xvnc",
+				 server_names[s], format_names[f]);
+			goal(what, m->fps >= 59 && m->cpu_ms <= 0.75 * x->cpu_ms);
+		}
+	for (int s = MDEV_IRQ; s <= MDEV_POLL; s++) {
+		bool met = true;
+		for (int e = 0; e < ENCODINGS; e++)
+			for (int f = 0; f < FORMATS; f++)
+				met = met && results[s][SMALL][e][f].cpu_ms <= 0.45;
+		snprintf(what, sizeof(what), "server=%s 64x64 cpu<=0.45ms (every encoding and format)",
+			 server_names[s]);
+		goal(what, met);
+	}
+	bool none_lost = true, quick = true;
+	for (int w = 0; w < WORKLOADS; w++)
+		for (int e = 0; e < ENCODINGS; e++)
+			for (int f = 0; f < FORMATS; f++) {
+				const struct result *p = &results[MDEV_POLL][w][e][f];
+				if (w == SMALL)
+					none_lost = none_lost && p->delivered == p->sent;
+				quick = quick && p->p50_ms <= 0.6 * 1000.0 / FPS;
+			}
+	goal("server=mdev-poll 64x64 no-frame-lost", none_lost);
+	goal("server=mdev-poll p50<=0.6x_refresh_period (every run)", quick);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned seconds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 4;
+	int only = -1;
+	for (int s = 0; argc > 2 && s < SERVERS; s++)
+		if (strcmp(argv[2], server_names[s]) == 0)
+			only = s;
+	if (seconds == 0 || seconds > 60 || argc > 3 || (argc > 2 && only < 0)) {
+		fprintf(stderr, "usage: bench_cpu [seconds per run, 1-60] [xvnc|mdev-irq|mdev-poll]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	scenery_make();
+	printf("bench_cpu: %dx%d, %d fps guest, %u s a run\n", W, H, FPS, seconds);
+	for (int s = XVNC; s >= MDEV_IRQ; s--)
+		if (only < 0 || only == s)
+			run_server(s, seconds);
+	if (only < 0)
+		report();
+	free(scenery);
+	return 0;
+}
