@@ -19,6 +19,9 @@
 
 enum share_policy { SHARE_SHARED, SHARE_EXCLUSIVE };
 
+/* How display buffers are read: see import.h. */
+enum import_mode { IMPORT_AUTO, IMPORT_MMAP, IMPORT_EGL };
+
 /* tls: auto resolves with config_tls_policy(). */
 enum tls_policy { TLS_POLICY_AUTO, TLS_POLICY_REQUIRED, TLS_POLICY_OPTIONAL, TLS_POLICY_OFF };
 
@@ -51,6 +54,7 @@ struct config {
 	unsigned n_listen;       /* default: 127.0.0.1 and ::1 on 5900+display */
 	char unix_socket[108];
 	unsigned refresh_hz;     /* 1..240, default 60 */
+	enum import_mode import; /* "auto" (default) | "mmap" | "egl" */
 	bool display_event;      /* default yes */
 	enum log_level log_level; /* default info */
 	char password_file[256], viewonly_password_file[256];

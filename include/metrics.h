@@ -2,6 +2,7 @@
 #ifndef MDEV_VNCD_METRICS_H
 #define MDEV_VNCD_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -48,6 +49,8 @@ struct metrics_sample {
 	uint64_t tiles_changed;  /* 64x64 tiles converted ... */
 	uint64_t tiles_total;    /* ... of all the tiles compared (0: ratio not reported) */
 	uint64_t query_errors;   /* failed plane queries */
+	bool gpu_import;         /* import = egl or auto: gpu_readback_bytes is reported */
+	uint64_t gpu_readback_bytes; /* read back from the GPU (tile maps and changed tiles) */
 	struct metrics_histogram stages[METRICS_STAGE_COUNT];
 };
 

@@ -67,6 +67,12 @@ struct plane_buffer {
 	int import_error;      /* 0 when map is valid, else -errno of the import */
 	const char *import_why;
 	struct mapped_buffer map;
+	/*
+	 * Set by the display when reading a frame of a GPU-imported buffer
+	 * failed (an import can succeed and still fail to sample): it is not
+	 * tried again until the buffer leaves the cache.
+	 */
+	const char *read_failed;
 };
 
 struct plane_source;
@@ -100,6 +106,18 @@ int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_p
 /* Brackets CPU reads of buf->map.data (dmabuf sync). */
 int plane_source_begin_read(struct plane_source *src, struct plane_buffer *buf);
 void plane_source_end_read(struct plane_source *src, struct plane_buffer *buf);
+
+/*
+ * For a buffer imported on a GPU (buf->map.data NULL): writes the picture's
+ * changes into frame->fb; see import_method.read_frame.
+ */
+int plane_source_read_frame(struct plane_source *src, struct plane_buffer *buf,
+			    const struct import_frame *frame, const struct damage_map **damage,
+			    const char **why);
+
+/* For a small GPU-imported buffer: its pixels as ARGB8888; see import_method.read_argb. */
+int plane_source_read_argb(struct plane_source *src, struct plane_buffer *buf, uint8_t *dst,
+			   const char **why);
 
 enum plane_id_lifetime plane_source_id_lifetime(const struct plane_source *src);
 

@@ -280,6 +280,31 @@ static void share_format(const struct config_key *k, const struct config *cfg, c
 static const struct key_type share_type = { share_parse, share_format, NULL,
 					    "shared, exclusive" };
 
+static const char *const import_names[] = { [IMPORT_AUTO] = "auto", [IMPORT_MMAP] = "mmap",
+					    [IMPORT_EGL] = "egl" };
+
+static int import_parse(const struct config_key *k, struct config *cfg, const char *value,
+			char *what, size_t wlen)
+{
+	for (size_t i = 0; i < sizeof(import_names) / sizeof(import_names[0]); i++) {
+		if (strcmp(value, import_names[i]) == 0) {
+			cfg->import = (enum import_mode)i;
+			return 0;
+		}
+	}
+	snprintf(what, wlen, "'%s' is not an import method", value);
+	return -EINVAL;
+}
+
+static void import_format(const struct config_key *k, const struct config *cfg, char *buf,
+			  size_t len)
+{
+	snprintf(buf, len, "%s", import_names[cfg->import]);
+}
+
+static const struct key_type import_type = { import_parse, import_format, NULL,
+					     "auto, mmap, egl" };
+
 /* "1.2.3.4:5900" or "[::1]:5900"; host is stored in inet_ntop's canonical form. */
 static int parse_addrport(const char *s, struct listen_addr *out, char *what, size_t wlen)
 {
@@ -633,6 +658,12 @@ const struct config_key config_keys[] = {
 	  "Display reads per second: without the device's display-event IRQ the\n"
 	  "display is polled this often; with it, it is read on each guest event,\n"
 	  "at most twice this often, plus once a second." },
+	{ "import", &import_type, NOFIELD, 0, 0, "auto", true,
+	  "How display buffers are read. mmap: mapped by the CPU (the fast path;\n"
+	  "GVT-g and stock mbochs refuse it). egl: imported on the GPU that owns\n"
+	  "the mdev with EGL and read back (needs libEGL, libGLESv2 and a Mesa with\n"
+	  "dmabuf import). auto: mmap where the exporter allows it, egl where it\n"
+	  "refuses; a placeholder naming both reasons where neither works." },
 	{ "display_event", &bool_type, FIELD(display_event), 0, 0, "yes", true,
 	  "Use the device's display-event IRQ when it has one, instead of polling\n"
 	  "at refresh_hz." },

@@ -180,6 +180,8 @@ struct cursor_source {
 	struct frame_store *store;
 	uint8_t *raw;           /* the last shape's plane pixels, packed rows */
 	size_t raw_cap;
+	uint8_t *gpu_pixels;    /* a GPU-imported cursor read back, packed rows */
+	size_t gpu_cap;
 	uint32_t id, width, height, x_hot, y_hot;
 	bool have_shape;
 	int32_t x, y;
@@ -203,6 +205,7 @@ void cursor_source_free(struct cursor_source *cs)
 	if (!cs)
 		return;
 	free(cs->raw);
+	free(cs->gpu_pixels);
 	free(cs);
 }
 
@@ -239,21 +242,21 @@ static const char *check_plane(const struct vfio_device_gfx_plane_info *info)
 }
 
 static bool same_shape(const struct cursor_source *cs, const struct vfio_device_gfx_plane_info *info,
-		       const uint8_t *pixels)
+		       const uint8_t *pixels, size_t stride)
 {
 	if (!cs->have_shape || cs->id != info->dmabuf_id || cs->width != info->width ||
 	    cs->height != info->height || cs->x_hot != info->x_hot || cs->y_hot != info->y_hot)
 		return false;
 	size_t row = (size_t)info->width * 4;
 	for (uint32_t y = 0; y < info->height; y++)
-		if (memcmp(cs->raw + y * row, pixels + (size_t)y * info->stride, row) != 0)
+		if (memcmp(cs->raw + y * row, pixels + (size_t)y * stride, row) != 0)
 			return false;
 	return true;
 }
 
 /* Keeps a copy of the plane's pixels and publishes the image made of them. */
 static int take_shape(struct cursor_source *cs, const struct vfio_device_gfx_plane_info *info,
-		      const uint8_t *pixels)
+		      const uint8_t *pixels, size_t stride)
 {
 	size_t row = (size_t)info->width * 4, need = row * info->height;
 	if (need > cs->raw_cap) {
@@ -264,7 +267,7 @@ static int take_shape(struct cursor_source *cs, const struct vfio_device_gfx_pla
 		cs->raw_cap = need;
 	}
 	for (uint32_t y = 0; y < info->height; y++)
-		memcpy(cs->raw + y * row, pixels + (size_t)y * info->stride, row);
+		memcpy(cs->raw + y * row, pixels + (size_t)y * stride, row);
 	struct cursor_image image;
 	int ret = cursor_image_fit(cs->raw, row, info->width, info->height, info->x_hot,
 				  info->y_hot, &image);
@@ -285,11 +288,32 @@ static int take_shape(struct cursor_source *cs, const struct vfio_device_gfx_pla
 static int update_shape(struct cursor_source *cs, const struct vfio_device_gfx_plane_info *info,
 			struct plane_buffer *buf)
 {
+	const uint8_t *pixels = buf->map.data;
+	size_t stride = info->stride;
+	if (!pixels) {
+		/* Imported on the GPU (GVT-g refuses CPU maps of cursors too): read it back whole. */
+		const char *why = NULL;
+		size_t need = (size_t)info->width * 4 * info->height;
+		if (need > cs->gpu_cap) {
+			uint8_t *bigger = realloc(cs->gpu_pixels, need);
+			if (!bigger)
+				return -ENOMEM;
+			cs->gpu_pixels = bigger;
+			cs->gpu_cap = need;
+		}
+		int ret = plane_source_read_argb(cs->planes, buf, cs->gpu_pixels, &why);
+		if (ret < 0) {
+			log_debug("reading the cursor back from the GPU failed: %s", why);
+			return ret;
+		}
+		pixels = cs->gpu_pixels;
+		stride = (size_t)info->width * 4;
+	}
 	int ret = plane_source_begin_read(cs->planes, buf);
 	if (ret < 0)
 		return ret;
-	if (!same_shape(cs, info, buf->map.data))
-		ret = take_shape(cs, info, buf->map.data);
+	if (!same_shape(cs, info, pixels, stride))
+		ret = take_shape(cs, info, pixels, stride);
 	plane_source_end_read(cs->planes, buf);
 	return ret;
 }

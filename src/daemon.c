@@ -19,7 +19,8 @@
 #include "edid_region.h"
 #include "fd_util.h"
 #include "frame_store.h"
-#include "import.h"
+#include "import_auto.h"
+#include "import_egl.h"
 #include "input.h"
 #include "log.h"
 #include "metrics.h"
@@ -38,6 +39,7 @@ struct daemon {
 	size_t n_overrides;
 	struct event_base *base;
 	struct vfio_device *device;
+	struct import_choice import;
 	struct plane_source *planes;
 	struct frame_store *store;
 	struct display *display;
@@ -159,6 +161,9 @@ static void collect_metrics(void *ctx, struct metrics_sample *out)
 	out->query_errors = stats->query_errors;
 	out->tiles_changed = stats->tiles_changed;
 	out->tiles_total = stats->tiles_compared;
+	out->gpu_import = d->import.gpu != NULL;
+	if (d->import.gpu)
+		out->gpu_readback_bytes = import_egl_bytes_read(d->import.gpu);
 	out->clients = vnc_server_client_count(d->server);
 	vnc_server_stats(d->server, &out->frames_sent, &out->bytes_sent,
 			 &out->stages[METRICS_STAGE_ENCODE]);
@@ -340,7 +345,10 @@ static int setup_pipeline(struct daemon *d)
 	ret = setup_edid(d);
 	if (ret < 0)
 		return ret;
-	ret = plane_source_new(d->device, &import_cpu_mmap, &d->planes);
+	const struct import_method *import = import_choose(&d->import, d->cfg.import, d->cfg.uuid);
+	if (!import)
+		return -ENOMEM;
+	ret = plane_source_new(d->device, import, &d->planes);
 	if (ret < 0)
 		return ret;
 	d->store = frame_store_new();
@@ -419,6 +427,8 @@ static void teardown(struct daemon *d)
 	cursor_source_free(d->cursor);
 	frame_store_free(d->store);
 	plane_source_free(d->planes);
+	/* After the planes: they hand every imported buffer back first. */
+	import_choice_done(&d->import);
 	if (d->size_request.wake)
 		event_free(d->size_request.wake);
 	edid_region_free(d->edid);

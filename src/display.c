@@ -44,6 +44,8 @@ struct display {
 	} query_failure;
 	/* An exporter that refuses maps refuses them for every mode: say so once until a frame shows. */
 	struct log_latch cannot_map;
+	/* The store holds the last frame a GPU import read back (and the CPU diff's is stale). */
+	bool gpu_frame_shown;
 	struct display_stats stats;
 };
 
@@ -134,6 +136,7 @@ static void show_placeholder(struct display *display, enum placeholder_kind kind
 	frame_store_end_write(display->store, NULL);
 	/* The framebuffer no longer holds the guest's last frame. */
 	frame_diff_reset(display->diff);
+	display->gpu_frame_shown = false;
 
 	/* A new guest mode in the same state redraws at the new size, without a new log line. */
 	bool quiet = same_state || (kind == PLACEHOLDER_CANNOT_MAP && display->cannot_map.raised);
@@ -193,11 +196,39 @@ static int check_plane(struct display *display, const struct vfio_device_gfx_pla
 	return ret;
 }
 
+/*
+ * Writes the changes since the last frame into the store's pixels: from a
+ * CPU mapping by frame_diff, or by the GPU import itself. NULL with *why
+ * when a GPU read failed.
+ */
+static const struct damage_map *write_frame(struct display *display,
+					    const struct pixel_layout *layout,
+					    struct plane_buffer *buf, size_t size, uint8_t *pixels,
+					    size_t stride, bool resized, const char **why)
+{
+	const struct damage_map *damage = NULL;
+	if (buf->map.data) {
+		if (resized || display->gpu_frame_shown)
+			frame_diff_reset(display->diff);
+		display->gpu_frame_shown = false;
+		return frame_diff_apply(display->diff, layout, buf->map.data, size, pixels, stride);
+	}
+	struct import_frame frame = {
+		.layout = layout,
+		.fb = pixels,
+		.fb_stride = stride,
+		.fb_current = display->gpu_frame_shown && !resized,
+	};
+	display->gpu_frame_shown = false;
+	if (plane_source_read_frame(display->planes, buf, &frame, &damage, why) < 0)
+		return NULL;
+	display->gpu_frame_shown = true;
+	return damage;
+}
+
 static void show_guest(struct display *display, const struct pixel_layout *layout,
 		       struct plane_buffer *buf, size_t size, double *since)
 {
-	if (buf->map.data == NULL)
-		return;
 	int ret = plane_source_begin_read(display->planes, buf);
 	stage_done(display, METRICS_STAGE_IMPORT, since);
 	if (ret < 0) {
@@ -214,13 +245,19 @@ static void show_guest(struct display *display, const struct pixel_layout *layou
 			  layout->width, layout->height);
 		return;
 	}
-	if (resized)
-		frame_diff_reset(display->diff);
+	const char *why = NULL;
 	const struct damage_map *damage =
-		frame_diff_apply(display->diff, layout, buf->map.data, size, pixels, stride);
+		write_frame(display, layout, buf, size, pixels, stride, resized, &why);
 	frame_store_end_write(display->store, damage);
 	plane_source_end_read(display->planes, buf);
 	stage_done(display, METRICS_STAGE_CONVERT, since);
+	if (!damage && buf->map.data == NULL) {
+		/* The read may have written part of the picture: draw the placeholder whole. */
+		buf->read_failed = why;
+		display->shown_anything = false;
+		show_placeholder(display, PLACEHOLDER_CANNOT_MAP, why);
+		return;
+	}
 	if (damage)
 		display->stats.tiles_compared += (uint64_t)damage->cols * damage->rows;
 
@@ -324,11 +361,12 @@ int display_refresh(struct display *display)
 	stage_done(display, METRICS_STAGE_QUERY, &since);
 	if (check_plane(display, &info, buf, &layout) < 0)
 		return 0;
-	if (buf->import_error) {
+	if (buf->import_error || buf->read_failed) {
 		/* The plane's numbers passed the checks: clients get the guest's mode size. */
 		display->width = layout.width;
 		display->height = layout.height;
-		show_placeholder(display, PLACEHOLDER_CANNOT_MAP, buf->import_why);
+		show_placeholder(display, PLACEHOLDER_CANNOT_MAP,
+				 buf->import_error ? buf->import_why : buf->read_failed);
 		return 0;
 	}
 	show_guest(display, &layout, buf, info.size, &since);

@@ -8,7 +8,8 @@
 #include <sys/mman.h>
 #include <linux/dma-buf.h>
 
-static int mmap_map(const struct import_request *req, struct mapped_buffer *out, const char **why)
+static int mmap_map(const struct import_method *self, const struct import_request *req,
+		    struct mapped_buffer *out, const char **why)
 {
 	void *data = mmap(NULL, req->size, PROT_READ, MAP_SHARED, req->fd, req->offset);
 	if (data == MAP_FAILED) {
@@ -25,6 +26,7 @@ static int mmap_map(const struct import_request *req, struct mapped_buffer *out,
 		.data = data,
 		.size = req->size,
 		.sync_fd = req->is_dmabuf ? req->fd : -1,
+		.method = self,
 	};
 	return 0;
 }

@@ -119,6 +119,10 @@ void metrics_write(FILE *out, const char *instance, const struct metrics_sample 
 			     "Share of compared tiles that changed, since start.",
 			     (double)s->tiles_changed / (double)s->tiles_total);
 	}
+	if (s->gpu_import)
+		write_metric(out, "gpu_readback_bytes_total", "counter",
+			     "Bytes read back from the GPU import (tile maps and changed tiles).",
+			     (double)s->gpu_readback_bytes);
 	write_histograms(out, s);
 }
 

@@ -187,7 +187,7 @@ static void import_entry(struct plane_source *src, struct cached_buffer *entry,
 			 const struct import_request *req)
 {
 	entry->buf.import_error =
-		src->import->map(req, &entry->buf.map, &entry->buf.import_why);
+		src->import->map(src->import, req, &entry->buf.map, &entry->buf.import_why);
 }
 
 /* The id's slot, a free one, or the least recently used; NULL when none may be taken. */
@@ -213,9 +213,10 @@ static struct cached_buffer *dmabuf_slot(struct plane_source *src, uint32_t id)
 	return oldest;
 }
 
-static int fetch_dmabuf(struct plane_source *src, struct cached_buffer *entry, uint32_t id)
+static int fetch_dmabuf(struct plane_source *src, struct cached_buffer *entry,
+			const struct vfio_device_gfx_plane_info *info)
 {
-	uint32_t dmabuf_id = id;
+	uint32_t id = info->dmabuf_id, dmabuf_id = id;
 	int fd = ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_GET_GFX_DMABUF, &dmabuf_id);
 	if (fd < 0)
 		return -errno;
@@ -230,7 +231,17 @@ static int fetch_dmabuf(struct plane_source *src, struct cached_buffer *entry, u
 	entry->fd = fd;
 	entry->buf.id = id;
 	entry->buf.real_size = (size_t)end;
-	struct import_request req = { .fd = fd, .is_dmabuf = true, .size = (size_t)end };
+	/* Drivers keep an id only while format, size and stride stay the same: import it as it is. */
+	struct pixel_layout layout = {
+		.fourcc = info->drm_format,
+		.modifier = info->drm_format_mod,
+		.width = info->width,
+		.height = info->height,
+		.stride = info->stride,
+	};
+	struct import_request req = {
+		.fd = fd, .is_dmabuf = true, .size = (size_t)end, .layout = &layout,
+	};
 	import_entry(src, entry, &req);
 	return 0;
 }
@@ -276,7 +287,7 @@ int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_p
 	if (!entry)
 		return -EMFILE;
 	if (!entry->used) {
-		int ret = fetch_dmabuf(src, entry, info->dmabuf_id);
+		int ret = fetch_dmabuf(src, entry, info);
 		if (ret < 0)
 			return ret;
 	}
@@ -293,4 +304,25 @@ int plane_source_begin_read(struct plane_source *src, struct plane_buffer *buf)
 void plane_source_end_read(struct plane_source *src, struct plane_buffer *buf)
 {
 	src->import->end_read(&buf->map);
+}
+
+int plane_source_read_frame(struct plane_source *src, struct plane_buffer *buf,
+			    const struct import_frame *frame, const struct damage_map **damage,
+			    const char **why)
+{
+	if (!src->import->read_frame) {
+		*why = "the import method gave no CPU mapping and cannot read frames itself";
+		return -ENOTSUP;
+	}
+	return src->import->read_frame(&buf->map, frame, damage, why);
+}
+
+int plane_source_read_argb(struct plane_source *src, struct plane_buffer *buf, uint8_t *dst,
+			   const char **why)
+{
+	if (!src->import->read_argb) {
+		*why = "the import method gave no CPU mapping and cannot read pixels itself";
+		return -ENOTSUP;
+	}
+	return src->import->read_argb(&buf->map, dst, why);
 }

@@ -14,7 +14,7 @@
 #include "cursor.h"
 #include "display.h"
 #include "frame_store.h"
-#include "import.h"
+#include "import_auto.h"
 #include "log.h"
 #include "plane.h"
 #include "vfio_device.h"
@@ -219,12 +219,16 @@ int snapshot_run(const struct config *cfg, const char *png_path, bool with_curso
 {
 	struct vfio_device *dev = NULL;
 	struct plane_source *planes = NULL;
-	int ret = vfio_device_open_configured(cfg->uuid, cfg->device_fd, cfg->device_socket, &dev);
+	struct import_choice choice;
+	const struct import_method *import = import_choose(&choice, cfg->import, cfg->uuid);
+	int ret = import ? vfio_device_open_configured(cfg->uuid, cfg->device_fd,
+						       cfg->device_socket, &dev) : -ENOMEM;
 	if (ret == 0)
-		ret = plane_source_new(dev, &import_cpu_mmap, &planes);
+		ret = plane_source_new(dev, import, &planes);
 	if (ret == 0)
 		ret = snapshot_grab(planes, cfg->instance, cfg->refresh_hz, with_cursor, png_path);
 	plane_source_free(planes);
+	import_choice_done(&choice);
 	vfio_device_free(dev);
 	if (ret == SNAPSHOT_PLACEHOLDER)
 		return 3;

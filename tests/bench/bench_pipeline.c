@@ -40,18 +40,6 @@ struct bench {
 
 static volatile int sink; /* keeps the compiler from dropping the memcmp floor */
 
-static void fill_random(uint8_t *p, size_t n)
-{
-	uint64_t s = 0x9e3779b97f4a7c15ULL;
-
-	for (size_t i = 0; i + 8 <= n; i += 8) {
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
-		memcpy(p + i, &s, 8);
-	}
-}
-
 /* The second buffer: equal, one 64x64 tile mid-picture different, or every byte different. */
 static void make_second(struct bench *b, enum bench_case c)
 {
@@ -100,7 +88,7 @@ static int bench_init(struct bench *b, uint32_t width, uint32_t height)
 	if (!b->src[0] || !b->src[1] || !b->prev[0] || !b->prev[1] || !b->copy || !b->evict ||
 	    !b->store || !b->diff)
 		return -1;
-	fill_random(b->src[0], b->size);
+	bench_fill_random(b->src[0], b->size);
 	memset(b->copy, 0, b->size);
 	return 0;
 }

@@ -91,8 +91,12 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	for (int i = 0; i < daemon_args; i++)
 		argv[argc++] = daemon_argv[i];
 	for (const char *const *a = opts && opts->extra_args ? opts->extra_args : NULL;
-	     a && *a && argc < 63; a++)
+	     a && *a && argc < 61; a++)
 		argv[argc++] = *a;
+	if (d->import_config[0]) {
+		argv[argc++] = "--config";
+		argv[argc++] = d->import_config;
+	}
 	argv[argc] = NULL;
 
 	/* A failed assertion must not leave daemons behind. */
@@ -104,6 +108,24 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	_exit(127);
 }
 
+/*
+ * E2E_GPU_IMPORT=egl or auto (set by tests/egl/CMakeLists.txt): the daemon
+ * reads the display through the GPU import, with its CPU mapping of dmabufs
+ * refused as GVT-g refuses it (ENODEV, set once the sim answers). For test
+ * programs whose daemons take no --config of their own.
+ */
+static void write_import_config(struct daemon_proc *d)
+{
+	const char *import = getenv("E2E_GPU_IMPORT");
+	if (!import)
+		return;
+	snprintf(d->import_config, sizeof(d->import_config), "%s/import.conf", d->dir);
+	FILE *f = fopen(d->import_config, "w");
+	assert_non_null(f);
+	fprintf(f, "import = %s\n", import);
+	assert_int_equal(fclose(f), 0);
+}
+
 static void daemon_spawn(struct daemon_proc *d, const struct daemon_options *opts)
 {
 	memset(d, 0, sizeof(*d));
@@ -113,6 +135,7 @@ static void daemon_spawn(struct daemon_proc *d, const struct daemon_options *opt
 	snprintf(d->report, sizeof(d->report), "%s/report", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/daemon.log", d->dir);
 	d->port = free_port();
+	write_import_config(d);
 
 	d->pid = fork();
 	assert_true(d->pid >= 0);
@@ -174,6 +197,8 @@ void daemon_start(struct daemon_proc *d, const struct daemon_options *opts)
 	daemon_spawn(d, opts);
 	d->sim = simctl_connect(d->control, 10000);
 	assert_non_null(d->sim);
+	if (d->import_config[0])
+		assert_int_equal(simctl_fault(d->sim, SIM_FAULT_MMAP_ENODEV, 1), 0);
 	uint64_t deadline = now_ms() + 10000;
 	while (!port_open(d->port)) {
 		int status;

@@ -18,6 +18,7 @@ struct daemon_proc {
 	char control[128];  /* the sim's control socket */
 	char report[128];   /* written by the sim at exit */
 	char log[128];      /* the daemon's stderr */
+	char import_config[96]; /* "" unless E2E_GPU_IMPORT is set: see harness.c */
 	struct simctl *sim;
 };
 

@@ -29,8 +29,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
@@ -368,6 +370,12 @@ struct bench {
 	int worst_yuv; /* largest YUV deviation seen, for the log */
 };
 
+/* E2E_GPU_IMPORT=egl or auto: the GPU import (see harness.c). */
+static const char *gpu_import(void)
+{
+	return getenv("E2E_GPU_IMPORT");
+}
+
 static void bench_start(struct bench *b)
 {
 	daemon_start(&b->d, NULL);
@@ -687,8 +695,84 @@ static void test_unsupported_then_recovers(void **state)
 	free(picture);
 }
 
+/*
+ * Through the GPU import: a tiling the GPU cannot import (llvmpipe has no
+ * Intel tiling) shows the placeholder naming the GPU's refusal, the daemon
+ * keeps running, and a linear plane afterwards shows again.
+ */
+static void test_gpu_refuses_tiling(void **state)
+{
+	struct bench b;
+	struct plane p;
+	uint8_t *picture = malloc(320 * 200 * 4);
+
+	assert_non_null(picture);
+	bench_start(&b);
+	plane_init(&p, &formats[0], I915_FORMAT_MOD_X_TILED, 320, 200, 0);
+	picture_fill(picture, 320, 200, 70);
+	plane_encode(&p, picture);
+	show(&b, &p);
+	assert_true(daemon_wait_log(&b.d, "cannot import XR24 modifier 0x100000000000001", 1,
+				    WAIT_MS));
+	if (strcmp(gpu_import(), "auto") == 0)
+		assert_true(daemon_wait_log(&b.d, "CPU: the exporter has no CPU-mappable backing", 1,
+					    WAIT_MS));
+	plane_done(&p);
+	plane_init(&p, &formats[0], DRM_FORMAT_MOD_LINEAR, 320, 200, 0);
+	plane_encode(&p, picture);
+	show(&b, &p);
+	expect_picture(&b, &p, "linear after a refused tiling");
+	/* auto says once why the GPU serves: the daemon's own CPU mapping was refused. */
+	if (strcmp(gpu_import(), "auto") == 0)
+		assert_int_equal(daemon_log_count(&b.d, "imported on the GPU (EGL): the CPU mapping "
+						  "was refused: the exporter has no CPU-mappable"), 1);
+	bench_stop(&b);
+	plane_done(&p);
+	free(picture);
+}
+
+/*
+ * The EGL context lives as long as the daemon: a SIGHUP reload and a mode
+ * change keep it (set up once), and the pictures keep coming.
+ */
+static void test_gpu_context_kept(void **state)
+{
+	struct bench b;
+	struct plane p;
+	uint8_t *picture = malloc(640 * 480 * 4);
+
+	assert_non_null(picture);
+	bench_start(&b);
+	plane_init(&p, &formats[0], DRM_FORMAT_MOD_LINEAR, 320, 200, 0);
+	picture_fill(picture, 320, 200, 80);
+	plane_encode(&p, picture);
+	show(&b, &p);
+	expect_picture(&b, &p, "before SIGHUP");
+	assert_int_equal(kill(b.d.pid, SIGHUP), 0);
+	assert_true(daemon_wait_log(&b.d, "SIGHUP: configuration reloaded", 1, WAIT_MS));
+	plane_done(&p);
+	plane_init(&p, &formats[2], DRM_FORMAT_MOD_LINEAR, 640, 480, 0);
+	picture_fill(picture, 640, 480, 81);
+	plane_encode(&p, picture);
+	show(&b, &p);
+	expect_picture(&b, &p, "a new mode after SIGHUP");
+	assert_int_equal(daemon_log_count(&b.d, "GPU import ready"), 1);
+	bench_stop(&b);
+	plane_done(&p);
+	free(picture);
+}
+
 int main(void)
 {
+	const struct CMUnitTest gpu_tests[] = {
+		cmocka_unit_test(test_linear),
+		cmocka_unit_test(test_gpu_refuses_tiling),
+		cmocka_unit_test(test_gpu_context_kept),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	if (gpu_import())
+		return cmocka_run_group_tests(gpu_tests, NULL, NULL);
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_x_tiled),
@@ -697,6 +781,5 @@ int main(void)
 		cmocka_unit_test(test_1024x768),
 		cmocka_unit_test(test_unsupported_then_recovers),
 	};
-	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
  * The system-call boundary: libc entry points the daemon calls, diverted to
  * the sim when the path or fd is one of its objects, passed through otherwise.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -374,7 +375,29 @@ SIM_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t siz
 	return real.readlinkat(dirfd, path, buf, size);
 }
 
-static int mmap_check(int fd, off_t off, size_t len)
+/*
+ * A real GVT-g dmabuf is refused to every CPU mapping, yet the GPU driver
+ * imports it: i915 reads it through the GPU's page tables, with no CPU map
+ * of the dma-buf. Here the GPU is Mesa's llvmpipe, which imports a dmabuf
+ * by mapping it. So the sim tells the two apart by who maps: a mapping made
+ * from inside the GPU driver's library (libgallium-*.so, Mesa's drivers;
+ * VGPU_SIM_GPU_DRIVER names another) is the GPU's access and is allowed;
+ * any other (the daemon's own CPU map) gets the exporter's refusal.
+ */
+static bool from_gpu_driver(const void *caller)
+{
+	const char *lib = getenv("VGPU_SIM_GPU_DRIVER");
+	Dl_info info;
+
+	if (!lib || !*lib)
+		lib = "libgallium";
+	if (!dladdr(caller, &info) || !info.dli_fname)
+		return false;
+	const char *base = strrchr(info.dli_fname, '/');
+	return strncmp(base ? base + 1 : info.dli_fname, lib, strlen(lib)) == 0;
+}
+
+static int mmap_check(int fd, off_t off, size_t len, const void *caller)
 {
 	struct sim_fd *entry;
 	int ret = 1;
@@ -382,7 +405,7 @@ static int mmap_check(int fd, off_t off, size_t len)
 	pthread_mutex_lock(&sim.lock);
 	entry = sim_fd_find(fd);
 	if (entry && entry->kind == SIM_FD_DMABUF)
-		ret = sim_dmabuf_mmap_check(entry, off, len);
+		ret = sim_dmabuf_mmap_check(entry, off, len, from_gpu_driver(caller));
 	else if (entry && entry->kind == SIM_FD_DEVICE)
 		ret = sim_device_mmap_check(off, len);
 	else if (entry)
@@ -391,7 +414,8 @@ static int mmap_check(int fd, off_t off, size_t len)
 	return ret;
 }
 
-SIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+static void *mmap_from(void *addr, size_t len, int prot, int flags, int fd, off_t off,
+		       const void *caller)
 {
 	int ret;
 
@@ -399,7 +423,7 @@ SIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 	if (!real.mmap)
 		return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 	if (!(flags & MAP_ANONYMOUS) && fd >= 0) {
-		ret = mmap_check(fd, off, len);
+		ret = mmap_check(fd, off, len, caller);
 		if (ret < 0) {
 			errno = -ret;
 			return MAP_FAILED;
@@ -408,9 +432,14 @@ SIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 	return real.mmap(addr, len, prot, flags, fd, off);
 }
 
+SIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return mmap_from(addr, len, prot, flags, fd, off, __builtin_return_address(0));
+}
+
 SIM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
-	return mmap(addr, len, prot, flags, fd, off);
+	return mmap_from(addr, len, prot, flags, fd, off, __builtin_return_address(0));
 }
 
 static char vfiodev_dir[64];

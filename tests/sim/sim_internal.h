@@ -194,7 +194,12 @@ int sim_edid_read(void *buf, size_t cap, uint32_t *size, uint32_t *link_up);
 long sim_query_plane(void *arg);
 long sim_get_dmabuf(void *arg);
 long sim_dmabuf_ioctl(struct sim_fd *f, unsigned long req, void *arg);
-int sim_dmabuf_mmap_check(struct sim_fd *f, off_t off, size_t len);
+/*
+ * gpu_driver: the mapping is made by the GPU driver importing the dmabuf
+ * (see sim_hooks.c's mmap), which the exporter's CPU-mmap refusal does not
+ * concern.
+ */
+int sim_dmabuf_mmap_check(struct sim_fd *f, off_t off, size_t len, bool gpu_driver);
 void sim_dmabuf_closed(struct sim_buffer *buf);
 void sim_planes_device_closed(void);
 int sim_plane_set(int plane, const struct sim_plane_desc *desc);

@@ -89,7 +89,7 @@ static void test_map_region(void **state)
 	char perms[5];
 
 	(void)state;
-	assert_int_equal(m->map(&req, &buf, &why), 0);
+	assert_int_equal(m->map(m, &req, &buf, &why), 0);
 	assert_non_null(buf.data);
 	assert_int_equal(buf.size, 2 * PAGE);
 	assert_int_equal(buf.sync_fd, -1);
@@ -119,7 +119,7 @@ static void test_map_shared(void **state)
 	const uint8_t byte = 0xee;
 
 	(void)state;
-	assert_int_equal(m->map(&req, &buf, &why), 0);
+	assert_int_equal(m->map(m, &req, &buf, &why), 0);
 	assert_int_equal(pwrite(fd, &byte, 1, 100), 1);
 	assert_int_equal(buf.data[100], 0xee);
 	m->unmap(&buf);
@@ -135,7 +135,7 @@ static void test_memfd_is_no_dmabuf(void **state)
 	const char *why = NULL;
 
 	(void)state;
-	assert_int_equal(m->map(&req, &buf, &why), 0);
+	assert_int_equal(m->map(m, &req, &buf, &why), 0);
 	assert_int_equal(buf.sync_fd, fd);
 	assert_int_equal(m->begin_read(&buf), -ENOTTY);
 	m->end_read(&buf);
@@ -148,7 +148,7 @@ static void check_refused(const struct import_request *req, int err, const char 
 	struct mapped_buffer buf = { .data = NULL, .sync_fd = -7 };
 	const char *why = NULL;
 
-	assert_int_equal(m->map(req, &buf, &why), -err);
+	assert_int_equal(m->map(m, req, &buf, &why), -err);
 	assert_non_null(why);
 	assert_non_null(strstr(why, why_part));
 	assert_null(buf.data);
@@ -242,7 +242,7 @@ static void test_sim_dmabuf(void **state)
 	struct mapped_buffer buf = { 0 };
 	const char *why = NULL;
 
-	assert_int_equal(m->map(&req, &buf, &why), 0);
+	assert_int_equal(m->map(m, &req, &buf, &why), 0);
 	assert_int_equal(buf.sync_fd, f->dmabuf);
 	assert_int_equal(m->begin_read(&buf), 0);
 	assert_pattern(buf.data, req.size, 0, 5);

@@ -77,6 +77,7 @@ static void test_text_format(void **state)
 	assert_true(value_of(text, "mdev_vncd_clients") == 2);
 	assert_true(value_of(text, "mdev_vncd_plane_query_errors_total") == 3);
 	assert_true(value_of(text, "mdev_vncd_damage_ratio") == 0.25);
+	assert_null(strstr(text, "gpu_readback_bytes"));
 	assert_non_null(strstr(text, "# TYPE mdev_vncd_bytes_sent_total counter\n"));
 	assert_non_null(strstr(text, "# TYPE mdev_vncd_stage_seconds histogram\n"));
 	/* Buckets are cumulative and end with +Inf = count. */
@@ -92,6 +93,13 @@ static void test_text_format(void **state)
 	s.tiles_total = 0;
 	text = format("vm1", &s);
 	assert_null(strstr(text, "damage_ratio"));
+	free(text);
+
+	/* With a GPU import, the bytes it read back. */
+	s.gpu_import = true;
+	s.gpu_readback_bytes = 2040;
+	text = format("vm1", &s);
+	assert_true(value_of(text, "mdev_vncd_gpu_readback_bytes_total") == 2040);
 	free(text);
 }
 
