@@ -70,6 +70,9 @@ struct config {
 	unsigned edid_width, edid_height; /* edid_size = WxH, 0x0 = unset */
 	char user[64];           /* drop to this user when started as root; default "mdev-vncd" */
 	char metrics_listen[80]; /* "" = off; "ADDR:PORT" */
+	char input_qmp[108];     /* input = qmp:PATH: the VM's QMP socket; "" = input = none */
+	unsigned qemu_pid;       /* attach to this QEMU's device (with uuid); 0 = none */
+	char qemu_pidfile[256];  /* the same, QEMU's PID read from this file; "" = none */
 	/* Native clients over TLS (VeNCrypt). */
 	enum tls_policy tls;
 	char tls_ca[256];

@@ -39,6 +39,13 @@ int vfio_device_open_configured(const char *uuid, int device_fd, const char *dev
 
 void vfio_device_free(struct vfio_device *dev);
 
+/* Digits of an IOMMU group number, at most. */
+#define VFIO_GROUP_NUMBER_MAX 10
+
+/* The IOMMU group of the mdev with this UUID, from sysfs, as its decimal name (N of /dev/vfio/N). */
+int vfio_device_group_number(const char *uuid, char group[VFIO_GROUP_NUMBER_MAX + 1],
+			     const char **why);
+
 int vfio_device_fd(const struct vfio_device *dev);
 uint32_t vfio_device_num_regions(const struct vfio_device *dev);
 uint32_t vfio_device_num_irqs(const struct vfio_device *dev);

@@ -537,6 +537,46 @@ static void edid_allowed(const struct config_key *k, char *buf, size_t len)
 
 static const struct key_type edid_type = { edid_parse, edid_format, edid_allowed, NULL };
 
+#define INPUT_QMP_PREFIX "qmp:"
+
+/* "none", or "qmp:" and the absolute path of the VM's QMP unix socket. */
+static int input_parse(const struct config_key *k, struct config *cfg, const char *value,
+		       char *what, size_t wlen)
+{
+	size_t prefix = strlen(INPUT_QMP_PREFIX);
+
+	if (strcmp(value, "none") == 0) {
+		cfg->input_qmp[0] = '\0';
+		return 0;
+	}
+	if (strncmp(value, INPUT_QMP_PREFIX, prefix) != 0) {
+		snprintf(what, wlen, "'%s' is neither none nor qmp:PATH", value);
+		return -EINVAL;
+	}
+	if (value[prefix] != '/') {
+		snprintf(what, wlen, "'%s' does not name an absolute socket path", value);
+		return -EINVAL;
+	}
+	return path_parse(k, cfg, value + prefix, what, wlen);
+}
+
+static void input_format(const struct config_key *k, const struct config *cfg, char *buf,
+			 size_t len)
+{
+	if (cfg->input_qmp[0])
+		snprintf(buf, len, INPUT_QMP_PREFIX "%s", cfg->input_qmp);
+	else
+		snprintf(buf, len, "none");
+}
+
+static void input_allowed(const struct config_key *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "none, or qmp:PATH with PATH an absolute unix socket path of at most "
+		 "%zu bytes", k->size - 1);
+}
+
+static const struct key_type input_type = { input_parse, input_format, input_allowed, NULL };
+
 /* VeNCrypt's keys: tls, auth, and tls_cert's "auto". */
 static const char *const tls_names[] = { [TLS_POLICY_AUTO] = "auto",
 					 [TLS_POLICY_REQUIRED] = "required",
@@ -695,6 +735,20 @@ const struct config_key config_keys[] = {
 	  "User to switch to after opening the device, when started as root." },
 	{ "metrics_listen", &metrics_type, FIELD(metrics_listen), 0, 0, "", true,
 	  "ADDR:PORT of the plain-text metrics endpoint. Empty = off." },
+	{ "input", &input_type, FIELD(input_qmp), 0, 0, "none", true,
+	  "Where VNC keyboard and mouse input goes. none: dropped (view only).\n"
+	  "qmp:PATH: into the VM through its QEMU's QMP unix socket (-qmp\n"
+	  "unix:PATH,server=on,wait=off), as input-send-event: an absolute pointer\n"
+	  "(give the VM a usb-tablet or virtio-tablet) and keys. View-only clients\n"
+	  "never send input." },
+	{ "qemu_pid", &uint_type, FIELD(qemu_pid), 0, 4194304, "0", true,
+	  "Beside a running VM: the PID of the QEMU that holds the mdev named by\n"
+	  "uuid. The daemon copies QEMU's VFIO group fd (pidfd_getfd: needs\n"
+	  "CAP_SYS_PTRACE) and opens the device again from it; when QEMU exits it\n"
+	  "lets go of the device and exits. 0 = none." },
+	{ "qemu_pidfile", &path_type, FIELD(qemu_pidfile), 0, 0, "", true,
+	  "The same, with QEMU's PID read from this file (libvirt writes\n"
+	  "/run/libvirt/qemu/NAME.pid). Empty = none." },
 	/* VeNCrypt: encrypted, authenticated VNC for native viewers. */
 	{ "tls", &tls_type, NOFIELD, 0, 0, "auto", true,
 	  "VeNCrypt for native viewers. required: only VeNCrypt (TLS) is offered,\n"

@@ -23,10 +23,12 @@
 #include "frame_store.h"
 #include "import_auto.h"
 #include "import_egl.h"
+#include "input.h"
 #include "log.h"
 #include "metrics.h"
 #include "plane.h"
 #include "privdrop.h"
+#include "qemu_attach.h"
 #include "refresh.h"
 #include "tls_cert.h"
 #include "vfio_device.h"
@@ -62,6 +64,8 @@ struct daemon {
 		struct event *look_again; /* on_device_loss = wait: the return poll */
 		struct log_latch reopen_failed;
 	} loss;
+	struct input *input;      /* NULL: input = none */
+	struct qemu_attach *qemu; /* NULL: the device did not come from a running QEMU */
 	/* tls_cert and tls_key as used: tls_cert = auto resolves to files under state_dir. */
 	char tls_cert[512], tls_key[512];
 	/* The latest desktop size a client asked for, from its thread to the loop. */
@@ -442,6 +446,26 @@ static int drop_privileges(const struct config *cfg)
 	return ret;
 }
 
+/* Our copy of the device would keep QEMU's vGPU busy: it goes with QEMU. */
+static void on_qemu_exit(void *ctx)
+{
+	struct daemon *d = ctx;
+	log_warning("QEMU (PID %d) exited: letting go of its vGPU and exiting",
+		    (int)qemu_attach_pid(d->qemu));
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+static int open_device(struct daemon *d)
+{
+	if (!d->cfg.qemu_pid && !d->cfg.qemu_pidfile[0])
+		return vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd,
+						   d->cfg.device_socket, &d->device);
+	int ret = qemu_attach_open((pid_t)d->cfg.qemu_pid, d->cfg.qemu_pidfile, d->cfg.uuid,
+				   &d->device, &d->qemu);
+	return ret < 0 ? ret : qemu_attach_watch(d->qemu, d->base, on_qemu_exit, d);
+}
+
 /* tls_cert = auto: the files under state_dir, made on first start. */
 static int resolve_tls_files(struct daemon *d)
 {
@@ -475,8 +499,7 @@ static unsigned server_auth_methods(const struct config *cfg)
 
 static int setup_pipeline(struct daemon *d)
 {
-	int ret = vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd, d->cfg.device_socket,
-					      &d->device);
+	int ret = open_device(d);
 	if (ret < 0)
 		return ret;
 	d->import_method = import_choose(&d->import, d->cfg.import, d->cfg.uuid);
@@ -510,6 +533,14 @@ static int setup_pipeline(struct daemon *d)
 		.size_request = on_size_request,
 		.ctx = d,
 	};
+	if (d->cfg.input_qmp[0]) {
+		ret = input_new(d->base, d->cfg.input_qmp, &d->input);
+		if (ret < 0) {
+			log_error("input = qmp:%s: %s; exiting", d->cfg.input_qmp, strerror(-ret));
+			return ret;
+		}
+		options.input = d->input;
+	}
 	d->server = vnc_server_new(d->base, d->store, &options);
 	if (!d->server)
 		return -ENOMEM;
@@ -540,7 +571,9 @@ static void teardown(struct daemon *d)
 	/* Clients first: their threads read the frame store. */
 	metrics_free(d->metrics);
 	vnc_server_free(d->server);
+	input_free(d->input); /* after the clients, which queue into it */
 	release_device(d);
+	qemu_attach_free(d->qemu); /* after the device fd it handed over */
 	display_free(d->display);
 	frame_store_free(d->store);
 	/* After the planes (release_device): they hand every imported buffer back first. */

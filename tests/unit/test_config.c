@@ -122,6 +122,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.edid_height, 0);
 	assert_string_equal(c.user, "mdev-vncd");
 	assert_string_equal(c.metrics_listen, "");
+	assert_string_equal(c.input_qmp, "");
 }
 
 struct key_case {
@@ -163,6 +164,10 @@ static const struct key_case good[] = {
 	{ "user", "nobody", "nobody" },
 	{ "metrics_listen", "[::1]:9100", "[::1]:9100" },
 	{ "metrics_listen", "", "" },
+	{ "input", "qmp:/run/vm/qmp.sock", "qmp:/run/vm/qmp.sock" },
+	{ "input", "none", "none" },
+	{ "qemu_pid", "4194304", "4194304" },
+	{ "qemu_pidfile", "/run/libvirt/qemu/vm1.pid", "/run/libvirt/qemu/vm1.pid" },
 	{ "tls_cert", "auto", "auto" },
 	{ "tls", "required", "required" },
 	{ "tls", "optional", "optional" },
@@ -253,6 +258,16 @@ static const struct key_case bad[] = {
 	{ "user", "a b", "not a valid name" },
 	{ "metrics_listen", "9100", "not ADDR:PORT" },
 	{ "metrics_listen", "1.2.3.4:1,1.2.3.4:2", "not a numeric IPv4 address;" },
+	{ "input", "qmp", "neither none nor qmp:PATH" },
+	{ "input", "qmp:", "does not name an absolute socket path" },
+	{ "input", "qmp:run/qmp.sock", "does not name an absolute socket path" },
+	{ "input", "qmp:/run/\x01", "contains a control character" },
+	{ "input", "qmp:/" "0123456789012345678901234567890123456789012345678901234567890123456789"
+		   "0123456789012345678901234567890123456789", "longer than 107 bytes" },
+	{ "input", "Qmp:/run/qmp.sock", "neither none nor qmp:PATH" },
+	{ "qemu_pid", "4194305", "out of range" },
+	{ "qemu_pid", "-1", "not a whole number" },
+	{ "qemu_pidfile", "vm1.pid", "not an absolute path" },
 	{ "tls_cert", "Auto", "not an absolute path" },
 	{ "tls", "yes", "not a TLS policy" },
 	{ "auth", "plain,,vnc", "'' is not a method" },
@@ -504,6 +519,25 @@ static void test_validate_device_loss(void **state)
 	expect_valid(&c);
 }
 
+static void test_validate_attach(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	set_ok(&c, "device_fd", "5");
+	set_ok(&c, "qemu_pid", "1234");
+	expect_invalid(&c, "qemu_pid is set without uuid");
+	set_ok(&c, "device_fd", "-1");
+	set_ok(&c, "uuid", "8f5cbc3e-4b1f-4e0f-9c4a-6a2d1e7f0b11");
+	expect_valid(&c);
+	set_ok(&c, "qemu_pidfile", "/run/libvirt/qemu/vm1.pid");
+	expect_invalid(&c, "qemu_pid and qemu_pidfile are both set");
+	set_ok(&c, "qemu_pid", "0");
+	expect_valid(&c);
+	set_ok(&c, "on_device_loss", "wait");
+	expect_invalid(&c, "on_device_loss = wait cannot work with qemu_pidfile");
+}
+
 static void test_validate_tls_and_listeners(void **state)
 {
 	struct config c;
@@ -662,7 +696,7 @@ static int is_conf_file(const struct dirent *d)
 
 static void check_conf_file(const char *name)
 {
-	char path[PATH_MAX], err[1024] = "";
+	char path[PATH_MAX + NAME_MAX + 2], err[1024] = "";
 	struct config c;
 	bool example = strstr(name, ".example") != NULL;
 
@@ -733,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_listen_fields),
 		cmocka_unit_test(test_validate_device),
 		cmocka_unit_test(test_validate_device_loss),
+		cmocka_unit_test(test_validate_attach),
 		cmocka_unit_test(test_validate_tls_and_listeners),
 		cmocka_unit_test(test_validate_remote_access),
 		cmocka_unit_test(test_validate_vencrypt),
