@@ -19,6 +19,9 @@
 
 enum share_policy { SHARE_SHARED, SHARE_EXCLUSIVE };
 
+/* on_device_loss: what the daemon does when its device goes away (device_loss.h). */
+enum device_loss_policy { DEVICE_LOSS_EXIT, DEVICE_LOSS_WAIT };
+
 /* How display buffers are read: see import.h. */
 enum import_mode { IMPORT_AUTO, IMPORT_MMAP, IMPORT_EGL };
 
@@ -49,6 +52,7 @@ struct config {
 	char uuid[37];           /* mdev UUID, validated 8-4-4-4-12 hex; "" = none */
 	int device_fd;           /* -1 = none */
 	char device_socket[108]; /* "" = none */
+	enum device_loss_policy on_device_loss; /* default exit */
 	unsigned display;        /* 0..99, default 0: default port 5900 + display */
 	struct listen_addr listen[CONFIG_MAX_LISTEN];
 	unsigned n_listen;       /* default: 127.0.0.1 and ::1 on 5900+display */
@@ -66,6 +70,9 @@ struct config {
 	unsigned edid_width, edid_height; /* edid_size = WxH, 0x0 = unset */
 	char user[64];           /* drop to this user when started as root; default "mdev-vncd" */
 	char metrics_listen[80]; /* "" = off; "ADDR:PORT" */
+	char input_qmp[108];     /* input = qmp:PATH: the VM's QMP socket; "" = input = none */
+	unsigned qemu_pid;       /* attach to this QEMU's device (with uuid); 0 = none */
+	char qemu_pidfile[256];  /* the same, QEMU's PID read from this file; "" = none */
 	/* Native clients over TLS (VeNCrypt). */
 	enum tls_policy tls;
 	char tls_ca[256];

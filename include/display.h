@@ -38,10 +38,22 @@ void display_free(struct display *display);
  * around a mode set (GVT-g's EFAULT, mbochs' ENOMEM): clients keep the last
  * picture and a retry within milliseconds is likely to work. Another
  * -errno: the query failed otherwise; clients keep the last picture and the
- * next scheduled refresh tries again. Failures are logged once, not per call.
+ * next scheduled refresh tries again. Failures are logged once, not per call;
+ * ENODEV and EIO only once they outlast a second, as the transient ones: the
+ * caller first finds out whether the whole device is gone.
  */
 int display_refresh(struct display *display);
 
 const struct display_stats *display_stats(const struct display *display);
+
+/*
+ * The device went away: planes is gone (no refresh may run until
+ * display_set_planes), clients see the "Device lost" placeholder at their
+ * current size with detail (may be NULL). The caller logs the event.
+ */
+void display_device_lost(struct display *display, const char *detail);
+
+/* The device is open again: refreshes read planes (borrowed) from now on. */
+void display_set_planes(struct display *display, struct plane_source *planes);
 
 #endif

@@ -14,6 +14,7 @@ enum placeholder_kind {
 	PLACEHOLDER_CANNOT_MAP,		/* the exporter refused to map the display buffer */
 	PLACEHOLDER_UNSUPPORTED_FORMAT, /* a format or modifier we do not convert */
 	PLACEHOLDER_BAD_PLANE,		/* the device described a plane that makes no sense */
+	PLACEHOLDER_DEVICE_LOST,	/* the device went away; the daemon waits for it */
 };
 
 /* The size used when no guest mode is known. */

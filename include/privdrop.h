@@ -9,8 +9,9 @@
  * device and the listening sockets are open: it takes the user's groups,
  * group and user, then checks that root cannot be regained.
  *
- * Not root: nothing to do (systemd's User= already chose the user, or an
- * unprivileged user started it), returns 0. An empty user keeps root.
+ * Not root: no user to switch to (systemd's User= already chose it, or an
+ * unprivileged user started it), but capabilities granted for the setup
+ * (CAP_SYS_PTRACE to attach beside QEMU) are given up. An empty user keeps root.
  * Returns 0 or -errno; err gets one sentence saying what failed (a user
  * that does not exist names the user and how to create it). After a
  * failure part-way the process must exit: its identity is undefined.

@@ -11,7 +11,8 @@
  * "user:hash" per line, hashes in crypt(5) form from libxcrypt (yescrypt,
  * "$y$", is what `mdev-vncd --hash-password` writes). Blank lines and lines
  * starting with # are skipped. Not PAM: a daemon that dropped root cannot
- * read /etc/shadow. Immutable once loaded: a reload loads a new one.
+ * read /etc/shadow. Immutable once loaded: a reload loads a new one, and
+ * a check still running on the old one holds a reference to it.
  */
 struct users_file;
 
@@ -23,7 +24,9 @@ struct users_file;
  * every error is logged with path:line and what to do.
  */
 int users_file_load(const char *path, struct users_file **out);
-void users_file_free(struct users_file *users);
+/* One more reference (any thread); the last unref frees it. unref accepts NULL. */
+struct users_file *users_file_ref(struct users_file *users);
+void users_file_unref(struct users_file *users);
 unsigned users_file_count(const struct users_file *users);
 
 /*

@@ -39,6 +39,13 @@ int vfio_device_open_configured(const char *uuid, int device_fd, const char *dev
 
 void vfio_device_free(struct vfio_device *dev);
 
+/* Digits of an IOMMU group number, at most. */
+#define VFIO_GROUP_NUMBER_MAX 10
+
+/* The IOMMU group of the mdev with this UUID, from sysfs, as its decimal name (N of /dev/vfio/N). */
+int vfio_device_group_number(const char *uuid, char group[VFIO_GROUP_NUMBER_MAX + 1],
+			     const char **why);
+
 int vfio_device_fd(const struct vfio_device *dev);
 uint32_t vfio_device_num_regions(const struct vfio_device *dev);
 uint32_t vfio_device_num_irqs(const struct vfio_device *dev);
@@ -52,5 +59,11 @@ int vfio_device_region_info(const struct vfio_device *dev, uint32_t index,
  * region (what tells GVT-g, mbochs and mdpy apart). 0 or -errno.
  */
 int vfio_device_pci_ids(const struct vfio_device *dev, uint16_t *vendor, uint16_t *device);
+
+/*
+ * One SET_IRQS on an IRQ index of a device fd, at most one eventfd: efd is
+ * passed with VFIO_IRQ_SET_DATA_EVENTFD in flags, else ignored. 0 or -errno.
+ */
+int vfio_set_irqs(int device_fd, uint32_t index, uint32_t flags, uint32_t count, int32_t efd);
 
 #endif

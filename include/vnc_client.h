@@ -9,6 +9,7 @@
 #include "metrics.h"
 
 struct frame_store;
+struct input;
 
 /*
  * One VNC client and the thread that serves it: a libvncserver screen of
@@ -42,6 +43,8 @@ struct vnc_client_params {
 	 */
 	bool (*size_request)(void *size_ctx, const char *peer, uint32_t width, uint32_t height);
 	void *size_ctx;
+	/* Where keyboard and pointer go (borrowed); NULL = nowhere. View-only clients never send. */
+	struct input *input;
 };
 
 int vnc_client_start(const struct vnc_client_params *params, struct vnc_client **out);

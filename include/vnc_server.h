@@ -7,6 +7,7 @@
 
 struct event_base;
 struct frame_store;
+struct input;
 
 /*
  * The VNC side: listening sockets on the daemon's event loop, and one
@@ -58,6 +59,8 @@ struct vnc_server_options {
 	 */
 	bool (*size_request)(void *ctx, const char *peer, uint32_t width, uint32_t height);
 	void *ctx;
+	/* Where clients' keyboard and pointer go (borrowed, outlives the server); NULL = nowhere. */
+	struct input *input;
 };
 
 #define VNC_SERVER_HANDSHAKE_TIMEOUT_MS 10000u

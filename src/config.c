@@ -241,6 +241,13 @@ static int validate_device(const struct config *cfg, char *err, size_t errlen)
 			snprintf(which + strlen(which), sizeof(which) - strlen(which), "%s%s",
 				 n++ ? ", " : "", names[i]);
 	}
+	if (n == 1 && cfg->on_device_loss == DEVICE_LOSS_WAIT && cfg->device_fd >= 0) {
+		snprintf(err, errlen,
+			 "on_device_loss = wait cannot work with device_fd: an inherited fd "
+			 "cannot be opened again once the device is gone; use uuid or "
+			 "device_socket, or on_device_loss = exit");
+		return -EINVAL;
+	}
 	if (n == 1)
 		return 0;
 	/* Flags set the same keys: name both forms, whichever the user typed. */
@@ -346,10 +353,35 @@ static int validate_access(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Attaching finds the mdev by uuid in QEMU's fds. */
+static int validate_attach(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->qemu_pid && cfg->qemu_pidfile[0]) {
+		snprintf(err, errlen, "qemu_pid and qemu_pidfile are both set: set one");
+		return -EINVAL;
+	}
+	if ((cfg->qemu_pid || cfg->qemu_pidfile[0]) && !cfg->uuid[0]) {
+		snprintf(err, errlen, "%s is set without uuid: set uuid to the mdev QEMU holds",
+			 cfg->qemu_pid ? "qemu_pid" : "qemu_pidfile");
+		return -EINVAL;
+	}
+	/* QEMU holds the group: the daemon cannot open the mdev itself, only copy QEMU's again. */
+	if ((cfg->qemu_pid || cfg->qemu_pidfile[0]) && cfg->on_device_loss == DEVICE_LOSS_WAIT) {
+		snprintf(err, errlen,
+			 "on_device_loss = wait cannot work with %s: the daemon leaves with QEMU "
+			 "and does not wait for it to come back; use on_device_loss = exit",
+			 cfg->qemu_pid ? "qemu_pid" : "qemu_pidfile");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int config_validate(const struct config *cfg, char *err, size_t errlen)
 {
 	int r = validate_device(cfg, err, errlen);
 
+	if (r == 0)
+		r = validate_attach(cfg, err, errlen);
 	if (r < 0)
 		return r;
 	r = validate_tls(cfg, err, errlen);

@@ -258,17 +258,29 @@ static const struct key_type loglevel_type = { loglevel_parse, loglevel_format, 
 static const char *const share_names[] = { [SHARE_SHARED] = "shared",
 					   [SHARE_EXCLUSIVE] = "exclusive" };
 
+/* The index of value in names, or -1 with *what saying it is not a `kind`. */
+static int name_index(const char *value, const char *const *names, size_t n, const char *kind,
+		      char *what, size_t wlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(value, names[i]) == 0)
+			return (int)i;
+	}
+	snprintf(what, wlen, "'%s' is not %s", value, kind);
+	return -1;
+}
+
+#define NAME_INDEX(value, names, kind, what, wlen) \
+	name_index(value, names, sizeof(names) / sizeof(names[0]), kind, what, wlen)
+
 static int share_parse(const struct config_key *k, struct config *cfg, const char *value,
 		       char *what, size_t wlen)
 {
-	for (size_t i = 0; i < sizeof(share_names) / sizeof(share_names[0]); i++) {
-		if (strcmp(value, share_names[i]) == 0) {
-			cfg->share = (enum share_policy)i;
-			return 0;
-		}
-	}
-	snprintf(what, wlen, "'%s' is not a share policy", value);
-	return -EINVAL;
+	int i = NAME_INDEX(value, share_names, "a share policy", what, wlen);
+	if (i < 0)
+		return -EINVAL;
+	cfg->share = (enum share_policy)i;
+	return 0;
 }
 
 static void share_format(const struct config_key *k, const struct config *cfg, char *buf,
@@ -280,20 +292,39 @@ static void share_format(const struct config_key *k, const struct config *cfg, c
 static const struct key_type share_type = { share_parse, share_format, NULL,
 					    "shared, exclusive" };
 
+static const char *const device_loss_names[] = { [DEVICE_LOSS_EXIT] = "exit",
+						 [DEVICE_LOSS_WAIT] = "wait" };
+
+static int device_loss_parse(const struct config_key *k, struct config *cfg, const char *value,
+			     char *what, size_t wlen)
+{
+	int i = NAME_INDEX(value, device_loss_names, "exit or wait", what, wlen);
+	if (i < 0)
+		return -EINVAL;
+	cfg->on_device_loss = (enum device_loss_policy)i;
+	return 0;
+}
+
+static void device_loss_format(const struct config_key *k, const struct config *cfg, char *buf,
+			       size_t len)
+{
+	snprintf(buf, len, "%s", device_loss_names[cfg->on_device_loss]);
+}
+
+static const struct key_type device_loss_type = { device_loss_parse, device_loss_format, NULL,
+						  "exit, wait" };
+
 static const char *const import_names[] = { [IMPORT_AUTO] = "auto", [IMPORT_MMAP] = "mmap",
 					    [IMPORT_EGL] = "egl" };
 
 static int import_parse(const struct config_key *k, struct config *cfg, const char *value,
 			char *what, size_t wlen)
 {
-	for (size_t i = 0; i < sizeof(import_names) / sizeof(import_names[0]); i++) {
-		if (strcmp(value, import_names[i]) == 0) {
-			cfg->import = (enum import_mode)i;
-			return 0;
-		}
-	}
-	snprintf(what, wlen, "'%s' is not an import method", value);
-	return -EINVAL;
+	int i = NAME_INDEX(value, import_names, "an import method", what, wlen);
+	if (i < 0)
+		return -EINVAL;
+	cfg->import = (enum import_mode)i;
+	return 0;
 }
 
 static void import_format(const struct config_key *k, const struct config *cfg, char *buf,
@@ -506,6 +537,46 @@ static void edid_allowed(const struct config_key *k, char *buf, size_t len)
 
 static const struct key_type edid_type = { edid_parse, edid_format, edid_allowed, NULL };
 
+#define INPUT_QMP_PREFIX "qmp:"
+
+/* "none", or "qmp:" and the absolute path of the VM's QMP unix socket. */
+static int input_parse(const struct config_key *k, struct config *cfg, const char *value,
+		       char *what, size_t wlen)
+{
+	size_t prefix = strlen(INPUT_QMP_PREFIX);
+
+	if (strcmp(value, "none") == 0) {
+		cfg->input_qmp[0] = '\0';
+		return 0;
+	}
+	if (strncmp(value, INPUT_QMP_PREFIX, prefix) != 0) {
+		snprintf(what, wlen, "'%s' is neither none nor qmp:PATH", value);
+		return -EINVAL;
+	}
+	if (value[prefix] != '/') {
+		snprintf(what, wlen, "'%s' does not name an absolute socket path", value);
+		return -EINVAL;
+	}
+	return path_parse(k, cfg, value + prefix, what, wlen);
+}
+
+static void input_format(const struct config_key *k, const struct config *cfg, char *buf,
+			 size_t len)
+{
+	if (cfg->input_qmp[0])
+		snprintf(buf, len, INPUT_QMP_PREFIX "%s", cfg->input_qmp);
+	else
+		snprintf(buf, len, "none");
+}
+
+static void input_allowed(const struct config_key *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "none, or qmp:PATH with PATH an absolute unix socket path of at most "
+		 "%zu bytes", k->size - 1);
+}
+
+static const struct key_type input_type = { input_parse, input_format, input_allowed, NULL };
+
 /* VeNCrypt's keys: tls, auth, and tls_cert's "auto". */
 static const char *const tls_names[] = { [TLS_POLICY_AUTO] = "auto",
 					 [TLS_POLICY_REQUIRED] = "required",
@@ -515,14 +586,11 @@ static const char *const tls_names[] = { [TLS_POLICY_AUTO] = "auto",
 static int tls_parse(const struct config_key *k, struct config *cfg, const char *value,
 		     char *what, size_t wlen)
 {
-	for (size_t i = 0; i < sizeof(tls_names) / sizeof(tls_names[0]); i++) {
-		if (strcmp(value, tls_names[i]) == 0) {
-			cfg->tls = (enum tls_policy)i;
-			return 0;
-		}
-	}
-	snprintf(what, wlen, "'%s' is not a TLS policy", value);
-	return -EINVAL;
+	int i = NAME_INDEX(value, tls_names, "a TLS policy", what, wlen);
+	if (i < 0)
+		return -EINVAL;
+	cfg->tls = (enum tls_policy)i;
+	return 0;
 }
 
 static void tls_format(const struct config_key *k, const struct config *cfg, char *buf,
@@ -607,6 +675,13 @@ const struct config_key config_keys[] = {
 	{ "device_socket", &path_type, FIELD(device_socket), 0, 0, "", true,
 	  "Unix socket on which the VMM hands over the device fd (SCM_RIGHTS).\n"
 	  "Empty = none." },
+	{ "on_device_loss", &device_loss_type, NOFIELD, 0, 0, "exit", true,
+	  "What to do when the device goes away (removed, or its driver asks\n"
+	  "for it back). exit: release it and exit with status 75, for the\n"
+	  "service manager to restart the daemon. wait: release it, keep the\n"
+	  "clients on a \"Device lost\" picture and open the device again once\n"
+	  "it is back (the mdev's sysfs node, or device_socket, looked at every\n"
+	  "second). An inherited device_fd cannot come back: wait refuses it." },
 	{ "display", &display_type, FIELD(display), 0, 99, "0", true,
 	  "VNC display number: the default listeners use TCP port 5900 + display." },
 	{ "listen", &listen_type, NOFIELD, 0, 0, "127.0.0.1:5900,[::1]:5900", true,
@@ -660,6 +735,20 @@ const struct config_key config_keys[] = {
 	  "User to switch to after opening the device, when started as root." },
 	{ "metrics_listen", &metrics_type, FIELD(metrics_listen), 0, 0, "", true,
 	  "ADDR:PORT of the plain-text metrics endpoint. Empty = off." },
+	{ "input", &input_type, FIELD(input_qmp), 0, 0, "none", true,
+	  "Where VNC keyboard and mouse input goes. none: dropped (view only).\n"
+	  "qmp:PATH: into the VM through its QEMU's QMP unix socket (-qmp\n"
+	  "unix:PATH,server=on,wait=off), as input-send-event: an absolute pointer\n"
+	  "(give the VM a usb-tablet or virtio-tablet) and keys. View-only clients\n"
+	  "never send input." },
+	{ "qemu_pid", &uint_type, FIELD(qemu_pid), 0, 4194304, "0", true,
+	  "Beside a running VM: the PID of the QEMU that holds the mdev named by\n"
+	  "uuid. The daemon copies QEMU's VFIO group fd (pidfd_getfd: needs\n"
+	  "CAP_SYS_PTRACE) and opens the device again from it; when QEMU exits it\n"
+	  "lets go of the device and exits. 0 = none." },
+	{ "qemu_pidfile", &path_type, FIELD(qemu_pidfile), 0, 0, "", true,
+	  "The same, with QEMU's PID read from this file (libvirt writes\n"
+	  "/run/libvirt/qemu/NAME.pid). Empty = none." },
 	/* VeNCrypt: encrypted, authenticated VNC for native viewers. */
 	{ "tls", &tls_type, NOFIELD, 0, 0, "auto", true,
 	  "VeNCrypt for native viewers. required: only VeNCrypt (TLS) is offered,\n"

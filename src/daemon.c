@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "cursor.h"
+#include "device_loss.h"
 #include "display.h"
 #include "display_irq.h"
 #include "edid_region.h"
@@ -21,10 +23,12 @@
 #include "frame_store.h"
 #include "import_auto.h"
 #include "import_egl.h"
+#include "input.h"
 #include "log.h"
 #include "metrics.h"
 #include "plane.h"
 #include "privdrop.h"
+#include "qemu_attach.h"
 #include "refresh.h"
 #include "tls_cert.h"
 #include "vfio_device.h"
@@ -38,6 +42,7 @@ struct daemon {
 	struct event_base *base;
 	struct vfio_device *device;
 	struct import_choice import;
+	const struct import_method *import_method; /* chosen once, kept across device losses */
 	struct plane_source *planes;
 	struct frame_store *store;
 	struct display *display;
@@ -48,6 +53,19 @@ struct daemon {
 	struct event *watchdog;
 	struct metrics *metrics;
 	struct edid_region *edid; /* NULL: the device has none */
+	atomic_bool has_edid;     /* edid != NULL, for the clients' threads */
+	struct device_request *request; /* NULL: the device offers no request IRQ */
+	/* A lost device, released on the next loop turn (never inside the callback that saw it). */
+	struct {
+		struct event *release;
+		char why[128];
+		bool pending;
+		bool exiting;
+		struct event *look_again; /* on_device_loss = wait: the return poll */
+		struct log_latch reopen_failed;
+	} loss;
+	struct input *input;      /* NULL: input = none */
+	struct qemu_attach *qemu; /* NULL: the device did not come from a running QEMU */
 	/* tls_cert and tls_key as used: tls_cert = auto resolves to files under state_dir. */
 	char tls_cert[512], tls_key[512];
 	/* The latest desktop size a client asked for, from its thread to the loop. */
@@ -61,26 +79,57 @@ struct daemon {
 	int exit_status;
 };
 
+/* Called where the loss shows: the release runs on the next loop turn. */
+static void schedule_release(struct daemon *d, const char *why)
+{
+	if (d->loss.pending)
+		return;
+	d->loss.pending = true;
+	snprintf(d->loss.why, sizeof(d->loss.why), "%s", why);
+	event_active(d->loss.release, 0, 0);
+}
+
+static void on_removal_request(void *ctx)
+{
+	schedule_release(ctx, "the kernel asked for it back (device removal)");
+}
+
 static unsigned on_refresh(void *ctx, unsigned planes)
 {
 	struct daemon *d = ctx;
 	unsigned again = 0;
-	if ((planes & DISPLAY_EVENT_PRIMARY) && display_refresh(d->display) == -EAGAIN)
+	const char *why;
+	int ret = (planes & DISPLAY_EVENT_PRIMARY) ? display_refresh(d->display) : 0;
+	if (ret == -EAGAIN)
 		again |= DISPLAY_EVENT_PRIMARY;
+	if ((ret == -ENODEV || ret == -EIO) && device_is_gone(d->device, &why)) {
+		schedule_release(d, why);
+		return 0;
+	}
 	if (planes & DISPLAY_EVENT_CURSOR)
 		cursor_refresh(d->cursor);
 	return again;
+}
+
+/* Updates run while clients watch; systemd's status line says how many and how. */
+static void serve_clients(struct daemon *d, unsigned count)
+{
+	if (!d->refresh) {
+		sd_notifyf(0, "STATUS=serving %u client(s); device lost, waiting for it", count);
+		return;
+	}
+	refresh_set_active(d->refresh, count > 0);
+	sd_notifyf(0, "STATUS=serving %u client(s); display updates by %s", count,
+		   refresh_uses_irq(d->refresh) ? "IRQ" : "polling");
 }
 
 /* With nobody watching, the device is left alone: an idle VM costs nothing. */
 static void on_clients_changed(void *ctx, unsigned count)
 {
 	struct daemon *d = ctx;
-	refresh_set_active(d->refresh, count > 0);
 	if (count == 0)
 		log_info("no clients: display updates paused");
-	sd_notifyf(0, "STATUS=serving %u client(s); display updates by %s", count,
-		   refresh_uses_irq(d->refresh) ? "IRQ" : "polling");
+	serve_clients(d, count);
 }
 
 static void write_edid(struct daemon *d, const char *who, uint32_t width, uint32_t height)
@@ -99,7 +148,7 @@ static void write_edid(struct daemon *d, const char *who, uint32_t width, uint32
 static bool on_size_request(void *ctx, const char *peer, uint32_t width, uint32_t height)
 {
 	struct daemon *d = ctx;
-	if (!d->cfg.follow_client_size || !d->edid)
+	if (!d->cfg.follow_client_size || !atomic_load(&d->has_edid))
 		return false;
 	pthread_mutex_lock(&d->size_request.lock);
 	d->size_request.pending = true;
@@ -123,7 +172,8 @@ static void on_size_wake(evutil_socket_t fd, short what, void *arg)
 	height = d->size_request.height;
 	memcpy(who, d->size_request.peer, sizeof(who));
 	pthread_mutex_unlock(&d->size_request.lock);
-	if (pending)
+	/* The device may have gone since the client asked. */
+	if (pending && d->edid)
 		write_edid(d, who, width, height);
 }
 
@@ -140,9 +190,7 @@ static int setup_edid(struct daemon *d)
 		log_warning("EDID region unusable (%s): desktop size requests refused",
 			    strerror(-ret));
 	}
-	d->size_request.wake = event_new(d->base, -1, 0, on_size_wake, d);
-	if (!d->size_request.wake)
-		return -ENOMEM;
+	atomic_store(&d->has_edid, d->edid != NULL);
 	if (d->edid && d->cfg.edid_width)
 		write_edid(d, "edid_size", d->cfg.edid_width, d->cfg.edid_height);
 	return 0;
@@ -184,6 +232,118 @@ static int start_watchdog(struct daemon *d)
 	struct timeval tv = { .tv_sec = (time_t)(usec / 2 / 1000000),
 			      .tv_usec = (suseconds_t)(usec / 2 % 1000000) };
 	return event_add(d->watchdog, &tv);
+}
+
+/* Everything made from the open device: what a loss releases and a return makes again. */
+static int attach_device(struct daemon *d)
+{
+	int ret = setup_edid(d);
+	if (ret == 0)
+		ret = plane_source_new(d->device, d->import_method, &d->planes);
+	if (ret < 0)
+		return ret;
+	d->cursor = cursor_source_new(d->planes, d->store);
+	if (d->cursor)
+		d->refresh = refresh_new(d->base, d->device, d->cfg.display_event,
+					 d->cfg.refresh_hz, on_refresh, d);
+	if (!d->refresh)
+		return -ENOMEM;
+	ret = device_request_open(d->device, d->base, on_removal_request, d, &d->request);
+	if (ret == 0)
+		log_info("device removal requests: released at once (request IRQ)");
+	else if (ret != -ENOENT)
+		log_warning("cannot listen for device removal requests (%s): a removal waits "
+			    "until the daemon stops", strerror(-ret));
+	display_set_planes(d->display, d->planes);
+	return 0;
+}
+
+/* In reverse order of attach_device: nothing made from the device outlives it. */
+static void release_device(struct daemon *d)
+{
+	device_request_free(d->request);
+	d->request = NULL;
+	refresh_free(d->refresh);
+	d->refresh = NULL;
+	cursor_source_free(d->cursor);
+	d->cursor = NULL;
+	plane_source_free(d->planes);
+	d->planes = NULL;
+	atomic_store(&d->has_edid, false);
+	edid_region_free(d->edid);
+	d->edid = NULL;
+	vfio_device_free(d->device);
+	d->device = NULL;
+}
+
+static const char *device_name(const struct daemon *d, char *buf, size_t len)
+{
+	if (d->cfg.device_socket[0])
+		snprintf(buf, len, "the VMM's socket %s", d->cfg.device_socket);
+	else
+		snprintf(buf, len, "mdev %s", d->cfg.uuid);
+	return buf;
+}
+
+/*
+ * Releases every fd and mapping made from the device at once: a kernel
+ * removing it waits for that. exit leaves for the service manager;
+ * wait shows the loss and looks for the device's return.
+ */
+static void on_release(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char name[160];
+	d->loss.pending = false;
+	if (!d->device)
+		return;
+	release_device(d);
+	frame_store_set_cursor_pos(d->store, 0, 0, false);
+	if (d->cfg.on_device_loss == DEVICE_LOSS_EXIT) {
+		log_error("device lost: %s; released it, exiting with status %d for the service "
+			  "manager to restart the daemon (on_device_loss = exit)", d->loss.why,
+			  DEVICE_LOSS_EXIT_STATUS);
+		d->loss.exiting = true;
+		sd_notify(0, "STOPPING=1");
+		event_base_loopbreak(d->base);
+		return;
+	}
+	display_device_lost(d->display, d->loss.why);
+	log_warning("device lost: %s; released it, clients see a placeholder until %s is back",
+		    d->loss.why, device_name(d, name, sizeof(name)));
+	sd_notifyf(0, "STATUS=device lost, waiting for %s", name);
+	struct timeval every = { .tv_sec = DEVICE_RETURN_POLL_SEC };
+	event_add(d->loss.look_again, &every);
+}
+
+/* on_device_loss = wait: opens the device again once it is back (by uuid, or from the VMM). */
+static void on_look_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	const char *why = "";
+	if (!device_may_be_back(d->cfg.uuid, d->cfg.device_socket))
+		return;
+	int ret = d->cfg.device_socket[0] ?
+			  vfio_device_receive(d->cfg.device_socket, &d->device, &why) :
+			  vfio_device_open_uuid(d->cfg.uuid, &d->device, &why);
+	if (ret == 0) {
+		why = "setting it up failed";
+		ret = attach_device(d);
+		if (ret < 0)
+			release_device(d);
+	}
+	if (ret < 0) {
+		d->device = NULL;
+		log_once(&d->loss.reopen_failed, LOG_LEVEL_WARNING,
+			 "cannot open the device again yet: %s (%s); trying again every %d s",
+			 why, strerror(-ret), DEVICE_RETURN_POLL_SEC);
+		return;
+	}
+	log_latch_clear(&d->loss.reopen_failed);
+	event_del(d->loss.look_again);
+	log_info("device back: opened the vGPU through %s; clients see the guest again",
+		 vfio_device_origin(d->device));
+	serve_clients(d, vnc_server_client_count(d->server));
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -255,7 +415,11 @@ static int setup_loop(struct daemon *d)
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
 	d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
 	d->sighup = evsignal_new(d->base, SIGHUP, on_sighup, d);
-	if (!d->sigterm || !d->sigint || !d->sighup)
+	d->size_request.wake = event_new(d->base, -1, 0, on_size_wake, d);
+	d->loss.release = event_new(d->base, -1, 0, on_release, d);
+	d->loss.look_again = event_new(d->base, -1, EV_PERSIST, on_look_again, d);
+	if (!d->sigterm || !d->sigint || !d->sighup || !d->size_request.wake || !d->loss.release ||
+	    !d->loss.look_again)
 		return -ENOMEM;
 	evsignal_add(d->sigterm, NULL);
 	evsignal_add(d->sigint, NULL);
@@ -280,6 +444,26 @@ static int drop_privileges(const struct config *cfg)
 	if (ret < 0)
 		log_error("%s; exiting", err);
 	return ret;
+}
+
+/* Our copy of the device would keep QEMU's vGPU busy: it goes with QEMU. */
+static void on_qemu_exit(void *ctx)
+{
+	struct daemon *d = ctx;
+	log_warning("QEMU (PID %d) exited: letting go of its vGPU and exiting",
+		    (int)qemu_attach_pid(d->qemu));
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+static int open_device(struct daemon *d)
+{
+	if (!d->cfg.qemu_pid && !d->cfg.qemu_pidfile[0])
+		return vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd,
+						   d->cfg.device_socket, &d->device);
+	int ret = qemu_attach_open((pid_t)d->cfg.qemu_pid, d->cfg.qemu_pidfile, d->cfg.uuid,
+				   &d->device, &d->qemu);
+	return ret < 0 ? ret : qemu_attach_watch(d->qemu, d->base, on_qemu_exit, d);
 }
 
 /* tls_cert = auto: the files under state_dir, made on first start. */
@@ -315,26 +499,19 @@ static unsigned server_auth_methods(const struct config *cfg)
 
 static int setup_pipeline(struct daemon *d)
 {
-	int ret = vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd, d->cfg.device_socket,
-					      &d->device);
+	int ret = open_device(d);
 	if (ret < 0)
 		return ret;
-	ret = setup_edid(d);
-	if (ret < 0)
-		return ret;
-	const struct import_method *import = import_choose(&d->import, d->cfg.import, d->cfg.uuid);
-	if (!import)
+	d->import_method = import_choose(&d->import, d->cfg.import, d->cfg.uuid);
+	if (!d->import_method)
 		return -ENOMEM;
-	ret = plane_source_new(d->device, import, &d->planes);
-	if (ret < 0)
-		return ret;
 	d->store = frame_store_new();
-	d->display = d->store ? display_new(d->planes, d->store, d->cfg.instance) : NULL;
+	d->display = d->store ? display_new(NULL, d->store, d->cfg.instance) : NULL;
 	if (!d->display)
 		return -ENOMEM;
-	d->cursor = cursor_source_new(d->planes, d->store);
-	if (!d->cursor)
-		return -ENOMEM;
+	ret = attach_device(d);
+	if (ret < 0)
+		return ret;
 
 	ret = resolve_tls_files(d);
 	if (ret < 0)
@@ -356,10 +533,14 @@ static int setup_pipeline(struct daemon *d)
 		.size_request = on_size_request,
 		.ctx = d,
 	};
-	d->refresh = refresh_new(d->base, d->device, d->cfg.display_event, d->cfg.refresh_hz,
-				 on_refresh, d);
-	if (!d->refresh)
-		return -ENOMEM;
+	if (d->cfg.input_qmp[0]) {
+		ret = input_new(d->base, d->cfg.input_qmp, &d->input);
+		if (ret < 0) {
+			log_error("input = qmp:%s: %s; exiting", d->cfg.input_qmp, strerror(-ret));
+			return ret;
+		}
+		options.input = d->input;
+	}
 	d->server = vnc_server_new(d->base, d->store, &options);
 	if (!d->server)
 		return -ENOMEM;
@@ -390,17 +571,19 @@ static void teardown(struct daemon *d)
 	/* Clients first: their threads read the frame store. */
 	metrics_free(d->metrics);
 	vnc_server_free(d->server);
-	refresh_free(d->refresh);
+	input_free(d->input); /* after the clients, which queue into it */
+	release_device(d);
+	qemu_attach_free(d->qemu); /* after the device fd it handed over */
 	display_free(d->display);
-	cursor_source_free(d->cursor);
 	frame_store_free(d->store);
-	plane_source_free(d->planes);
-	/* After the planes: they hand every imported buffer back first. */
+	/* After the planes (release_device): they hand every imported buffer back first. */
 	import_choice_done(&d->import);
 	if (d->size_request.wake)
 		event_free(d->size_request.wake);
-	edid_region_free(d->edid);
-	vfio_device_free(d->device);
+	if (d->loss.release)
+		event_free(d->loss.release);
+	if (d->loss.look_again)
+		event_free(d->loss.look_again);
 	if (d->sigterm)
 		event_free(d->sigterm);
 	if (d->sigint)
@@ -449,7 +632,7 @@ int daemon_run(const struct config *cfg, const char *config_path,
 		signal_ready(ready_fd);
 		ready_fd = -1;
 		if (event_base_dispatch(d.base) == 0 || event_base_got_break(d.base))
-			d.exit_status = EXIT_SUCCESS;
+			d.exit_status = d.loss.exiting ? DEVICE_LOSS_EXIT_STATUS : EXIT_SUCCESS;
 	}
 	close_fd(ready_fd);
 	teardown(&d);

@@ -101,6 +101,7 @@ static const char *const placeholder_log_text[] = {
 	[PLACEHOLDER_CANNOT_MAP] = "cannot map the display buffer",
 	[PLACEHOLDER_UNSUPPORTED_FORMAT] = "unsupported pixel format",
 	[PLACEHOLDER_BAD_PLANE] = "the device described an invalid plane",
+	[PLACEHOLDER_DEVICE_LOST] = "the device is gone",
 };
 
 /*
@@ -138,8 +139,12 @@ static void show_placeholder(struct display *display, enum placeholder_kind kind
 	frame_diff_reset(display->diff);
 	display->gpu_frame_shown = false;
 
-	/* A new guest mode in the same state redraws at the new size, without a new log line. */
-	bool quiet = same_state || (kind == PLACEHOLDER_CANNOT_MAP && display->cannot_map.raised);
+	/*
+	 * A new guest mode in the same state redraws at the new size, without a
+	 * new log line. A lost device is logged by whoever handles the loss.
+	 */
+	bool quiet = same_state || (kind == PLACEHOLDER_CANNOT_MAP && display->cannot_map.raised) ||
+		     kind == PLACEHOLDER_DEVICE_LOST;
 	if (kind == PLACEHOLDER_CANNOT_MAP)
 		display->cannot_map.raised = true;
 	if (!quiet)
@@ -293,6 +298,8 @@ static int note_query_failure(struct display *display, int err)
 {
 	double now = seconds_now();
 	bool transient = query_error_is_transient(err);
+	/* The caller tells a lost device from a failing query: no warning for it meanwhile. */
+	bool graced = transient || err == -ENODEV || err == -EIO;
 	display->stats.query_errors++;
 	if (!display->query_failure.err) {
 		display->query_failure.since = now;
@@ -303,10 +310,10 @@ static int note_query_failure(struct display *display, int err)
 	display->query_failure.err = err;
 	int ret = transient ? -EAGAIN : err;
 	double lasted = now - display->query_failure.since;
-	if (display->query_failure.warned || (transient && lasted < TRANSIENT_GRACE_SEC))
+	if (display->query_failure.warned || (graced && lasted < TRANSIENT_GRACE_SEC))
 		return ret;
 	display->query_failure.warned = true;
-	if (transient)
+	if (graced)
 		log_warning("querying the primary plane has failed for %.1f s: %s; keeping the "
 			    "last picture and retrying", lasted, strerror(-err));
 	else
@@ -326,6 +333,19 @@ static void note_query_success(struct display *display)
 		log_debug("primary plane queries work again after %.3f s", lasted);
 	display->query_failure.err = 0;
 	display->query_failure.warned = false;
+}
+
+void display_device_lost(struct display *display, const char *detail)
+{
+	display->planes = NULL;
+	display->query_failure.err = 0;
+	display->query_failure.warned = false;
+	show_placeholder(display, PLACEHOLDER_DEVICE_LOST, detail);
+}
+
+void display_set_planes(struct display *display, struct plane_source *planes)
+{
+	display->planes = planes;
 }
 
 int display_refresh(struct display *display)

@@ -39,25 +39,7 @@ struct display_irq {
 /* One SET_IRQS on the display IRQ; efd is the eventfd for DATA_EVENTFD, else ignored. */
 static int set_irqs(const struct display_irq *irq, uint32_t flags, uint32_t count, int32_t efd)
 {
-	union {
-		struct vfio_irq_set set;
-		unsigned char raw[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-	} req = {
-		.set = {
-			.argsz = sizeof(req.set),
-			.flags = flags,
-			.index = irq->index,
-			.count = count,
-		},
-	};
-
-	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-		req.set.argsz += sizeof(efd);
-		memcpy(req.set.data, &efd, sizeof(efd));
-	}
-	if (ioctl(irq->device_fd, VFIO_DEVICE_SET_IRQS, &req) < 0)
-		return -errno;
-	return 0;
+	return vfio_set_irqs(irq->device_fd, irq->index, flags, count, efd);
 }
 
 static int enable_trigger(const struct display_irq *irq)

@@ -24,6 +24,7 @@ static const struct kind_style styles[] = {
 	[PLACEHOLDER_CANNOT_MAP] = { "Cannot map the display buffer", 0xe8a33du },
 	[PLACEHOLDER_UNSUPPORTED_FORMAT] = { "Unsupported format", 0xc678ddu },
 	[PLACEHOLDER_BAD_PLANE] = { "Bad plane", 0xe06c75u },
+	[PLACEHOLDER_DEVICE_LOST] = { "Device lost", 0x98c379u },
 };
 
 struct line {

@@ -24,7 +24,7 @@ struct plane_source {
 	enum plane_transport transport;
 	uint64_t use_clock;
 	enum plane_id_lifetime id_lifetime;
-	unsigned capacity;               /* slots in dmabufs */
+	unsigned capacity;               /* slots in dmabufs; 0 for region planes */
 	struct cached_buffer *dmabufs;
 	struct log_latch ids_exhausted;
 	struct cached_buffer region; /* the one region a region plane points at */
@@ -66,6 +66,11 @@ enum plane_id_lifetime plane_id_lifetime_of(uint16_t vendor, uint16_t device, co
 /* Decides when dmabuf fds may be closed, from what the device is; says so once. */
 static int choose_id_lifetime(struct plane_source *src)
 {
+	if (src->transport != PLANE_TRANSPORT_DMABUF) {
+		/* Region planes have no ids: nothing to read, keep or log. */
+		src->id_lifetime = PLANE_IDS_KEPT;
+		return 0;
+	}
 	uint16_t vendor = 0, device = 0;
 	const char *why;
 	int ret = vfio_device_pci_ids(src->dev, &vendor, &device);
@@ -80,8 +85,6 @@ static int choose_id_lifetime(struct plane_source *src)
 		return -ENOMEM;
 	for (unsigned i = 0; i < src->capacity; i++)
 		src->dmabufs[i].fd = -1;
-	if (src->transport != PLANE_TRANSPORT_DMABUF)
-		return 0;
 	if (src->id_lifetime == PLANE_IDS_RECYCLED)
 		log_info("dmabuf ids: the %u most recently used are kept (device %04x:%04x, %s)",
 			 src->capacity, vendor, device, why);

@@ -3,10 +3,14 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "log.h"
 
@@ -30,9 +34,41 @@ static int verify(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/*
+ * A daemon started by systemd as its user may hold capabilities granted for
+ * its setup (AmbientCapabilities=CAP_SYS_PTRACE to attach beside QEMU):
+ * every set is emptied, and checked empty.
+ */
+static int drop_capabilities(void)
+{
+	struct __user_cap_header_struct head = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	if (syscall(SYS_capget, &head, data) < 0)
+		return -errno;
+	bool any = false;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		any |= data[i].effective || data[i].permitted || data[i].inheritable;
+	if (!any)
+		return 0;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &head, data) < 0 || syscall(SYS_capget, &head, data) < 0)
+		return -errno;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective || data[i].permitted || data[i].inheritable)
+			return -EPERM;
+	log_info("capabilities given up");
+	return 0;
+}
+
 int privdrop_to_user(const char *user, char *err, size_t errlen)
 {
-	if (geteuid() != 0 || !user[0])
+	if (geteuid() != 0) {
+		int ret = drop_capabilities();
+		return ret < 0 ? fail(ret, err, errlen, "giving up capabilities", user) : 0;
+	}
+	if (!user[0])
 		return 0;
 	char buf[4096];
 	struct passwd pw, *found = NULL;

@@ -3,6 +3,7 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct user {
 };
 
 struct users_file {
+	atomic_uint refs;
 	struct user *users;
 	unsigned count;
 	/* Hashed against for unknown names, so they take as long as known ones. */
@@ -143,6 +145,8 @@ int users_file_load(const char *path, struct users_file **out)
 	FILE *f = fdopen(fd, "r");
 	struct users_file *users = calloc(1, sizeof(*users));
 	if (users)
+		atomic_init(&users->refs, 1);
+	if (users)
 		users->users = calloc(USERS_MAX, sizeof(*users->users));
 	int ret = f && users && users->users ? read_users(f, path, users) : -ENOMEM;
 	if (ret == 0)
@@ -152,16 +156,22 @@ int users_file_load(const char *path, struct users_file **out)
 	else
 		close(fd);
 	if (ret < 0) {
-		users_file_free(users);
+		users_file_unref(users);
 		return ret;
 	}
 	*out = users;
 	return 0;
 }
 
-void users_file_free(struct users_file *users)
+struct users_file *users_file_ref(struct users_file *users)
 {
-	if (!users)
+	atomic_fetch_add(&users->refs, 1);
+	return users;
+}
+
+void users_file_unref(struct users_file *users)
+{
+	if (!users || atomic_fetch_sub(&users->refs, 1) != 1)
 		return;
 	if (users->users)
 		explicit_bzero(users->users, USERS_MAX * sizeof(*users->users));

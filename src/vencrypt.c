@@ -44,7 +44,11 @@ struct vencrypt {
 
 static void put(struct vencrypt *vc, const void *data, size_t len)
 {
-	/* Every message is far below OUTPUT_MAX; a full buffer drops nothing silently. */
+	/*
+	 * The caller sends the output before it feeds more input, so one step's
+	 * output is queued at most: the longest, a refusal with its reason, fits.
+	 * Were that broken, the message is cut here rather than memory overrun.
+	 */
 	if (len > sizeof(vc->out) - vc->out_len)
 		len = sizeof(vc->out) - vc->out_len;
 	memcpy(vc->out + vc->out_len, data, len);

@@ -42,10 +42,12 @@ struct vencrypt_conn {
 
 static void advance(struct vencrypt_conn *conn);
 
+/* Nothing of the conn may fire after done: the receiver may keep it a while. */
 static void finish(struct vencrypt_conn *conn, bool ok)
 {
 	event_del(conn->io);
 	event_del(conn->timeout);
+	event_del(conn->delay);
 	if (!ok) {
 		conn->done(conn->ctx, NULL);
 		return;

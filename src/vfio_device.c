@@ -141,7 +141,8 @@ static int vfio_device_finish(struct vfio_device *dev, struct vfio_device **out,
 	return 0;
 }
 
-static int open_group_path(const char *uuid, struct vfio_device *dev, const char **why)
+int vfio_device_group_number(const char *uuid, char group[VFIO_GROUP_NUMBER_MAX + 1],
+			     const char **why)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
@@ -151,12 +152,23 @@ static int open_group_path(const char *uuid, struct vfio_device *dev, const char
 		return -errno;
 	}
 	link[n] = '\0';
-	const char *group = strrchr(link, '/');
-	group = group ? group + 1 : link;
-	if (!*group || strlen(group) > 10 || strspn(group, "0123456789") != strlen(group)) {
+	const char *name = strrchr(link, '/');
+	name = name ? name + 1 : link;
+	if (!*name || strlen(name) > VFIO_GROUP_NUMBER_MAX ||
+	    strspn(name, "0123456789") != strlen(name)) {
 		*why = "iommu_group link does not name a group number";
 		return -EINVAL;
 	}
+	memcpy(group, name, strlen(name) + 1);
+	return 0;
+}
+
+static int open_group_path(const char *uuid, struct vfio_device *dev, const char **why)
+{
+	char path[PATH_MAX], group[VFIO_GROUP_NUMBER_MAX + 1];
+	int ret = vfio_device_group_number(uuid, group, why);
+	if (ret < 0)
+		return ret;
 
 	dev->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (dev->container_fd < 0) {
@@ -383,4 +395,27 @@ int vfio_device_open_configured(const char *uuid, int device_fd, const char *dev
 	else
 		log_info("opened the vGPU through %s", vfio_device_origin(*out));
 	return ret;
+}
+
+int vfio_set_irqs(int device_fd, uint32_t index, uint32_t flags, uint32_t count, int32_t efd)
+{
+	union {
+		struct vfio_irq_set set;
+		unsigned char raw[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	} req = {
+		.set = {
+			.argsz = sizeof(req.set),
+			.flags = flags,
+			.index = index,
+			.count = count,
+		},
+	};
+
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		req.set.argsz += sizeof(efd);
+		memcpy(req.set.data, &efd, sizeof(efd));
+	}
+	if (ioctl(device_fd, VFIO_DEVICE_SET_IRQS, &req) < 0)
+		return -errno;
+	return 0;
 }

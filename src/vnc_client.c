@@ -17,7 +17,9 @@
 #include "cursor.h"
 #include "fd_util.h"
 #include "frame_store.h"
+#include "input.h"
 #include "log.h"
+#include "vnc_qemu_keys.h"
 #include "pixel_shuffle.h"
 
 struct vnc_client {
@@ -40,6 +42,7 @@ struct vnc_client {
 	void *ctx;
 	bool (*size_request)(void *size_ctx, const char *peer, uint32_t width, uint32_t height);
 	void *size_ctx;
+	struct input_client *input; /* NULL: input goes nowhere */
 };
 
 /* The daemon's picture, XRGB8888: B, G, R, X in memory (little-endian). */
@@ -130,13 +133,39 @@ static rfbBool take_client_format(rfbClientPtr cl)
 	return rfbSetTranslateFunction(cl);
 }
 
-/* Input is accepted and dropped: the daemon is view-only for now. */
-static void ignore_key(rfbBool down, rfbKeySym key, rfbClientPtr cl)
+/* Input goes to the VM when configured (input.h) and the client is not view-only. */
+static void forward_key(rfbBool down, rfbKeySym key, rfbClientPtr cl)
 {
+	struct vnc_client *client = cl->screen->screenData;
+	if (client->input && !cl->viewOnly)
+		input_client_keysym(client->input, down, key);
 }
 
-static void ignore_pointer(int mask, int x, int y, rfbClientPtr cl)
+static void forward_key_code(rfbClientPtr cl, bool down, uint32_t keysym, uint32_t keycode)
 {
+	struct vnc_client *client = cl->screen->screenData;
+	if (client->input && !cl->viewOnly)
+		input_client_keycode(client->input, down, keysym, keycode);
+}
+
+static bool wants_key_codes(rfbClientPtr cl)
+{
+	struct vnc_client *client = cl->screen->screenData;
+	return client->input != NULL;
+}
+
+static const struct vnc_qemu_keys_ops qemu_keys = {
+	.wanted = wants_key_codes,
+	.key = forward_key_code,
+};
+
+/* The guest draws its own cursor position: libvncserver's default handler is not wanted. */
+static void forward_pointer(int mask, int x, int y, rfbClientPtr cl)
+{
+	struct vnc_client *client = cl->screen->screenData;
+	if (client->input && !cl->viewOnly)
+		input_client_pointer(client->input, (uint32_t)mask, x, y,
+				     (uint32_t)cl->screen->width, (uint32_t)cl->screen->height);
 }
 
 /*
@@ -178,8 +207,8 @@ static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_
 	screen->desktopName = client->desktop_name;
 	screen->alwaysShared = TRUE;
 	screen->deferUpdateTime = 0;
-	screen->kbdAddEvent = ignore_key;
-	screen->ptrAddEvent = ignore_pointer;
+	screen->kbdAddEvent = forward_key;
+	screen->ptrAddEvent = forward_pointer;
 	screen->setDesktopSizeHook = set_desktop_size;
 	/* No cursor until the device shows one; libvncserver's default is an X. */
 	screen->cursor = NULL;
@@ -270,6 +299,8 @@ static void process_events(struct vnc_client *client)
 	rfbProcessEvents(client->screen, 0);
 	/* The client may be gone, and freed, now. */
 	cl = client->screen->clientHead;
+	if (cl && client->input)
+		vnc_qemu_keys_turn_done(cl);
 	if (!cl || !client->stats)
 		return;
 	int sent = rfbStatGetMessageCountSent(cl, rfbFramebufferUpdate) - updates;
@@ -341,6 +372,9 @@ static void *client_thread(void *arg)
 {
 	struct vnc_client *client = arg;
 	serve(client);
+	/* Before the loop reaps us: the releases of held keys queue behind our last input. */
+	input_client_free(client->input);
+	client->input = NULL;
 	if (client->screen) {
 		rfbScreenCleanup(client->screen);
 		client->screen = NULL;
@@ -370,9 +404,13 @@ int vnc_client_start(const struct vnc_client_params *params, struct vnc_client *
 	client->layout = rgb32_xrgb8888;
 	client->screen_format = picture_format;
 	client->reader = frame_reader_new(params->store);
+	if (params->input) {
+		vnc_qemu_keys_register(&qemu_keys);
+		client->input = input_client_new(params->input, client->peer);
+	}
 
 	int ret = -ENOMEM;
-	if (client->shutdown_fd < 0 || !client->reader)
+	if (client->shutdown_fd < 0 || !client->reader || (params->input && !client->input))
 		goto fail;
 	ret = -pthread_create(&client->thread, NULL, client_thread, client);
 	if (ret < 0)
@@ -380,6 +418,7 @@ int vnc_client_start(const struct vnc_client_params *params, struct vnc_client *
 	*out = client;
 	return 0;
 fail:
+	input_client_free(client->input);
 	frame_reader_free(client->reader);
 	close_fd(client->shutdown_fd);
 	close_fd(client->fd);

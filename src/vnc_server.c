@@ -288,6 +288,7 @@ static int start_client(struct vnc_server *server, struct client_entry *entry)
 		.ctx = server,
 		.size_request = server->options.size_request,
 		.size_ctx = server->options.ctx,
+		.input = server->options.input,
 	};
 	int ret = vnc_client_start(&params, &entry->client);
 	if (ret < 0)

@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -75,6 +76,8 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	putenv(env_preload);
 	putenv(env_control);
 	putenv(env_report);
+	/* Not a wrapper such as valgrind's launcher: the daemon itself serves the sim's socket. */
+	putenv("VGPU_SIM_PROGRAM=mdev-vncd");
 	/* VGPU_SIM_DRIVER and VGPU_SIM_MMAP come from the test's environment (ctest variants). */
 	/* Flips in most tests are not signalled: they run on the polling path unless they ask. */
 	putenv("VGPU_SIM_IRQ=none");
@@ -298,5 +301,51 @@ bool daemon_wait_queries(struct daemon_proc *d, unsigned n, int timeout_ms)
 			return true;
 		usleep(5000);
 	} while (now_ms() < deadline);
+	return false;
+}
+
+/* Counts the entries of /proc/PID/what, those whose link names a sim object left out if asked. */
+static int proc_entries(pid_t pid, const char *what, bool beside_sim)
+{
+	char dir_path[64], target[128];
+	snprintf(dir_path, sizeof(dir_path), "/proc/%d/%s", (int)pid, what);
+	DIR *dir = opendir(dir_path);
+	assert_non_null(dir);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (e->d_name[0] == '.')
+			continue;
+		ssize_t len = beside_sim ? readlinkat(dirfd(dir), e->d_name, target,
+						      sizeof(target) - 1) : 0;
+		target[len > 0 ? len : 0] = '\0';
+		n += strstr(target, "memfd:vgpu-sim-") == NULL;
+	}
+	closedir(dir);
+	return n;
+}
+
+int daemon_proc_entries(const struct daemon_proc *d, const char *what)
+{
+	return proc_entries(d->pid, what, false);
+}
+
+int daemon_fds_beside_sim(const struct daemon_proc *d)
+{
+	return proc_entries(d->pid, "fd", true);
+}
+
+bool daemon_wait_counts(const struct daemon_proc *d, int fds, int threads, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	int now_fds, now_threads;
+	do {
+		now_fds = daemon_fds_beside_sim(d);
+		now_threads = daemon_proc_entries(d, "task");
+		if (now_fds == fds && now_threads == threads)
+			return true;
+		usleep(10000);
+	} while (now_ms() < deadline);
+	print_message("daemon holds %d fds beside the sim's (were %d) and %d threads (were %d)\n",
+		      now_fds, fds, now_threads, threads);
 	return false;
 }

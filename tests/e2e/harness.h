@@ -57,6 +57,20 @@ bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count,
  */
 bool daemon_wait_queries(struct daemon_proc *d, unsigned n, int timeout_ms);
 
+/* Entries of /proc/PID/<what> of the daemon: "fd" for its fds, "task" for its threads. */
+int daemon_proc_entries(const struct daemon_proc *d, const char *what);
+/*
+ * The daemon's fds apart from the sim's objects (device, dmabufs, and the
+ * sim's own buffers, which live in the daemon's process): those the sim
+ * counts itself (simctl_stats).
+ */
+int daemon_fds_beside_sim(const struct daemon_proc *d);
+/*
+ * Waits until the daemon is back to fds (daemon_fds_beside_sim) and threads;
+ * false, with what it has instead printed, at the timeout.
+ */
+bool daemon_wait_counts(const struct daemon_proc *d, int fds, int threads, int timeout_ms);
+
 /* A free TCP port on 127.0.0.1 (bound then released). */
 uint16_t free_port(void);
 uint64_t now_ms(void);

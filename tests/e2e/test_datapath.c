@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
+#include "expected_placeholder.h"
 #include "harness.h"
 #include "simctl.h"
 #include "vnc_probe.h"
@@ -303,12 +304,13 @@ static void test_plane_off_shows_no_signal_then_recovers(void **state)
 	int logged = daemon_log_count(&d, "turned its display off");
 	struct sim_plane_desc off = { 0 };
 	assert_int_equal(simctl_set_plane(d.sim, PRIMARY, &off), 0);
-	/* The placeholder keeps the size and replaces the picture. */
-	uint64_t deadline = now_ms() + WAIT_MS;
-	while (vnc_probe_matches(probe, m.pixels, m.width, m.height) && now_ms() < deadline)
-		assert_true(vnc_probe_pump(probe, 50));
-	assert_false(vnc_probe_matches(probe, m.pixels, m.width, m.height));
-	assert_int_equal(probe->client->width, 800);
+	/* The "No signal" placeholder, at the guest's last size. */
+	uint8_t *no_signal = expected_placeholder(PLACEHOLDER_NO_SIGNAL, NULL, 800, 600);
+	assert_non_null(no_signal);
+	assert_true(vnc_probe_wait_picture(probe, no_signal, 800, 600, WAIT_MS));
+	free(no_signal);
+	assert_true(daemon_wait_log(&d, "turned its display off", logged + 1, WAIT_MS));
+	/* Said once, not once per frame. */
 	assert_true(vnc_probe_pump(probe, 300));
 	assert_int_equal(daemon_log_count(&d, "turned its display off"), logged + 1);
 
@@ -330,9 +332,15 @@ static void test_refused_mmap_is_one_log_line(void **state)
 	flip_picture(&d, &m, 100);
 	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
 	assert_non_null(probe);
-	assert_true(vnc_probe_pump(probe, 500));
-	assert_int_equal(probe->client->width, 800);
-	assert_false(vnc_probe_matches(probe, m.pixels, m.width, m.height));
+	/* The "Cannot map" placeholder at the guest's size, with the reason it logged. */
+	assert_true(daemon_wait_log(&d, "cannot map", 1, WAIT_MS));
+	char why[256];
+	assert_true(placeholder_logged_detail(&d, "cannot map the display buffer", why, sizeof(why)));
+	uint8_t *cannot_map = expected_placeholder(PLACEHOLDER_CANNOT_MAP, why, 800, 600);
+	assert_non_null(cannot_map);
+	assert_true(vnc_probe_wait_picture(probe, cannot_map, 800, 600, WAIT_MS));
+	free(cannot_map);
+	assert_true(vnc_probe_pump(probe, 300));
 	assert_int_equal(daemon_log_count(&d, "cannot map"), 1);
 
 	/* A new mode on a mappable exporter recovers. */
@@ -343,6 +351,25 @@ static void test_refused_mmap_is_one_log_line(void **state)
 	vnc_probe_free(probe);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 	free(m.pixels);
+}
+
+/*
+ * The "Bad plane" placeholder with the reason the daemon logged, at the size
+ * clients had (no guest picture was shown yet: the default 1024x768); the
+ * daemon has logged logs invalid planes by then, one line each.
+ */
+static void expect_bad_plane(struct daemon_proc *d, struct vnc_probe *probe, int logs)
+{
+	char why[256];
+	assert_true(daemon_wait_log(d, "invalid plane", logs, WAIT_MS));
+	assert_true(placeholder_logged_detail(d, "the device described an invalid plane", why,
+					      sizeof(why)));
+	uint8_t *bad_plane = expected_placeholder(PLACEHOLDER_BAD_PLANE, why, 1024, 768);
+	assert_non_null(bad_plane);
+	assert_true(vnc_probe_wait_picture(probe, bad_plane, 1024, 768, WAIT_MS));
+	free(bad_plane);
+	assert_true(vnc_probe_pump(probe, 300));
+	assert_int_equal(daemon_log_count(d, "invalid plane"), logs);
 }
 
 static void test_lying_plane_is_skipped(void **state)
@@ -361,16 +388,14 @@ static void test_lying_plane_is_skipped(void **state)
 	assert_int_equal(simctl_set_plane(d.sim, PRIMARY, &lie), 0);
 	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
 	assert_non_null(probe);
-	assert_true(vnc_probe_pump(probe, 500));
-	assert_int_equal(daemon_log_count(&d, "invalid plane"), 1);
+	expect_bad_plane(&d, probe, 1);
 
 	/* A stride too small for the width, inside a big enough buffer. */
 	struct sim_plane_desc narrow = lie;
 	narrow.stride = 1000;
 	narrow.size = narrow.alloc_size = 1000 * 768;
 	assert_int_equal(simctl_set_plane(d.sim, PRIMARY, &narrow), 0);
-	assert_true(vnc_probe_pump(probe, 300));
-	assert_int_equal(daemon_log_count(&d, "invalid plane"), 2);
+	expect_bad_plane(&d, probe, 2);
 
 	struct mode m = { 0 };
 	mode_set(&d, &m, 1024, 768, DRM_FORMAT_XRGB8888);

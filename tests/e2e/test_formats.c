@@ -36,6 +36,7 @@
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
+#include "expected_placeholder.h"
 #include "harness.h"
 #include "simctl.h"
 #include "vnc_probe.h"
@@ -655,10 +656,17 @@ static void expect_unsupported(struct bench *b, const struct plane *shown, uint3
 	case SHOWN:
 		break;
 	}
-	while (deviation(b->probe, shown->expected, shown->width, shown->height) == 0 &&
-	       now_ms() < deadline)
+	/* The "Unsupported format" placeholder at the clients' size, naming what it logged. */
+	char why[256];
+	while (daemon_log_count(&b->d, "unsupported pixel format") == logged && now_ms() < deadline)
 		assert_true(vnc_probe_pump(b->probe, 10));
-	assert_int_not_equal(deviation(b->probe, shown->expected, shown->width, shown->height), 0);
+	assert_true(placeholder_logged_detail(&b->d, "unsupported pixel format", why, sizeof(why)));
+	uint8_t *unsupported = expected_placeholder(PLACEHOLDER_UNSUPPORTED_FORMAT, why,
+						    shown->width, shown->height);
+	assert_non_null(unsupported);
+	assert_true(vnc_probe_wait_picture(b->probe, unsupported, shown->width, shown->height,
+					   WAIT_MS));
+	free(unsupported);
 	assert_int_equal(b->probe->client->width, shown->width);
 	assert_int_equal(b->probe->client->height, shown->height);
 	/* Said once, not once per frame. */

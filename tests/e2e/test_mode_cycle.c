@@ -27,7 +27,7 @@
 #include "vnc_probe.h"
 
 #define PRIMARY 1
-#define WAIT_MS 5000
+#define WAIT_MS 30000 /* generous: under valgrind a GPU import attempt alone takes seconds */
 #define MODES 20
 #define REALLOCATIONS 40
 /* The daemon's fd cache on drivers that recycle ids (PLANE_DMABUF_CACHE_SIZE). */

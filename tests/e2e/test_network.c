@@ -13,6 +13,7 @@
 #include <rfb/rfbconfig.h>
 
 #include "net_helpers.h"
+#include "test_cert.h"
 
 #define WIDTH 640
 #define HEIGHT 480
@@ -376,19 +377,13 @@ static void test_public_bind_needs_password(void **state)
 	net_dir_remove(&p.dir);
 }
 
-/* A self-signed certificate for localhost in dir: cert and key paths out, key mode 0600. */
+/* A self-signed certificate for localhost in dir: cert and key paths out. */
 static void make_certificate(const struct net_dir *dir, char *cert, size_t cert_size, char *key,
 			     size_t key_size)
 {
 	snprintf(cert, cert_size, "%s/cert.pem", dir->path);
 	snprintf(key, key_size, "%s/key.pem", dir->path);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd),
-		 "umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
-		 "-subj /CN=localhost -keyout %s -out %s 2>/dev/null",
-		 key, cert);
-	if (system(cmd) != 0)
-		skip(); /* no openssl here */
+	test_make_certificate(cert, key);
 }
 
 /*
@@ -418,6 +413,7 @@ static size_t wss_exchange(uint16_t port, char *out, size_t size)
  * wss: the daemon ends TLS itself and hands libvncserver the plaintext, so a
  * websocket over TLS gets the RFB greeting; plain RFB on the same port still
  * shows the picture, and a TLS client stuck in its handshake is dropped.
+ * (test_viewers.c checks the picture noVNC shows over wss.)
  */
 static void test_wss(void **state)
 {
@@ -483,5 +479,5 @@ int main(void)
 		cmocka_unit_test(test_bad_certificate_refused),
 	};
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

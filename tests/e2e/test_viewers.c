@@ -6,14 +6,15 @@
  * gtk-vnc's gvncviewer over VeNCrypt. Each takes a picture
  * (viewer_shot.sh) that must show the source frame: a solid block at its
  * place on a solid background, found in the picture and measured. A viewer
- * whose packages are missing is skipped with the package named; with none
- * of them the program exits 77.
+ * whose packages are missing is skipped with the package named, and the
+ * program exits 77 (CI counts that as a failure).
  */
 #include <libgen.h>
 #include <sys/wait.h>
 #include <signal.h>
 
 #include "net_helpers.h"
+#include "test_cert.h"
 
 #define WIDTH 640
 #define HEIGHT 480
@@ -24,6 +25,7 @@
 #define BACKGROUND 0x306090u
 #define BLOCK 0xf0d020u
 #define TOLERANCE 24 /* per channel: JPEG (vncsnapshot) and browser colour handling */
+#define SHOT_DEADLINE_MS 60000
 
 struct image {
 	int width, height;
@@ -78,8 +80,8 @@ static bool near(const struct image *img, int x, int y, uint32_t colour)
 	return true;
 }
 
-/* Where the source frame's origin is in the picture; fails the test unless it is all there. */
-static void find_frame(const struct image *img, int *ox, int *oy)
+/* Whether the picture shows the whole source frame; its origin in the picture then in *ox, *oy. */
+static bool frame_shown(const struct image *img, int *ox, int *oy)
 {
 	int x0 = img->width, y0 = img->height, x1 = -1, y1 = -1;
 	for (int y = 0; y < img->height; y++)
@@ -92,19 +94,22 @@ static void find_frame(const struct image *img, int *ox, int *oy)
 			}
 	print_message("block found at %d,%d size %dx%d in a %dx%d picture\n", x0, y0, x1 - x0 + 1,
 		      y1 - y0 + 1, img->width, img->height);
-	assert_int_equal(x1 - x0 + 1, BLOCK_W);
-	assert_int_equal(y1 - y0 + 1, BLOCK_H);
+	if (x1 - x0 + 1 != BLOCK_W || y1 - y0 + 1 != BLOCK_H)
+		return false;
 	*ox = x0 - BLOCK_X;
 	*oy = y0 - BLOCK_Y;
 	/* The block is solid, and the background around it is the source's. */
 	for (int y = 0; y < BLOCK_H; y += 7)
 		for (int x = 0; x < BLOCK_W; x += 7)
-			assert_true(near(img, x0 + x, y0 + y, BLOCK));
+			if (!near(img, x0 + x, y0 + y, BLOCK))
+				return false;
 	static const int corners[][2] = { { 2, 2 }, { WIDTH - 3, 2 }, { 2, HEIGHT - 3 },
 					  { WIDTH - 3, HEIGHT - 3 }, { BLOCK_X - 3, BLOCK_Y },
 					  { BLOCK_X + BLOCK_W + 2, BLOCK_Y + BLOCK_H - 1 } };
 	for (size_t i = 0; i < sizeof(corners) / sizeof(corners[0]); i++)
-		assert_true(near(img, *ox + corners[i][0], *oy + corners[i][1], BACKGROUND));
+		if (!near(img, *ox + corners[i][0], *oy + corners[i][1], BACKGROUND))
+			return false;
+	return true;
 }
 
 /* login: NULL, or how a client gets in over VeNCrypt. */
@@ -139,24 +144,17 @@ static int viewer_shot(const char *kind, uint16_t port, const char *dir, const c
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static unsigned ran;
-
 /*
  * A self-signed certificate for localhost and 127.0.0.1 in dir (cert.pem),
  * as the daemon's config text.
  */
 static void tls_config(const struct net_dir *dir, char *text, size_t size)
 {
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
-		 "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost "
-		 "-keyout key.pem -out cert.pem 2>/dev/null",
-		 dir->path);
-	if (system(cmd) != 0)
-		skip(); /* no openssl */
-	snprintf(text, size, "tls_cert = %s/cert.pem\ntls_key = %s/key.pem\n", dir->path,
-		 dir->path);
+	char cert[128], key[128];
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir->path);
+	snprintf(key, sizeof(key), "%s/key.pem", dir->path);
+	test_make_certificate(cert, key);
+	snprintf(text, size, "tls_cert = %s\ntls_key = %s\n", cert, key);
 }
 
 enum transport { CLEAR, WSS, VENCRYPT };
@@ -181,7 +179,11 @@ static void vencrypt_config(const struct net_dir *dir, const char *auth, char *t
 		 password);
 }
 
-/* auth: the VeNCrypt method for transport VENCRYPT, else NULL. */
+/*
+ * auth: the VeNCrypt method for transport VENCRYPT, else NULL. Pictures from
+ * the viewer until one shows the source frame: a viewer on a busy machine
+ * may take its picture before it has drawn everything.
+ */
 static void check_viewer(const char *kind, enum transport transport, const char *auth, int *ox,
 			 int *oy)
 {
@@ -205,28 +207,34 @@ static void check_viewer(const char *kind, enum transport transport, const char 
 	snprintf(out, sizeof(out), "%s/shot.ppm", dir.path);
 	setenv("VNC_USERNAME", login.user, 1);
 	setenv("VNC_PASSWORD", login.password, 1);
-	int status = viewer_shot(kind, d.port, dir.path, out);
+	bool shown = false;
+	int status = 0, shots = 0;
+	for (uint64_t deadline = now_ms() + SHOT_DEADLINE_MS; !shown && now_ms() < deadline;) {
+		status = viewer_shot(kind, d.port, dir.path, out);
+		if (status != 0)
+			break;
+		shots++;
+		struct image img = { 0 };
+		assert_true(read_ppm(out, &img));
+		shown = frame_shown(&img, ox, oy);
+		free(img.rgb);
+	}
 	int over_tls = daemon_log_count(&d, "connected over TLS");
-	/* The probe logged in once; the viewer is the second. */
+	/* The probe logged in once; the viewer once per picture. */
 	int over_vencrypt = daemon_log_count(&d, "connected over VeNCrypt");
 	int by_method = daemon_log_count(&d, strcmp(auth ? auth : "", "vnc") == 0
 						 ? "logged in with VeNCrypt X509Vnc"
 						 : "logged in with VeNCrypt X509Plain as alice");
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
-	if (status == 77) {
-		net_dir_remove(&dir);
-		skip();
-	}
-	assert_int_equal(status, 0);
-	assert_int_equal(over_tls > 0, transport == WSS);
-	assert_int_equal(over_vencrypt, transport == VENCRYPT ? 2 : 0);
-	assert_int_equal(by_method, transport == VENCRYPT ? 2 : 0);
-	struct image img = { 0 };
-	assert_true(read_ppm(out, &img));
-	find_frame(&img, ox, oy);
-	free(img.rgb);
 	net_dir_remove(&dir);
-	ran++;
+	if (status == 77)
+		test_skip("the viewer is not installed (the package is named above)");
+	assert_int_equal(status, 0);
+	if (!shown)
+		fail_msg("%s never showed the frame in %d s", kind, SHOT_DEADLINE_MS / 1000);
+	assert_int_equal(over_tls > 0, transport == WSS);
+	assert_int_equal(over_vencrypt, transport == VENCRYPT ? 1 + shots : 0);
+	assert_int_equal(by_method, transport == VENCRYPT ? 1 + shots : 0);
 }
 
 static void test_novnc_over_websocket(void **state)
@@ -290,11 +298,5 @@ int main(void)
 		cmocka_unit_test(test_gvncviewer_x509plain),
 	};
 	signal(SIGPIPE, SIG_IGN);
-	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	if (failed == 0 && ran == 0) {
-		fprintf(stderr, "SKIP: no viewer installed (packages novnc chromium vncsnapshot "
-				"tigervnc-viewer gvncviewer xdotool xvfb x11-apps imagemagick)\n");
-		return 77;
-	}
-	return failed;
+	return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -11,6 +11,8 @@
 #                                                       come in VNC_USERNAME, VNC_PASSWORD)
 #   viewer_shot.sh gvnc-x509plain  PORT OUT.ppm WORKDIR (gtk-vnc's gvncviewer, the same way;
 #                                                       xdotool types the login)
+# One picture, as soon as the viewer is connected: a viewer may not have drawn
+# everything yet, so the caller takes another until it shows what it should.
 # Exits 77 when a program it needs is missing, naming the package.
 set -u
 kind=$1 port=$2 out=$3 work=$4
@@ -102,6 +104,11 @@ tiger | tiger-x509plain | tiger-x509vnc | gvnc-x509plain)
 		DISPLAY=$display xdotool key Tab
 		DISPLAY=$display xdotool type --delay 20 "$VNC_PASSWORD"
 		DISPLAY=$display xdotool key Return
+		# Logged in and set up.
+		for _ in $(seq 300); do
+			grep -q 'Connection initialized' "$work/viewer.log" && break
+			sleep 0.1
+		done
 		;;
 	*)
 		security=
@@ -113,9 +120,13 @@ tiger | tiger-x509plain | tiger-x509vnc | gvnc-x509plain)
 		HOME=$work DISPLAY=$display vncviewer -Shared -ViewOnly $security \
 			"127.0.0.1::$port" >"$work/viewer.log" 2>&1 &
 		viewer=$!
+		# Connected and set up.
+		for _ in $(seq 300); do
+			grep -q 'Using pixel format' "$work/viewer.log" && break
+			sleep 0.1
+		done
 		;;
 	esac
-	sleep 3
 	DISPLAY=$display xwd -root -silent >"$work/shot.xwd" || exit 1
 	convert "xwd:$work/shot.xwd" "$out"
 	;;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kbed_children.h"
@@ -131,6 +132,15 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
+/* Removing an mdev waits until nobody holds it: with the daemon gone, at once. */
+static int mdev_remove(const char *uuid)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
+	return write_file(path, "1");
+}
+
 static int mdev_create(const char *parent, const char *type, const char *uuid)
 {
 	char path[256];
@@ -140,8 +150,12 @@ static int mdev_create(const char *parent, const char *type, const char *uuid)
 	return write_file(path, uuid);
 }
 
-/* The legacy group path, as a VMM does it; the fd keeps group and container alive. */
-static int vfio_open(const char *uuid)
+/*
+ * The legacy group path, as a VMM does it; the fd keeps group and container
+ * alive. With keep_group, the group fd stays open too and goes there, as QEMU
+ * keeps it (what the daemon finds when it attaches).
+ */
+static int vfio_open(const char *uuid, int *keep_group)
 {
 	struct vfio_group_status st = {.argsz = sizeof(st)};
 	char link[256], target[256];
@@ -170,7 +184,9 @@ static int vfio_open(const char *uuid)
 	if (dev < 0)
 		kbed_fail(-errno, "VFIO_GROUP_GET_DEVICE_FD %s: %m", uuid);
 out:
-	if (group >= 0)
+	if (keep_group && dev >= 0)
+		*keep_group = group;
+	else if (group >= 0)
 		close(group);
 	if (container >= 0)
 		close(container);
@@ -203,7 +219,7 @@ static int device_open(struct device *d, const char *uuid, bool bochs)
 	int ret;
 
 	d->bochs = bochs;
-	d->fd = vfio_open(uuid);
+	d->fd = vfio_open(uuid, NULL);
 	if (d->fd < 0)
 		return d->fd;
 	ret = region_get(d->fd, bochs ? VFIO_PCI_BAR0_REGION_INDEX : MDPY_DISPLAY_REGION, &vram);
@@ -611,6 +627,78 @@ static int case_mbochs(struct bed *b, bool fixed)
 	return ret ? ret : mode_cycle(b, fixed);
 }
 
+/* Plays QEMU: a child holding the mdev's VFIO group and device until killed. */
+static pid_t qemu_player_start(const char *uuid)
+{
+	int ready[2];
+
+	if (pipe2(ready, O_CLOEXEC))
+		return kbed_fail(-errno, "pipe: %m");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int group = -1;
+		char ok = vfio_open(uuid, &group) >= 0 ? '1' : '0';
+
+		if (write(ready[1], &ok, 1) != 1 || ok != '1')
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	char ok = 0;
+	if (pid < 0 || read(ready[0], &ok, 1) != 1 || ok != '1')
+		pid = kbed_fail(-EIO, "the QEMU player could not open %s", uuid);
+	close(ready[0]);
+	return pid;
+}
+
+/*
+ * Beside a running QEMU: the daemon attaches to the process that holds the
+ * group (qemu_pid), serves the picture, and when that process dies lets go
+ * of the device and exits by itself, so the mdev can be removed at once.
+ */
+static int attach_case(struct bed *b, const char *uuid)
+{
+	kbed_child_stop(&b->ck[1], false);
+	int ret = kbed_child_stop(&b->d[1], true);
+	pid_t qemu = ret ? ret : qemu_player_start(uuid);
+
+	if (qemu < 0)
+		return qemu;
+	/* Without ptrace rights: one clear refusal naming the capability and QEMU's PID. */
+	char pid_text[32];
+	snprintf(pid_text, sizeof(pid_text), "PID %d", (int)qemu);
+	ret = kbed_daemon_start(&b->d[1], b->daemon, BY_ATTACH_UNPRIVILEGED, qemu, uuid, 5903);
+	if (!ret)
+		ret = kbed_daemon_wait_exit(&b->d[1], STEP_TIMEOUT_S, 1);
+	if (!ret && (kbed_count_in_log(b->d[1].log, "CAP_SYS_PTRACE") != 1 ||
+		     kbed_count_in_log(b->d[1].log, pid_text) != 1))
+		ret = kbed_fail(-EIO, "the refused attach did not name CAP_SYS_PTRACE and %s once",
+				pid_text);
+	if (!ret)
+		printf("KBED: step 'attach refused': as user nobody: one error naming "
+		       "CAP_SYS_PTRACE and %s\n", pid_text);
+	if (!ret)
+		ret = kbed_daemon_start(&b->d[1], b->daemon, BY_ATTACH, qemu, uuid, 5902);
+	if (!ret)
+		ret = kbed_checker_start(&b->ck[1], b->checker, 5902);
+	if (!ret)
+		ret = kbed_checker_ask(&b->ck[1], "expect gray 640 480", "step", "attach to QEMU");
+	kill(qemu, SIGKILL);
+	waitpid(qemu, NULL, 0);
+	double t0 = kbed_now_s();
+	if (!ret)
+		ret = kbed_daemon_wait_exit(&b->d[1], STEP_TIMEOUT_S, 0);
+	if (!ret && kbed_count_in_log(b->d[1].log, "exited: letting go of its vGPU") != 1)
+		ret = kbed_fail(-EIO, "the daemon did not say once that QEMU exited");
+	if (!ret)
+		ret = mdev_remove(uuid);
+	if (!ret)
+		printf("KBED: step 'QEMU exits': daemon gone %.1f s after QEMU, mdev removed\n",
+		       kbed_now_s() - t0);
+	return ret;
+}
+
 static int case_mdpy(struct bed *b)
 {
 	const char *held = "6b3fbc10-4f43-4c55-9f3e-0000000000d1";
@@ -632,7 +720,7 @@ static int case_mdpy(struct bed *b)
 		ret = kbed_checker_ask(&b->ck[1], "expect gray 640 480", "step", "open by uuid");
 	if (!ret)
 		ret = kbed_daemon_alive(&b->d[1]);
-	return ret;
+	return ret ? ret : attach_case(b, free_uuid);
 }
 
 int main(int argc, char **argv)

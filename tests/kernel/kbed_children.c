@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,7 +15,10 @@
 
 #include "kbed_common.h"
 
-static pid_t spawn(char *const argv[], int keep_fd, int in, int out, const char *log)
+#define NOBODY 65534
+
+static pid_t spawn(char *const argv[], int keep_fd, int in, int out, const char *log,
+		   bool unprivileged)
 {
 	pid_t pid = fork();
 
@@ -31,6 +35,10 @@ static pid_t spawn(char *const argv[], int keep_fd, int in, int out, const char 
 
 		if (fd >= 0)
 			dup2(fd, 2);
+	}
+	if (unprivileged && (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))) {
+		fprintf(stderr, "cannot become user %d: %m\n", NOBODY);
+		_exit(127);
 	}
 	execv(argv[0], argv);
 	fprintf(stderr, "exec %s: %m\n", argv[0]);
@@ -66,7 +74,7 @@ int kbed_checker_start(struct child *c, const char *path, int port)
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
 		return kbed_fail(-errno, "pipe: %m");
-	c->pid = spawn(argv, -1, to[0], from[1], NULL);
+	c->pid = spawn(argv, -1, to[0], from[1], NULL, false);
 	close(to[0]);
 	close(from[1]);
 	c->in = to[1];
@@ -89,6 +97,22 @@ int kbed_checker_ask(struct child *c, const char *cmd, const char *tag, const ch
 	printf("KBED: %s '%s': %s -> %s\n", tag, step, cmd, line);
 	if (strncmp(line, "ok ", 3))
 		return kbed_fail(-EIO, "%s: '%s' -> %s", step, cmd, line);
+	return 0;
+}
+
+int kbed_daemon_wait_exit(struct child *c, double timeout_s, int status)
+{
+	double deadline = kbed_now_s() + timeout_s;
+	int st;
+
+	while (waitpid(c->pid, &st, WNOHANG) == 0) {
+		if (kbed_now_s() > deadline)
+			return kbed_fail(-ETIMEDOUT, "daemon still running %.0f s later", timeout_s);
+		usleep(20 * 1000);
+	}
+	c->pid = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != status)
+		return kbed_fail(-EIO, "daemon ended with status %#x, want exit %d", st, status);
 	return 0;
 }
 
@@ -202,6 +226,17 @@ int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int d
 	} else if (how == BY_UUID) {
 		argv[4] = "--uuid";
 		snprintf(arg, sizeof(arg), "%s", uuid);
+	} else if (how == BY_ATTACH || how == BY_ATTACH_UNPRIVILEGED) {
+		snprintf(conf, sizeof(conf), "/tmp/kbed-%d.conf", port);
+		f = fopen(conf, "we");
+		if (!f)
+			return kbed_fail(-errno, "%s: %m", conf);
+		fprintf(f, "uuid = %s\nqemu_pid = %d\nlisten = %s\ninstance = kbed\n", uuid, dev,
+			listen);
+		fclose(f);
+		argv[2] = "--config";
+		argv[3] = conf;
+		argv[4] = NULL;
 	} else {
 		snprintf(conf, sizeof(conf), "/tmp/kbed-%d.conf", port);
 		snprintf(sock, sizeof(sock), "/tmp/kbed-%d.sock", port);
@@ -219,7 +254,8 @@ int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int d
 		argv[3] = conf;
 		argv[4] = NULL;
 	}
-	d->pid = spawn(argv, how == BY_FD ? dev : -1, -1, -1, d->log);
+	d->pid = spawn(argv, how == BY_FD ? dev : -1, -1, -1, d->log,
+		       how == BY_ATTACH_UNPRIVILEGED);
 	if (d->pid < 0)
 		ret = d->pid;
 	else if (how == BY_SOCKET)

@@ -28,11 +28,16 @@ enum handover {
 	BY_FD,     /* --device-fd, inherited across exec */
 	BY_SOCKET, /* device_socket in the config file, SCM_RIGHTS */
 	BY_UUID,   /* the daemon opens the mdev itself */
+	BY_ATTACH, /* qemu_pid = DEV in the config: the daemon takes the device from that process */
+	BY_ATTACH_UNPRIVILEGED, /* the same as user nobody, without CAP_SYS_PTRACE: refused */
 };
 
 /* Starts mdev-vncd listening on 127.0.0.1:PORT with device DEV (or UUID). */
 int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int dev,
 		      const char *uuid, int port);
+
+/* Waits up to timeout_s for the daemon to exit by itself, with this status. */
+int kbed_daemon_wait_exit(struct child *c, double timeout_s, int status);
 
 /* 0 while the daemon runs; a failure once it has exited (it is reaped then). */
 int kbed_daemon_alive(struct child *c);

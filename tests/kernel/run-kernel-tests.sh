@@ -30,6 +30,7 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")" && pwd)
+. "$SRC/initramfs.sh"
 WORK=/tmp/kbed-$UID
 DAEMON= DRIVER= CHECKER=
 CASES=()
@@ -121,45 +122,13 @@ phase_end
 # --- initramfs ---------------------------------------------------------------
 phase_start initramfs
 ROOT=$WORK/root
-rm -rf "$ROOT"
-mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp,lib/modules/kbed/stock,lib/modules/kbed/fixed}
-cp "$BUSYBOX" "$ROOT/bin/busybox"
-cp "$SRC/guest-init.sh" "$ROOT/init"
-cp "$DAEMON" "$ROOT/bin/mdev-vncd"
-cp "$DRIVER" "$ROOT/bin/guest_driver"
-cp "$CHECKER" "$ROOT/bin/vnc_check"
-# shared libraries and the loader, at the paths ldd names
-for bin in "$DAEMON" "$DRIVER" "$CHECKER"; do
-	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' || true); do
-		mkdir -p "$ROOT$(dirname "$lib")"
-		cp -L "$lib" "$ROOT$lib"
-	done
-done
-# vfio, vfio_iommu_type1 and mdev with their dependencies, in load order
-modpaths() {
-	local m
-	for m in "$@"; do
-		local line
-		line=$(grep -E "/$m\\.ko(\\.xz|\\.zst)?:" "$KMOD/modules.dep") ||
-			{ echo "kbed: FAIL: $m not in $KMOD/modules.dep" >&2; exit 1; }
-		# modules.dep lists dependencies nearest first: load them reversed
-		echo "${line#*:}" | tr ' ' '\n' | grep . | tac
-		echo "${line%%:*}"
-	done | awk '!seen[$0]++'
-}
-: >"$ROOT/lib/modules/kbed/order"
-for path in $(modpaths vfio vfio_iommu_type1 mdev); do
-	name=$(basename "$path")
-	case "$name" in
-	*.xz) xz -dc "$KMOD/$path" >"$ROOT/lib/modules/kbed/${name%.xz}"; name=${name%.xz} ;;
-	*.zst) zstd -qdc "$KMOD/$path" >"$ROOT/lib/modules/kbed/${name%.zst}"; name=${name%.zst} ;;
-	*) cp "$KMOD/$path" "$ROOT/lib/modules/kbed/" ;;
-	esac
-	echo "$name" >>"$ROOT/lib/modules/kbed/order"
-done
+initramfs_start "$ROOT" "$BUSYBOX" "$SRC/guest-init.sh"
+initramfs_add_programs "$ROOT" "$DAEMON:mdev-vncd" "$DRIVER:guest_driver" "$CHECKER:vnc_check"
+initramfs_add_modules "$ROOT" "$KMOD" kbed vfio vfio_iommu_type1 mdev
+mkdir -p "$ROOT/lib/modules/kbed/stock" "$ROOT/lib/modules/kbed/fixed"
 cp "$MODDIR"/stock/*.ko "$ROOT/lib/modules/kbed/stock/"
 cp "$MODDIR"/fixed/*.ko "$ROOT/lib/modules/kbed/fixed/"
-(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initramfs.cpio.gz"
+initramfs_pack "$ROOT" "$WORK/initramfs.cpio.gz"
 phase_end "($(du -h "$WORK/initramfs.cpio.gz" | cut -f1))"
 
 # --- one guest boot per case -------------------------------------------------

@@ -209,6 +209,8 @@ static long get_irq_info(struct vfio_irq_info_caps *info)
 		return -EINVAL;
 	if (info->index >= num_irqs())
 		return -EINVAL;
+	if (info->index == VFIO_PCI_REQ_IRQ_INDEX)
+		return sim_loss_request_info((struct vfio_irq_info *)info);
 	info->flags = 0;
 	info->count = 0;
 	if (info->index != SIM_IRQ_DISPLAY_INDEX)
@@ -344,6 +346,8 @@ static long set_irqs(struct vfio_irq_set *set)
 	    __builtin_popcount(action) != 1 ||
 	    (set->flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)))
 		return -EINVAL;
+	if (set->index == VFIO_PCI_REQ_IRQ_INDEX)
+		return sim_loss_set_request(set);
 	if (set->index != SIM_IRQ_DISPLAY_INDEX)
 		return set->count == 0 && data == VFIO_IRQ_SET_DATA_NONE ? 0 : -EINVAL;
 	if (set->start != 0 || set->count > 1)
@@ -382,6 +386,8 @@ int sim_edid_read(void *buf, size_t cap, uint32_t *size, uint32_t *link_up)
 
 long sim_device_ioctl(struct sim_fd *f, unsigned long req, void *arg)
 {
+	if (sim_loss_ioctl_gate())
+		return sim_loss_ioctl_gate();
 	switch (req) {
 	case VFIO_DEVICE_BIND_IOMMUFD:
 	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:

@@ -114,7 +114,7 @@ static long group_get_device_fd(const char *name)
 		return -EFAULT;
 	if (!sim.container_set || !sim.iommu_set)
 		return -EINVAL;
-	if (strcmp(name, sim.cfg.uuid) != 0)
+	if (strcmp(name, sim.cfg.uuid) != 0 || sim_loss_absent())
 		return -ENODEV;
 	fd = sim_fd_hand_out(sim.device_memfd, SIM_FD_DEVICE, &f);
 	if (fd < 0)
@@ -247,6 +247,7 @@ void sim_fd_closed(struct sim_fd *f)
 		sim.stats.device_fds_open--;
 		if (!sim.stats.device_fds_open) {
 			sim_irq_release();
+			sim_loss_device_closed();
 			sim_planes_device_closed();
 		}
 		break;

@@ -62,6 +62,8 @@ static enum sim_path classify_sysfs(const char *rest)
 
 	if (!tail)
 		return PATH_NONE;
+	if (sim_loss_absent())
+		return PATH_ABSENT;
 	if (!*tail || strcmp(tail, "/") == 0)
 		return PATH_SYSDEV;
 	if (strcmp(tail, "/iommu_group") == 0)

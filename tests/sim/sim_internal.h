@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <linux/vfio.h>
+
 #include "simctl.h"
 
 #define SIM_DEFAULT_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
@@ -227,6 +229,17 @@ bool sim_gvt_plane_ok(int plane, const struct sim_plane_desc *d);
 bool sim_mbochs_mode_ok(const struct sim_plane_desc *d);
 /* PROBE answers (0 or -EINVAL); 1 for a real query with valid flags. */
 long sim_driver_check_flags(uint32_t flags, uint32_t mode);
+
+/* sim_loss.c: the device going away (request IRQ, ioctls failing); lock held. */
+bool sim_loss_offers_request(void);
+/* 0, or the -errno every device ioctl fails with. */
+long sim_loss_ioctl_gate(void);
+/* Removed or gone: the sysfs node and new opens are refused. */
+bool sim_loss_absent(void);
+long sim_loss_request_info(struct vfio_irq_info *info);
+long sim_loss_set_request(const struct vfio_irq_set *set);
+void sim_loss_device_closed(void);
+int sim_loss_fault(uint32_t fault, uint64_t arg);
 
 /* sim_control.c, sim_scene.c */
 /* A detached sim thread that never takes the daemon's signals. */

@@ -218,6 +218,19 @@ static void read_config(struct sim_config *cfg)
 		cfg->irq = SIM_IRQ_NONE;
 }
 
+/*
+ * A wrapper that starts the program under test (valgrind's launcher)
+ * inherits LD_PRELOAD too: were it to serve the control socket, a test
+ * could connect to it just before it execs and lose the connection.
+ * VGPU_SIM_PROGRAM names the one program that serves.
+ */
+static bool serves_here(void)
+{
+	const char *program = getenv("VGPU_SIM_PROGRAM");
+
+	return !program || !*program || strcmp(program, program_invocation_short_name) == 0;
+}
+
 __attribute__((constructor)) static void sim_init(void)
 {
 	int ret;
@@ -231,7 +244,7 @@ __attribute__((constructor)) static void sim_init(void)
 		fprintf(stderr, "vgpu-sim: device memory: %s\n", strerror(-ret));
 		return;
 	}
-	if (sim.cfg.control && *sim.cfg.control) {
+	if (sim.cfg.control && *sim.cfg.control && serves_here()) {
 		ret = sim_control_start(sim.cfg.control);
 		/* EADDRINUSE: a process we spawned, while its parent serves the socket. */
 		if (ret < 0 && ret != -EADDRINUSE)

@@ -587,6 +587,6 @@ int sim_fault(uint32_t fault, uint64_t arg)
 		primary_fault.count = (uint32_t)(arg >> 16) & 0xffff;
 		return 0;
 	default:
-		return -EINVAL;
+		return sim_loss_fault(fault, arg);
 	}
 }

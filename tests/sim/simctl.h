@@ -44,6 +44,19 @@ enum sim_fault {
 	 * count 0 ends a fault still pending. Cursor queries are unaffected.
 	 */
 	SIM_FAULT_QUERY_ERRNO,
+	/*
+	 * arg ENODEV or EIO: the device is gone, every device ioctl fails with
+	 * it and the mdev's sysfs node is absent; 0: the device is back.
+	 */
+	SIM_FAULT_DEVICE_GONE,
+	/*
+	 * A removal (mdevctl stop): new opens fail, the request IRQ is signalled
+	 * and open fds work until released. -ENOENT: no request eventfd was set.
+	 * SIM_FAULT_DEVICE_GONE 0 brings the device back.
+	 */
+	SIM_FAULT_DEVICE_REQUEST,
+	/* arg ENODEV or EIO: gone as SIM_FAULT_DEVICE_GONE, and poll() on the device fd says POLLHUP. */
+	SIM_FAULT_DEVICE_HANGUP,
 };
 
 /* Connects, retrying until the sim answers or timeout_ms passes. NULL on failure. */

@@ -565,6 +565,10 @@ int main(int argc, char **argv)
 	const struct CMUnitTest irq_tests[] = {
 		cmocka_unit_test(test_irq_variant),
 	};
+	const struct CMUnitTest loss_tests[] = {
+		cmocka_unit_test(test_removal_request),
+		cmocka_unit_test(test_device_gone),
+	};
 
 	if (argc == 3 && strcmp(argv[1], "--child") == 0)
 		return child_main(strcmp(argv[2], "leak") == 0);
@@ -576,6 +580,8 @@ int main(int argc, char **argv)
 		return cmocka_run_group_tests_name("sim_gvt", gvt_tests, connect_ctl, free_ctl);
 	if (argc == 2 && strcmp(argv[1], "--mbochs") == 0)
 		return cmocka_run_group_tests_name("sim_mbochs", mbochs_tests, connect_ctl, free_ctl);
+	if (argc == 2 && strcmp(argv[1], "--loss") == 0)
+		return cmocka_run_group_tests_name("sim_loss", loss_tests, connect_ctl, free_ctl);
 	if (argc == 2 && strcmp(argv[1], "--irq") == 0)
 		return cmocka_run_group_tests_name("sim_irq", irq_tests, connect_ctl, free_ctl);
 	return cmocka_run_group_tests_name("sim", group_tests, connect_ctl, free_ctl);

@@ -34,5 +34,7 @@ void test_region_mode(void **state);
 void test_irq_variant(void **state);
 void test_gvt_personality(void **state);
 void test_mbochs_personality(void **state);
+void test_removal_request(void **state);
+void test_device_gone(void **state);
 
 #endif

@@ -16,13 +16,19 @@
 
 #include "config.h"
 
-/* The tree's conf/ lies two levels above this file; CMake compiles it by absolute path. */
-static void conf_dir(char *buf, size_t len)
+/*
+ * NAME in the tree's conf/ ("" for the folder itself), two levels above this
+ * file; CMake compiles it by absolute path. A path that does not fit fails.
+ */
+static void conf_path(char *buf, size_t len, const char *name)
 {
 	char here[PATH_MAX];
+	int n;
 
 	snprintf(here, sizeof(here), "%s", __FILE__);
-	snprintf(buf, len, "%s/../../conf", dirname(here));
+	n = snprintf(buf, len, "%s/../../conf/%s", dirname(here), name);
+	if (n < 0 || (size_t)n >= len)
+		fail_msg("conf/%s: the path does not fit in %zu bytes", name, len);
 }
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
@@ -116,6 +122,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.edid_height, 0);
 	assert_string_equal(c.user, "mdev-vncd");
 	assert_string_equal(c.metrics_listen, "");
+	assert_string_equal(c.input_qmp, "");
 }
 
 struct key_case {
@@ -157,6 +164,10 @@ static const struct key_case good[] = {
 	{ "user", "nobody", "nobody" },
 	{ "metrics_listen", "[::1]:9100", "[::1]:9100" },
 	{ "metrics_listen", "", "" },
+	{ "input", "qmp:/run/vm/qmp.sock", "qmp:/run/vm/qmp.sock" },
+	{ "input", "none", "none" },
+	{ "qemu_pid", "4194304", "4194304" },
+	{ "qemu_pidfile", "/run/libvirt/qemu/vm1.pid", "/run/libvirt/qemu/vm1.pid" },
 	{ "tls_cert", "auto", "auto" },
 	{ "tls", "required", "required" },
 	{ "tls", "optional", "optional" },
@@ -247,6 +258,16 @@ static const struct key_case bad[] = {
 	{ "user", "a b", "not a valid name" },
 	{ "metrics_listen", "9100", "not ADDR:PORT" },
 	{ "metrics_listen", "1.2.3.4:1,1.2.3.4:2", "not a numeric IPv4 address;" },
+	{ "input", "qmp", "neither none nor qmp:PATH" },
+	{ "input", "qmp:", "does not name an absolute socket path" },
+	{ "input", "qmp:run/qmp.sock", "does not name an absolute socket path" },
+	{ "input", "qmp:/run/\x01", "contains a control character" },
+	{ "input", "qmp:/" "0123456789012345678901234567890123456789012345678901234567890123456789"
+		   "0123456789012345678901234567890123456789", "longer than 107 bytes" },
+	{ "input", "Qmp:/run/qmp.sock", "neither none nor qmp:PATH" },
+	{ "qemu_pid", "4194305", "out of range" },
+	{ "qemu_pid", "-1", "not a whole number" },
+	{ "qemu_pidfile", "vm1.pid", "not an absolute path" },
 	{ "tls_cert", "Auto", "not an absolute path" },
 	{ "tls", "yes", "not a TLS policy" },
 	{ "auth", "plain,,vnc", "'' is not a method" },
@@ -478,6 +499,45 @@ static void test_validate_device(void **state)
 	expect_invalid(&c, "uuid, device_socket are all set");
 }
 
+/* wait reopens the device: by uuid or from the VMM's socket, never an inherited fd. */
+static void test_validate_device_loss(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	assert_int_equal(c.on_device_loss, DEVICE_LOSS_EXIT);
+	set_ok(&c, "on_device_loss", "wait");
+	set_ok(&c, "uuid", "8f5cbc3e-4b1f-4e0f-9c4a-6a2d1e7f0b11");
+	expect_valid(&c);
+	set_ok(&c, "uuid", "");
+	set_ok(&c, "device_socket", "/run/s");
+	expect_valid(&c);
+	set_ok(&c, "device_socket", "");
+	set_ok(&c, "device_fd", "5");
+	expect_invalid(&c, "on_device_loss = wait cannot work with device_fd");
+	set_ok(&c, "on_device_loss", "exit");
+	expect_valid(&c);
+}
+
+static void test_validate_attach(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	set_ok(&c, "device_fd", "5");
+	set_ok(&c, "qemu_pid", "1234");
+	expect_invalid(&c, "qemu_pid is set without uuid");
+	set_ok(&c, "device_fd", "-1");
+	set_ok(&c, "uuid", "8f5cbc3e-4b1f-4e0f-9c4a-6a2d1e7f0b11");
+	expect_valid(&c);
+	set_ok(&c, "qemu_pidfile", "/run/libvirt/qemu/vm1.pid");
+	expect_invalid(&c, "qemu_pid and qemu_pidfile are both set");
+	set_ok(&c, "qemu_pid", "0");
+	expect_valid(&c);
+	set_ok(&c, "on_device_loss", "wait");
+	expect_invalid(&c, "on_device_loss = wait cannot work with qemu_pidfile");
+}
+
 static void test_validate_tls_and_listeners(void **state)
 {
 	struct config c;
@@ -634,13 +694,13 @@ static int is_conf_file(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-static void check_conf_file(const char *dir, const char *name)
+static void check_conf_file(const char *name)
 {
-	char path[PATH_MAX], err[1024] = "";
+	char path[PATH_MAX + NAME_MAX + 2], err[1024] = "";
 	struct config c;
 	bool example = strstr(name, ".example") != NULL;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	conf_path(path, sizeof(path), name);
 	config_init(&c);
 	if (config_load(&c, path, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
@@ -657,11 +717,11 @@ static void test_conf_files(void **state)
 	struct dirent **list;
 	int n;
 
-	conf_dir(dir, sizeof(dir));
+	conf_path(dir, sizeof(dir), "");
 	n = scandir(dir, &list, is_conf_file, alphasort);
 	assert_true(n >= 4);
 	for (int i = 0; i < n; i++) {
-		check_conf_file(dir, list[i]->d_name);
+		check_conf_file(list[i]->d_name);
 		free(list[i]);
 	}
 	free(list);
@@ -674,8 +734,7 @@ static void test_example_matches_table(void **state)
 	size_t size = 0, n;
 	FILE *f;
 
-	conf_dir(path, sizeof(path));
-	strcat(path, "/mdev-vncd.conf.example");
+	conf_path(path, sizeof(path), "mdev-vncd.conf.example");
 	f = fopen(path, "r");
 	assert_non_null(f);
 	n = fread(have, 1, sizeof(have) - 1, f);
@@ -707,6 +766,8 @@ int main(void)
 		cmocka_unit_test(test_display_moves_default_listen),
 		cmocka_unit_test(test_listen_fields),
 		cmocka_unit_test(test_validate_device),
+		cmocka_unit_test(test_validate_device_loss),
+		cmocka_unit_test(test_validate_attach),
 		cmocka_unit_test(test_validate_tls_and_listeners),
 		cmocka_unit_test(test_validate_remote_access),
 		cmocka_unit_test(test_validate_vencrypt),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The metrics endpoint: histogram buckets, the text format, and scrapes over HTTP. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -111,29 +112,53 @@ static void collect(void *ctx, struct metrics_sample *out)
 	out->clients = 1;
 }
 
-/* Sends a request and runs the loop until the server closes; returns the response. */
+struct reply {
+	char buf[65536];
+	size_t used;
+	bool ended, timed_out;
+};
+
+static void reply_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct reply *r = arg;
+	ssize_t n = recv(fd, r->buf + r->used, sizeof(r->buf) - 1 - r->used, 0);
+	if (n > 0)
+		r->used += (size_t)n;
+	else
+		r->ended = true; /* the server closed (or the buffer is full) */
+}
+
+static void reply_late(evutil_socket_t fd, short what, void *arg)
+{
+	struct reply *r = arg;
+	r->timed_out = true;
+}
+
+/*
+ * Sends a request and turns the loop, which runs the server too, until the
+ * server closes (a generous 10 s at most); returns the response.
+ */
 static char *http(struct event_base *base, uint16_t port, const char *request)
 {
+	static struct reply r;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port),
 				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	assert_int_equal(send(fd, request, strlen(request), 0), (ssize_t)strlen(request));
-	static char buf[65536];
-	size_t used = 0;
-	for (int turns = 0; turns < 2000; turns++) {
-		event_base_loop(base, EVLOOP_NONBLOCK);
-		ssize_t n = recv(fd, buf + used, sizeof(buf) - 1 - used, MSG_DONTWAIT);
-		if (n == 0)
-			break;
-		if (n > 0)
-			used += (size_t)n;
-		else
-			usleep(1000);
-	}
+	memset(&r, 0, sizeof(r));
+	struct event *readable = event_new(base, fd, EV_READ | EV_PERSIST, reply_readable, &r);
+	struct event *late = evtimer_new(base, reply_late, &r);
+	assert_int_equal(event_add(readable, NULL), 0);
+	assert_int_equal(evtimer_add(late, &(struct timeval){ .tv_sec = 10 }), 0);
+	while (!r.ended && !r.timed_out)
+		assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+	event_free(readable);
+	event_free(late);
 	close(fd);
-	buf[used] = '\0';
-	return buf;
+	assert_false(r.timed_out);
+	r.buf[r.used] = '\0';
+	return r.buf;
 }
 
 static void test_scrape(void **state)

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "font.h"
 #include "placeholder.h"
 
 #define GUARD 32    /* bytes before and after the picture */
@@ -139,15 +140,14 @@ struct box {
 	bool empty;
 };
 
-/* The smallest box around every pixel that differs from the corner's colour. */
-static struct box drawn_box(const struct frame *f)
+/* The smallest box around every pixel whose colour (X ignored) is xrgb, or is not when !is. */
+static struct box box_where(const struct frame *f, uint32_t xrgb, bool is)
 {
 	struct box b = { .left = f->w, .top = f->h, .empty = true };
-	uint32_t background = pixel(f, 0, 0);
 
 	for (uint32_t y = 0; y < f->h; y++) {
 		for (uint32_t x = 0; x < f->w; x++) {
-			if (pixel(f, x, y) == background)
+			if (((pixel(f, x, y) & 0xffffff) == xrgb) != is)
 				continue;
 			b.empty = false;
 			b.left = x < b.left ? x : b.left;
@@ -157,6 +157,12 @@ static struct box drawn_box(const struct frame *f)
 		}
 	}
 	return b;
+}
+
+/* The smallest box around every pixel that differs from the corner's colour. */
+static struct box drawn_box(const struct frame *f)
+{
+	return box_where(f, pixel(f, 0, 0) & 0xffffff, false);
 }
 
 static long diff(long a, long b)
@@ -188,6 +194,105 @@ static void test_readable_and_centered(void **state)
 	}
 }
 
+struct found_text {
+	unsigned scale; /* 0: not found */
+	long x, y;	/* top left corner of the first character's cell */
+};
+
+/*
+ * Whether the pixels of colour xrgb in f are exactly text's glyphs as the
+ * font module draws them at scale, somewhere: text drawn at (0, 0) on its
+ * own is the reference, placed where its ink matches the colour's box.
+ */
+static bool text_matches(const struct frame *f, const struct box *ink, uint32_t xrgb,
+			 const char *text, unsigned scale, struct found_text *out)
+{
+	const uint32_t mark = 0xffffff;
+	struct frame ref = frame_alloc(font_text_width(text, scale), font_height(scale));
+	struct box own;
+	bool same = true;
+
+	memset(ref.px, 0, ref.stride * ref.h);
+	font_draw_text(ref.px, ref.stride, ref.w, ref.h, 0, 0, scale, mark, text);
+	own = box_where(&ref, mark, true);
+	if (own.empty || own.right - own.left != ink->right - ink->left ||
+	    own.bottom - own.top != ink->bottom - ink->top)
+		same = false;
+	for (uint32_t y = 0; same && y <= own.bottom - own.top; y++)
+		for (uint32_t x = 0; same && x <= own.right - own.left; x++)
+			same = ((pixel(f, ink->left + x, ink->top + y) & 0xffffff) == xrgb) ==
+			       ((pixel(&ref, own.left + x, own.top + y) & 0xffffff) == mark);
+	if (same)
+		*out = (struct found_text){ scale, (long)ink->left - own.left,
+					    (long)ink->top - own.top };
+	free(ref.mem);
+	return same;
+}
+
+/* Where the placeholder shows text, in whichever of its colours and scales; scale 0 if nowhere. */
+static struct found_text find_text(const struct frame *f, const char *text)
+{
+	uint32_t colours[16], background = pixel(f, 0, 0) & 0xffffff;
+	size_t n = 0;
+	struct found_text found = { 0 };
+
+	for (uint32_t y = 0; y < f->h; y++) {
+		for (uint32_t x = 0; x < f->w; x++) {
+			uint32_t c = pixel(f, x, y) & 0xffffff;
+			size_t i = 0;
+
+			while (i < n && colours[i] != c)
+				i++;
+			if (i == n && c != background && n < sizeof(colours) / sizeof(colours[0]))
+				colours[n++] = c;
+		}
+	}
+	for (size_t i = 0; i < n && !found.scale; i++) {
+		struct box ink = box_where(f, colours[i], true);
+
+		for (unsigned scale = 1; scale <= 8 && !found.scale; scale++)
+			text_matches(f, &ink, colours[i], text, scale, &found);
+	}
+	return found;
+}
+
+/*
+ * Each kind shows its title, the detail and the instance name, glyph for
+ * glyph as the font draws them: the title larger and centred, the lines in
+ * that order from the top.
+ */
+static void test_text_is_drawn(void **state)
+{
+	static const char *const titles[ALL_KINDS] = {
+		[PLACEHOLDER_NO_SIGNAL] = "No signal",
+		[PLACEHOLDER_CANNOT_MAP] = "Cannot map the display buffer",
+		[PLACEHOLDER_UNSUPPORTED_FORMAT] = "Unsupported format",
+		[PLACEHOLDER_BAD_PLANE] = "Bad plane",
+	};
+	static const uint32_t sizes[][2] = { { 640, 480 }, { 1024, 768 }, { 1920, 1080 } };
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		for (int kind = 0; kind < ALL_KINDS; kind++) {
+			struct frame f = frame_alloc(sizes[s][0], sizes[s][1]);
+			struct found_text title, detail, instance;
+
+			paint(&f, kind, "vm-1", "Invalid argument");
+			title = find_text(&f, titles[kind]);
+			detail = find_text(&f, "Invalid argument");
+			instance = find_text(&f, "vm-1");
+			if (!title.scale || !detail.scale || !instance.scale)
+				fail_msg("%ux%u kind %d: text not found (title %u, detail %u, "
+					 "instance %u)", f.w, f.h, kind, title.scale,
+					 detail.scale, instance.scale);
+			assert_true(title.scale > detail.scale);
+			assert_true(diff(2 * title.x + font_text_width(titles[kind], title.scale),
+					 f.w) <= 1);
+			assert_true(title.y < detail.y && detail.y < instance.y);
+			free(f.mem);
+		}
+	}
+}
+
 static void test_format_detail(void **state)
 {
 	char buf[64];
@@ -212,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_each_kind_differs),
 		cmocka_unit_test(test_text_changes_picture),
 		cmocka_unit_test(test_readable_and_centered),
+		cmocka_unit_test(test_text_is_drawn),
 		cmocka_unit_test(test_format_detail),
 	};
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Dropping root, in forked children (the tests run as root here; where
- * they do not, the root cases are skipped with a message).
+ * they do not, the root cases are skipped with a message, which CI counts
+ * as a failure).
  */
 #include <errno.h>
 #include <grp.h>
@@ -14,8 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include <cmocka.h>
+
+#include "test_skip.h"
 
 #include "privdrop.h"
 
@@ -63,8 +69,10 @@ static int in_child(int (*fn)(const char *), const char *arg)
 
 static void test_root_drops_to_nobody(void **state)
 {
-	if (geteuid() != 0 || !getpwnam("nobody"))
-		skip();
+	if (geteuid() != 0)
+		test_skip("needs root");
+	if (!getpwnam("nobody"))
+		test_skip("needs the user nobody");
 	/* Start with root's supplementary group, which must not survive. */
 	gid_t root_group = 0;
 	assert_int_equal(setgroups(1, &root_group), 0);
@@ -84,7 +92,7 @@ static int drop_unknown(const char *user)
 static void test_unknown_user_is_a_clear_error(void **state)
 {
 	if (geteuid() != 0)
-		skip();
+		test_skip("needs root");
 	assert_int_equal(in_child(drop_unknown, "no-such-user-mdev-vncd"), OK);
 }
 
@@ -106,6 +114,37 @@ static void test_not_root_is_a_noop(void **state)
 	assert_int_equal(in_child(unprivileged_is_noop, "no-such-user-mdev-vncd"), OK);
 }
 
+/* Not root but holding CAP_SYS_PTRACE, as systemd's AmbientCapabilities= leaves it: it goes. */
+static int capability_given_up(const char *user)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct __user_cap_header_struct head = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+	if (!pw || prctl(PR_SET_KEEPCAPS, 1) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		return DROP_FAILED;
+	data[0].effective = data[0].permitted = 1u << CAP_SYS_PTRACE;
+	if (syscall(SYS_capset, &head, data) < 0)
+		return DROP_FAILED;
+	char err[256];
+	if (privdrop_to_user(user, err, sizeof(err)) != 0)
+		return DROP_FAILED;
+	memset(data, 0xff, sizeof(data));
+	if (syscall(SYS_capget, &head, data) < 0)
+		return DROP_FAILED;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective || data[i].permitted || data[i].inheritable)
+			return STILL_ROOT;
+	return geteuid() == pw->pw_uid ? OK : WRONG_IDS;
+}
+
+static void test_capabilities_given_up(void **state)
+{
+	if (geteuid() != 0 || !getpwnam("nobody"))
+		skip();
+	assert_int_equal(in_child(capability_given_up, "mdev-vncd"), OK);
+}
+
 static int empty_keeps_root(const char *user)
 {
 	char err[256];
@@ -117,7 +156,7 @@ static int empty_keeps_root(const char *user)
 static void test_empty_user_keeps_root(void **state)
 {
 	if (geteuid() != 0)
-		skip();
+		test_skip("needs root");
 	assert_int_equal(in_child(empty_keeps_root, ""), OK);
 }
 
@@ -127,7 +166,8 @@ int main(void)
 		cmocka_unit_test(test_root_drops_to_nobody),
 		cmocka_unit_test(test_unknown_user_is_a_clear_error),
 		cmocka_unit_test(test_not_root_is_a_noop),
+		cmocka_unit_test(test_capabilities_given_up),
 		cmocka_unit_test(test_empty_user_keeps_root),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

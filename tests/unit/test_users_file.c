@@ -70,7 +70,11 @@ static void test_check(void **state)
 	assert_false(users_file_check(users, "alice", ""));
 	assert_false(users_file_check(users, "carol", "wonderland"));
 	assert_false(users_file_check(users, "", ""));
-	users_file_free(users);
+	/* A check holding a reference outlives the reload that drops the loader's. */
+	struct users_file *held = users_file_ref(users);
+	users_file_unref(users);
+	assert_true(users_file_check(held, "bob", "builder"));
+	users_file_unref(held);
 }
 
 static void test_readable_by_others_refused(void **state)

@@ -4,7 +4,8 @@
  * byte over a socketpair: a login with the VNC password in the clear
  * (tls = optional) hands the socket over, a wrong one is answered after the
  * failed-login delay with a reason, and a client that stops talking is
- * dropped at the timeout. The TLS subtypes run end to end in e2e.test_vencrypt.
+ * dropped at the timeout, once even while a wrong answer waits. The TLS
+ * subtypes run end to end in e2e.test_vencrypt.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,6 +27,7 @@
 #include <event2/thread.h>
 #include <rfb/rfb.h>
 
+#include "auth_limit.h"
 #include "tls_relay.h"
 #include "vencrypt_conn.h"
 #include "vnc_auth.h"
@@ -40,6 +42,7 @@ struct fixture {
 	struct vencrypt_conn *conn;
 	int client;
 	bool done, passed;
+	unsigned done_calls;
 	struct vencrypt_conn_result result;
 };
 
@@ -91,6 +94,7 @@ static void on_done(void *ctx, struct vencrypt_conn_result *result)
 {
 	struct fixture *f = ctx;
 	f->done = true;
+	f->done_calls++;
 	f->passed = result != NULL;
 	if (result)
 		f->result = *result;
@@ -235,6 +239,32 @@ static void test_silent_client_dropped_at_timeout(void **state)
 	assert_int_equal(recv(f->client, &c, 1, 0), 0);
 }
 
+/*
+ * The timeout ends the handshake while a wrong answer waits out its delay;
+ * the receiver keeps the conn: the delay must not answer and end it again.
+ */
+static void test_timeout_during_delay_ends_once(void **state)
+{
+	struct fixture *f = *state;
+	/* Two failures before: this one waits 2 s, well past the 1 s timeout. */
+	vnc_auth_login_failed(f->auth, "test", "wrong password");
+	vnc_auth_login_failed(f->auth, "test", "wrong password");
+	start(f, 1000);
+	log_in(f, "sesame!");
+	run_until_done(f);
+	assert_false(f->passed);
+	/* The delay (4 x the first) counted from the timeout: a second past its end. */
+	uint64_t quiet_until = now_ms() + AUTH_LIMIT_FIRST_DELAY_MS * 4;
+	while (now_ms() < quiet_until) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		usleep(5000);
+	}
+	assert_int_equal(f->done_calls, 1);
+	char c;
+	assert_int_equal(recv(f->client, &c, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
 int main(void)
 {
 	/* The password check's thread wakes the loop. */
@@ -244,6 +274,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_password_waits_then_refuses, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_silent_client_dropped_at_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_during_delay_ends_once, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

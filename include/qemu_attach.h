@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef MDEV_VNCD_QEMU_ATTACH_H
+#define MDEV_VNCD_QEMU_ATTACH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct event_base;
+struct vfio_device;
+
+/*
+ * Beside a running VM: the vGPU from the QEMU process that holds it. A VFIO
+ * group opens in one process at a time, and QEMU (under libvirt or not)
+ * hands its fds to nobody; but a process with ptrace rights over QEMU can
+ * copy them (pidfd_getfd). The daemon copies QEMU's group fd and asks it for
+ * a device fd of its own (VFIO_GROUP_GET_DEVICE_FD: on the group path a
+ * device may be opened again while open, and the vendor's open hook, GVT's
+ * KVM check, runs only for the first). Its copy keeps the vGPU alive after
+ * QEMU exits, so the daemon watches QEMU's pidfd and lets go when it exits.
+ */
+struct qemu_attach;
+
+/* The PID in a pidfile (a decimal number, then optionally a newline). 0 or -errno, why set. */
+int qemu_attach_read_pidfile(const char *path, pid_t *out, const char **why);
+
+/*
+ * The lowest fd of process pid whose /proc/PID/fd link reads target, into
+ * *fd_out. 0, -ENOENT (none) or -errno (e.g. -EACCES without ptrace rights).
+ */
+int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out);
+
+/* QEMU's process (pid, or the PID in pidfile when pid is 0), held by a pidfd. 0 or -errno, why set. */
+int qemu_attach_new(pid_t pid, const char *pidfile, struct qemu_attach **out, char *why,
+		    size_t len);
+
+/*
+ * The mdev uuid from that QEMU: its group fd copied, a device opened from
+ * it. Needs CAP_SYS_PTRACE (or the same user where Yama allows). 0 or -errno, why set.
+ */
+int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio_device **dev,
+		       char *why, size_t len);
+
+/*
+ * Both: attaches to QEMU (pid, or the PID in pidfile when pid is 0) for the mdev
+ * uuid: the pidfd, QEMU's group fd copied, the device opened from it. Must
+ * run while the daemon still has CAP_SYS_PTRACE. Logs the outcome: one line,
+ * naming the capability and QEMU's PID on a refusal.
+ */
+int qemu_attach_open(pid_t pid, const char *pidfile, const char *uuid, struct vfio_device **dev,
+		     struct qemu_attach **out);
+
+/* Calls exited(ctx) on base's loop once QEMU has exited. 0 or -errno. */
+int qemu_attach_watch(struct qemu_attach *attach, struct event_base *base,
+		      void (*exited)(void *ctx), void *ctx);
+
+pid_t qemu_attach_pid(const struct qemu_attach *attach);
+
+/* Closes the pidfd and stops watching; NULL is fine. */
+void qemu_attach_free(struct qemu_attach *attach);
+
+#endif

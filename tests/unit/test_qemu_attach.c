@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Attaching beside QEMU, without QEMU: a child process plays it, holding a
+ * file at a known fd. Its fd is found by its /proc link and copied with
+ * pidfd_getfd (the same file comes out), its exit is seen on the loop, and
+ * pidfiles and failures give errors, never a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "qemu_attach.h"
+#include "vfio_device.h"
+
+#define HELD_FD 37
+
+struct player {
+	char dir[64];
+	char file[96];
+	pid_t pid;
+};
+
+/* A child holding dir/held at HELD_FD until killed. */
+static void player_start(struct player *p)
+{
+	snprintf(p->dir, sizeof(p->dir), "/tmp/qemu-attach-XXXXXX");
+	assert_non_null(mkdtemp(p->dir));
+	snprintf(p->file, sizeof(p->file), "%s/held", p->dir);
+	int ready[2];
+	assert_int_equal(pipe(ready), 0);
+	p->pid = fork();
+	assert_true(p->pid >= 0);
+	if (p->pid == 0) {
+		/* Dies with the test, even one that failed half-way. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open(p->file, O_RDWR | O_CREAT, 0600);
+		if (fd < 0 || dup2(fd, HELD_FD) < 0 || close(fd) < 0 || write(ready[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	char c;
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+}
+
+static void player_stop(struct player *p)
+{
+	if (p->pid > 0) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+	}
+	unlink(p->file);
+	rmdir(p->dir);
+}
+
+static void test_find_and_copy(void **state)
+{
+	struct player p;
+	player_start(&p);
+	int fd = -1;
+	assert_int_equal(qemu_attach_find_fd(p.pid, p.file, &fd), 0);
+	assert_int_equal(fd, HELD_FD);
+	assert_int_equal(qemu_attach_find_fd(p.pid, "/dev/vfio/12345", &fd), -ENOENT);
+
+	int pidfd = pidfd_open(p.pid, 0);
+	assert_true(pidfd >= 0);
+	int copy = pidfd_getfd(pidfd, HELD_FD, 0);
+	assert_true(copy >= 0);
+	struct stat a, b;
+	assert_int_equal(fstat(copy, &a), 0);
+	assert_int_equal(stat(p.file, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(a.st_dev, b.st_dev);
+	close(copy);
+	close(pidfd);
+	player_stop(&p);
+	assert_int_equal(qemu_attach_find_fd(p.pid, p.file, &fd), -ENOENT);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_pidfile(void **state)
+{
+	char dir[] = "/tmp/qemu-pidfile-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vm.pid", dir);
+	const char *why = "";
+	pid_t pid = 0;
+	assert_int_equal(qemu_attach_read_pidfile(path, &pid, &why), -ENOENT);
+	static const struct {
+		const char *text;
+		pid_t pid; /* 0 = refused */
+	} cases[] = {
+		{ "1234\n", 1234 }, { "4194304", 4194304 }, { "", 0 },      { "\n", 0 },
+		{ "0\n", 0 },       { "4194305\n", 0 },      { "12a\n", 0 }, { "-5\n", 0 },
+		{ " 12\n", 0 },     { "12\n\n", 0 },         { "99999999999999999999", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_text(path, cases[i].text);
+		pid = 0;
+		int ret = qemu_attach_read_pidfile(path, &pid, &why);
+		if (cases[i].pid ? ret != 0 || pid != cases[i].pid : ret != -EINVAL)
+			fail_msg("pidfile '%s': %d, pid %d", cases[i].text, ret, (int)pid);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Attaching fails cleanly where the process holds no group, or is no process. */
+static void test_attach_failures(void **state)
+{
+	struct player p;
+	player_start(&p);
+	struct vfio_device *dev = NULL;
+	struct qemu_attach *attach = NULL;
+	/* No such mdev in sysfs: refused before any fd is copied. */
+	assert_true(qemu_attach_open(p.pid, NULL, "00000000-0000-0000-0000-000000000000", &dev,
+				     &attach) < 0);
+	assert_null(dev);
+	assert_null(attach);
+	player_stop(&p);
+	assert_int_equal(qemu_attach_open(p.pid, NULL, "00000000-0000-0000-0000-000000000000",
+					  &dev, &attach),
+			 -ESRCH);
+	assert_true(qemu_attach_open(0, "/nonexistent/vm.pid",
+				     "00000000-0000-0000-0000-000000000000", &dev, &attach) < 0);
+}
+
+static void exited(void *ctx)
+{
+	*(int *)ctx += 1;
+}
+
+static bool loop_until(struct event_base *base, const int *count, int want)
+{
+	for (int i = 0; i < 5000 && *count < want; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	return *count == want;
+}
+
+/* QEMU's exit is seen on the loop, once; a pidfile names the same process. */
+static void test_watch_exit(void **state)
+{
+	struct player p;
+	player_start(&p);
+	char pidfile[128], text[32], why[256] = "";
+	snprintf(pidfile, sizeof(pidfile), "%s/qemu.pid", p.dir);
+	snprintf(text, sizeof(text), "%d\n", (int)p.pid);
+	write_text(pidfile, text);
+	struct qemu_attach *attach = NULL;
+	assert_int_equal(qemu_attach_new(0, pidfile, &attach, why, sizeof(why)), 0);
+	assert_int_equal(qemu_attach_pid(attach), p.pid);
+	struct event_base *base = event_base_new();
+	int count = 0;
+	assert_int_equal(qemu_attach_watch(attach, base, exited, &count), 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(count, 0);
+	kill(p.pid, SIGKILL);
+	assert_true(loop_until(base, &count, 1));
+	waitpid(p.pid, NULL, 0);
+	p.pid = 0;
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(count, 1);
+	qemu_attach_free(attach);
+	event_base_free(base);
+	unlink(pidfile);
+	player_stop(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find_and_copy),
+		cmocka_unit_test(test_pidfile),
+		cmocka_unit_test(test_attach_failures),
+		cmocka_unit_test(test_watch_exit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
