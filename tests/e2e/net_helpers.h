@@ -137,6 +137,8 @@ static inline struct vnc_probe *net_connect_with(const char *host, uint16_t port
 	client->format.redShift = 16;
 	client->format.greenShift = 8;
 	client->format.blueShift = 0;
+	/* rfbGetClient set a default host of its own: ours replaces it. */
+	free(client->serverHost);
 	client->serverHost = strdup(host);
 	client->serverPort = port;
 	client->appData.encodingsString = encodings;

@@ -64,6 +64,8 @@ static rfbClient *client_new(struct checker *ck, const char *host, int port)
 	cl->format.greenShift = 8;
 	cl->format.blueShift = 0;
 	cl->appData.encodingsString = "raw";
+	/* rfbGetClient set a default host of its own: ours replaces it. */
+	free(cl->serverHost);
 	cl->serverHost = strdup(host);
 	cl->serverPort = port;
 	cl->FinishedFrameBufferUpdate = frame_done;

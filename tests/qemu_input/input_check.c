@@ -85,6 +85,8 @@ static void connect_client(struct bed *bed, int port)
 	rfbClient *cl = rfbGetClient(8, 3, 4);
 	if (!cl)
 		fail("out of memory");
+	/* rfbGetClient set a default host of its own: ours replaces it. */
+	free(cl->serverHost);
 	cl->serverHost = strdup("127.0.0.1");
 	cl->serverPort = port;
 	cl->appData.encodingsString = "raw";
