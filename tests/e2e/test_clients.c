@@ -240,9 +240,10 @@ static void test_hostile_clients(void **state)
 	/*
 	 * A server stalled by a bad client would deliver nothing for its 20 s write
 	 * timeout; half the undisturbed rate leaves room for a busy machine (CI runs
-	 * the QEMU guest beside this test) without hiding that.
+	 * the QEMU guest beside this test) without hiding that. No absolute rate:
+	 * the daemon runs under valgrind and TSan too, and speed is the benchmarks'.
 	 */
-	assert_true(base_fps >= 30.0);
+	assert_true(base_fps > 0);
 	assert_true((bad_fps[0] > bad_fps[1] ? bad_fps[0] : bad_fps[1]) >= 0.5 * base_fps);
 	assert_true(back_to(d.pid, base_fds, base_threads, 5000));
 	rss[2] = proc_status_kb(d.pid, "VmRSS");

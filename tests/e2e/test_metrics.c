@@ -50,6 +50,16 @@ static char *scrape(uint16_t port)
 	return buf;
 }
 
+/* The first scrape: the metrics listener may open after the VNC port daemon_start waits for. */
+static char *scrape_once_up(uint16_t port)
+{
+	uint64_t deadline = now_ms() + 30000;
+	char *text;
+	while (!(text = scrape(port)) && now_ms() < deadline)
+		usleep(20000);
+	return text;
+}
+
 /* Value of the sample named exactly name (labels included); fails when absent. */
 static double metric(const char *text, const char *name)
 {
@@ -76,7 +86,7 @@ static void test_scrape_during_run(void **state)
 	struct daemon_proc d;
 	daemon_start(&d, &opts);
 
-	char *text = scrape(metrics_port);
+	char *text = scrape_once_up(metrics_port);
 	assert_non_null(text);
 	assert_true(metric(text, "mdev_vncd_clients") == 0);
 	free(text);

@@ -33,6 +33,26 @@ static int unix_listener(const char *path, bool keep)
 	return -1;
 }
 
+/* The daemon opens its unix socket after the TCP port daemon_start waits for: polled. */
+static bool unix_socket_accepts(const char *path, int timeout_ms)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	assert_true(len < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, len + 1);
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+		close(fd);
+		if (ok)
+			return true;
+		if (now_ms() > deadline)
+			return false;
+		usleep(10000);
+	}
+}
+
 static void test_unix_socket(void **state)
 {
 	struct net_dir dir;
@@ -46,6 +66,7 @@ static void test_unix_socket(void **state)
 
 	struct daemon_proc d;
 	daemon_start(&d, &(struct daemon_options){ .extra_args = cfg.args });
+	assert_true(unix_socket_accepts(sock, NET_WAIT_MS));
 	assert_int_equal(daemon_log_count(&d, "removed stale unix socket"), 1);
 	struct stat st;
 	assert_int_equal(stat(sock, &st), 0);
