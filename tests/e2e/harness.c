@@ -202,11 +202,12 @@ int daemon_run_to_exit(struct daemon_proc *d, const struct daemon_options *opts,
 void daemon_start(struct daemon_proc *d, const struct daemon_options *opts)
 {
 	daemon_spawn(d, opts);
-	d->sim = simctl_connect(d->control, 10000);
+	/* Generous: a daemon under valgrind on a busy machine takes seconds to start. */
+	d->sim = simctl_connect(d->control, 30000);
 	assert_non_null(d->sim);
 	if (d->import_config[0])
 		assert_int_equal(simctl_fault(d->sim, SIM_FAULT_MMAP_ENODEV, 1), 0);
-	uint64_t deadline = now_ms() + 10000;
+	uint64_t deadline = now_ms() + 30000;
 	while (!port_open(d->port)) {
 		int status;
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {

@@ -24,7 +24,7 @@
 #include "vnc_probe.h"
 
 #define PRIMARY 1
-#define WAIT_MS 5000
+#define WAIT_MS 30000 /* generous: .ci/run runs this with the daemon under valgrind */
 
 struct mode {
 	uint32_t width, height;
@@ -256,10 +256,13 @@ static void test_stalled_client_does_not_delay_others(void **state)
 		if (now_ms() - start > worst)
 			worst = now_ms() - start;
 	}
-	/* A server stalled on the other client would wait its 20 s write timeout. */
+	/*
+	 * A server stalled on the other client would wait its 20 s write timeout;
+	 * half of it tells the two apart even with the daemon under valgrind.
+	 */
 	print_message("worst flip-to-picture with a stalled client beside: %llu ms\n",
 		      (unsigned long long)worst);
-	assert_true(worst < 2000);
+	assert_true(worst < 10000);
 	close(stalled);
 	vnc_probe_free(probe);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);

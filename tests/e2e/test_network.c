@@ -7,9 +7,13 @@
  * share = exclusive, and wss with the daemon's own TLS.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <rfb/rfbconfig.h>
 
 #include "net_helpers.h"
@@ -18,6 +22,7 @@
 #define WIDTH 640
 #define HEIGHT 480
 #define VNC_HANDSHAKE_TIMEOUT_MS 10000 /* the daemon's, not configurable */
+#define WSS_WAIT_MS 30000 /* generous: .ci/run runs this with the daemon under valgrind */
 
 /* A unix socket bound at path and closed without unlink: what a crashed daemon leaves. */
 static int unix_listener(const char *path, bool keep)
@@ -408,25 +413,53 @@ static void make_certificate(const struct net_dir *dir, char *cert, size_t cert_
 }
 
 /*
- * Over TLS on port, a websocket upgrade: all the peer answered in one
- * second, NUL-terminated, into out (what a wss client sees before it speaks).
+ * Over TLS on port, a websocket upgrade: all the peer answered until the RFB
+ * greeting came (polled, with a generous deadline), NUL-terminated, into out
+ * (what a wss client sees before it speaks). openssl s_client is the client.
  */
 static size_t wss_exchange(uint16_t port, char *out, size_t size)
 {
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-		 "(printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nUpgrade: websocket\\r\\n"
-		 "Origin: https://localhost\\r\\nConnection: Upgrade\\r\\n"
-		 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n"
-		 "Sec-WebSocket-Protocol: binary\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n';"
-		 " sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof "
-		 "-connect 127.0.0.1:%u 2>/dev/null",
-		 port);
-	FILE *f = popen(cmd, "r");
-	assert_non_null(f);
-	size_t n = fread(out, 1, size - 1, f);
+	static const char upgrade[] =
+		"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+		"Origin: https://localhost\r\nConnection: Upgrade\r\n"
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		"Sec-WebSocket-Protocol: binary\r\nSec-WebSocket-Version: 13\r\n\r\n";
+	char peer[32];
+	snprintf(peer, sizeof(peer), "127.0.0.1:%u", port);
+	int to_client[2], from_client[2];
+	assert_int_equal(pipe2(to_client, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(from_client, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(to_client[0], STDIN_FILENO);
+		dup2(from_client[1], STDOUT_FILENO);
+		int quiet = open("/dev/null", O_WRONLY);
+		dup2(quiet, STDERR_FILENO);
+		execlp("openssl", "openssl", "s_client", "-quiet", "-no_ign_eof", "-connect", peer,
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(to_client[0]);
+	close(from_client[1]);
+	assert_int_equal(write(to_client[1], upgrade, sizeof(upgrade) - 1),
+			 (ssize_t)sizeof(upgrade) - 1);
+	size_t n = 0;
+	uint64_t deadline = now_ms() + WSS_WAIT_MS;
+	while (n < size - 1 && !memmem(out, n, "RFB 003.008", 11) && now_ms() < deadline) {
+		struct pollfd pfd = { .fd = from_client[0], .events = POLLIN };
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		ssize_t got = read(from_client[0], out + n, size - 1 - n);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
 	out[n] = '\0';
-	pclose(f);
+	close(to_client[1]);
+	close(from_client[0]);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 	return n;
 }
 
