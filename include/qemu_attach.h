@@ -34,6 +34,14 @@ int qemu_attach_new(pid_t pid, const char *pidfile, struct qemu_attach **out, ch
 		    size_t len);
 
 /*
+ * The device fd alone: QEMU's group fd copied, VFIO_GROUP_GET_DEVICE_FD(uuid)
+ * on it. The caller owns *device_fd. Needs what qemu_attach_device needs.
+ * 0 or -errno, why set.
+ */
+int qemu_attach_device_fd(struct qemu_attach *attach, const char *uuid, int *device_fd,
+			  char *why, size_t len);
+
+/*
  * The mdev uuid from that QEMU: its group fd copied, a device opened from
  * it. Needs CAP_SYS_PTRACE (or the same user where Yama allows). 0 or -errno, why set.
  */
@@ -49,11 +57,20 @@ int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio
 int qemu_attach_open(pid_t pid, const char *pidfile, const char *uuid, struct vfio_device **dev,
 		     struct qemu_attach **out);
 
+/*
+ * QEMU's process from a pidfd someone else opened for it (attach_helper.h):
+ * the object owns pidfd from here on, even on failure. 0 or -ENOMEM.
+ */
+int qemu_attach_adopt(pid_t pid, int pidfd, struct qemu_attach **out);
+
 /* Calls exited(ctx) on base's loop once QEMU has exited. 0 or -errno. */
 int qemu_attach_watch(struct qemu_attach *attach, struct event_base *base,
 		      void (*exited)(void *ctx), void *ctx);
 
 pid_t qemu_attach_pid(const struct qemu_attach *attach);
+
+/* The pidfd, still owned by the object. */
+int qemu_attach_pidfd(const struct qemu_attach *attach);
 
 /* Closes the pidfd and stops watching; NULL is fine. */
 void qemu_attach_free(struct qemu_attach *attach);

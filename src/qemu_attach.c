@@ -85,9 +85,8 @@ int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out)
 	return 0;
 }
 
-/* QEMU's group fd copied, then a device fd of our own from it. */
-static int device_from_group(struct qemu_attach *attach, const char *uuid, int *device_fd,
-			     char *why, size_t len)
+int qemu_attach_device_fd(struct qemu_attach *attach, const char *uuid, int *device_fd,
+			  char *why, size_t len)
 {
 	char group[VFIO_GROUP_NUMBER_MAX + 1], target[32];
 	const char *step = "";
@@ -171,7 +170,7 @@ int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio
 		       char *why, size_t len)
 {
 	int device_fd = -1;
-	int ret = device_from_group(attach, uuid, &device_fd, why, len);
+	int ret = qemu_attach_device_fd(attach, uuid, &device_fd, why, len);
 	if (ret < 0)
 		return ret;
 	char origin[64];
@@ -203,6 +202,19 @@ int qemu_attach_open(pid_t pid, const char *pidfile, const char *uuid, struct vf
 	return 0;
 }
 
+int qemu_attach_adopt(pid_t pid, int pidfd, struct qemu_attach **out)
+{
+	struct qemu_attach *attach = calloc(1, sizeof(*attach));
+	if (!attach) {
+		close_fd(pidfd);
+		return -ENOMEM;
+	}
+	attach->pid = pid;
+	attach->pidfd = pidfd;
+	*out = attach;
+	return 0;
+}
+
 static void on_exit_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct qemu_attach *attach = arg;
@@ -224,6 +236,11 @@ int qemu_attach_watch(struct qemu_attach *attach, struct event_base *base,
 pid_t qemu_attach_pid(const struct qemu_attach *attach)
 {
 	return attach->pid;
+}
+
+int qemu_attach_pidfd(const struct qemu_attach *attach)
+{
+	return attach->pidfd;
 }
 
 void qemu_attach_free(struct qemu_attach *attach)
