@@ -29,6 +29,17 @@ int qemu_attach_read_pidfile(const char *path, pid_t *out, const char **why);
  */
 int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out);
 
+/*
+ * QEMU's lowest fd open on target, copied into *copy_out (the caller owns
+ * it), found without reading /proc/PID/fd: every fd below QEMU's fd table
+ * size is copied with pidfd_getfd in turn and compared (a device node by
+ * its device number, as QEMU may see it under another /dev). What the
+ * daemon does where /proc/PID/fd is closed to it: QEMU runs as another
+ * user and the daemon holds CAP_SYS_PTRACE but no CAP_DAC_READ_SEARCH.
+ * 0, -ENOENT (none) or -errno (-EPERM: pidfd_getfd refused).
+ */
+int qemu_attach_probe_fd(struct qemu_attach *attach, const char *target, int *copy_out);
+
 /* QEMU's process (pid, or the PID in pidfile when pid is 0), held by a pidfd. 0 or -errno, why set. */
 int qemu_attach_new(pid_t pid, const char *pidfile, struct qemu_attach **out, char *why,
 		    size_t len);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fd_util.h"
+#include "id_watch.h"
 #include "log.h"
 #include "vfio_device.h"
 
@@ -27,6 +28,9 @@ struct plane_source {
 	unsigned capacity;               /* slots in dmabufs; 0 for region planes */
 	struct cached_buffer *dmabufs;
 	struct log_latch ids_exhausted;
+	bool ids_from_bottom; /* GVT-g or mbochs: id_watch.h can tell a second reader */
+	struct id_watch ids;
+	struct log_latch second_reader;
 	struct cached_buffer region; /* the one region a region plane points at */
 };
 
@@ -78,6 +82,7 @@ static int choose_id_lifetime(struct plane_source *src)
 		log_warning("device (%s): cannot read its PCI ids (%s); treating it as an "
 			    "unknown driver", vfio_device_origin(src->dev), strerror(-ret));
 	src->id_lifetime = plane_id_lifetime_of(vendor, device, &why);
+	src->ids_from_bottom = vendor == 0x8086 || (vendor == 0x1234 && device == 0x1111);
 	src->capacity = src->id_lifetime == PLANE_IDS_RECYCLED ? PLANE_DMABUF_CACHE_SIZE
 								: PLANE_DMABUF_KEEP_MAX;
 	src->dmabufs = calloc(src->capacity, sizeof(*src->dmabufs));
@@ -154,6 +159,19 @@ enum plane_transport plane_source_transport(const struct plane_source *src)
 	return src->transport;
 }
 
+/* Says once when the ids show another process querying the planes (id_watch.h). */
+static void watch_ids(struct plane_source *src, uint32_t id)
+{
+	uint32_t from;
+	if (id_watch_note(&src->ids, id, &from))
+		log_once(&src->second_reader, LOG_LEVEL_WARNING,
+			 "dmabuf id %u came after id %u: ids %u..%u went to plane queries this "
+			 "daemon did not make, so another process reads this vGPU's display, most "
+			 "likely its QEMU with vfio-pci display=on (keep display=off beside "
+			 "mdev-vncd; an earlier run of mdev-vncd on this VM leaves such ids too); "
+			 "serving on", id, from - 1, from, id - 1);
+}
+
 int plane_source_query(struct plane_source *src, uint32_t drm_plane_type,
 		       struct vfio_device_gfx_plane_info *info)
 {
@@ -165,6 +183,8 @@ int plane_source_query(struct plane_source *src, uint32_t drm_plane_type,
 	info->drm_plane_type = drm_plane_type;
 	if (ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_QUERY_GFX_PLANE, info) < 0)
 		return -errno;
+	if (src->ids_from_bottom && plane_info_enabled(info))
+		watch_ids(src, info->dmabuf_id);
 	return 0;
 }
 

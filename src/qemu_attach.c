@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <event2/event.h>
 #include <linux/vfio.h>
@@ -85,6 +86,71 @@ int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out)
 	return 0;
 }
 
+/* QEMU's fd table size (FDSize in /proc/PID/status, readable by anyone): where a probe stops. */
+static int fd_table_size(pid_t pid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	int size = -ENOENT;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "FDSize: %d", &size) == 1)
+			break;
+	fclose(f);
+	return size;
+}
+
+/* A device node is matched by its number: QEMU may see it under another /dev (libvirt's namespace). */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	if (S_ISCHR(a->st_mode) || S_ISCHR(b->st_mode))
+		return S_ISCHR(a->st_mode) && S_ISCHR(b->st_mode) && a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+int qemu_attach_probe_fd(struct qemu_attach *attach, const char *target, int *copy_out)
+{
+	struct stat want, got;
+	if (stat(target, &want) < 0)
+		return -errno;
+	int size = fd_table_size(attach->pid);
+	if (size < 0)
+		return size;
+	for (int fd = 0; fd < size; fd++) {
+		int copy = pidfd_getfd(attach->pidfd, fd, 0);
+		if (copy < 0 && errno == EBADF)
+			continue;
+		if (copy < 0)
+			return -errno;
+		if (fstat(copy, &got) == 0 && same_file(&got, &want)) {
+			*copy_out = copy;
+			return 0;
+		}
+		close(copy);
+	}
+	return -ENOENT;
+}
+
+/*
+ * QEMU's fd for target, copied. /proc/PID/fd is 0500 and QEMU's user's:
+ * another user lists it only with CAP_DAC_READ_SEARCH, which the daemon
+ * does not ask for; then QEMU's fds are copied in turn (qemu_attach_probe_fd),
+ * which CAP_SYS_PTRACE alone allows.
+ */
+static int copy_fd(struct qemu_attach *attach, const char *target, int *copy)
+{
+	int qemu_fd;
+	int ret = qemu_attach_find_fd(attach->pid, target, &qemu_fd);
+	if (ret == -EACCES || ret == -EPERM)
+		return qemu_attach_probe_fd(attach, target, copy);
+	if (ret < 0)
+		return ret;
+	*copy = pidfd_getfd(attach->pidfd, qemu_fd, 0);
+	return *copy < 0 ? -errno : 0;
+}
+
 int qemu_attach_device_fd(struct qemu_attach *attach, const char *uuid, int *device_fd,
 			  char *why, size_t len)
 {
@@ -96,27 +162,17 @@ int qemu_attach_device_fd(struct qemu_attach *attach, const char *uuid, int *dev
 		return ret;
 	}
 	snprintf(target, sizeof(target), "/dev/vfio/%s", group);
-	int qemu_fd;
-	ret = qemu_attach_find_fd(attach->pid, target, &qemu_fd);
-	if (ret == -EACCES || ret == -EPERM) {
-		snprintf(why, len, "reading QEMU's (PID %d) fds needs CAP_SYS_PTRACE (or its user, "
-			 "where Yama allows it)", (int)attach->pid);
+	_cleanup_close_ int group_fd = -1;
+	ret = copy_fd(attach, target, &group_fd);
+	if (ret == -EPERM || ret == -EACCES) {
+		snprintf(why, len, "pidfd_getfd refused: copying QEMU's (PID %d) fds needs "
+			 "CAP_SYS_PTRACE (or its user, where Yama allows it)", (int)attach->pid);
 		return ret;
 	}
 	if (ret < 0) {
 		snprintf(why, len, ret == -ENOENT ? "QEMU (PID %d) holds no %s: not this VM's QEMU?"
-						  : "cannot read QEMU's (PID %d) fds for %s",
+						  : "cannot copy QEMU's (PID %d) fd for %s",
 			 (int)attach->pid, target);
-		return ret;
-	}
-	_cleanup_close_ int group_fd = pidfd_getfd(attach->pidfd, qemu_fd, 0);
-	if (group_fd < 0) {
-		ret = -errno;
-		snprintf(why, len,
-			 ret == -EPERM ? "pidfd_getfd refused: copying QEMU's (PID %d) fds needs "
-					 "CAP_SYS_PTRACE (or its user, where Yama allows it)"
-				       : "pidfd_getfd of QEMU's (PID %d) group fd failed",
-			 (int)attach->pid);
 		return ret;
 	}
 	*device_fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, uuid);

@@ -6,14 +6,13 @@
  * (inherited or over a unix socket), and after every step asks vnc_check
  * whether the VNC picture is exactly what was drawn.
  *
- * Usage: guest_driver stock|fixed|mdpy [DAEMON [CHECKER]]
+ * Usage: guest_driver stock|fixed|mdpy|qemu [DAEMON [CHECKER]]
  * Prints "KBED-RESULT: PASS <case>" or "KBED-RESULT: FAIL <case>: <why>".
  * "guest_driver kernel-log" judges the kernel log alone (exit 0 when clean).
  */
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <linux/vfio.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -23,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kbed_attach.h"
 #include "kbed_children.h"
 #include "kbed_common.h"
 #include "kbed_klog.h"
@@ -118,38 +118,6 @@ struct device {
 	uint64_t vram_size;
 };
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return kbed_fail(-errno, "open %s: %m", path);
-	n = write(fd, text, strlen(text));
-	close(fd);
-	if (n < 0)
-		return kbed_fail(-errno, "write %s to %s: %m", text, path);
-	return 0;
-}
-
-/* Removing an mdev waits until nobody holds it: with the daemon gone, at once. */
-static int mdev_remove(const char *uuid)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
-	return write_file(path, "1");
-}
-
-static int mdev_create(const char *parent, const char *type, const char *uuid)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/sys/class/mdev_bus/%s/mdev_supported_types/%s/create",
-		 parent, type);
-	return write_file(path, uuid);
-}
-
 /*
  * The legacy group path, as a VMM does it; the fd keeps group and container
  * alive. With keep_group, the group fd stays open too and goes there, as QEMU
@@ -158,16 +126,11 @@ static int mdev_create(const char *parent, const char *type, const char *uuid)
 static int vfio_open(const char *uuid, int *keep_group)
 {
 	struct vfio_group_status st = {.argsz = sizeof(st)};
-	char link[256], target[256];
+	char link[64];
 	int container, group, dev = -1;
-	ssize_t n;
 
-	snprintf(link, sizeof(link), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return kbed_fail(-errno, "readlink %s: %m", link);
-	target[n] = 0;
-	snprintf(link, sizeof(link), "/dev/vfio/%s", basename(target));
+	if (kbed_mdev_group(uuid, link, sizeof(link)))
+		return -EIO;
 	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	group = open(link, O_RDWR | O_CLOEXEC);
 	if (container < 0 || group < 0) {
@@ -212,16 +175,15 @@ static int dispi_write(struct device *d, enum dispi reg, uint16_t val)
 	return 0;
 }
 
-static int device_open(struct device *d, const char *uuid, bool bochs)
+/* Video memory mapped and, on mbochs, the dispi registers found, on an open device fd (owned from here). */
+static int device_setup(struct device *d, int fd, bool bochs)
 {
 	struct region vram;
 	uint16_t id = 0;
 	int ret;
 
 	d->bochs = bochs;
-	d->fd = vfio_open(uuid, NULL);
-	if (d->fd < 0)
-		return d->fd;
+	d->fd = fd;
 	ret = region_get(d->fd, bochs ? VFIO_PCI_BAR0_REGION_INDEX : MDPY_DISPLAY_REGION, &vram);
 	if (!ret && bochs)
 		ret = region_get(d->fd, VFIO_PCI_BAR2_REGION_INDEX, &d->mmio);
@@ -234,6 +196,13 @@ static int device_open(struct device *d, const char *uuid, bool bochs)
 		return kbed_fail(-errno, "mmap video memory: %m");
 	d->vram_size = vram.size;
 	return 0;
+}
+
+static int device_open(struct device *d, const char *uuid, bool bochs)
+{
+	int fd = vfio_open(uuid, NULL);
+
+	return fd < 0 ? fd : device_setup(d, fd, bochs);
 }
 
 static int draw(struct device *d, const struct step *s)
@@ -533,7 +502,7 @@ static int cycle_run(struct bed *b, struct device *dev, bool fixed)
 {
 	struct cycle c;
 	double t0 = kbed_now_s();
-	int ret = mdev_create("mbochs", "mbochs-large", CYCLE_UUID);
+	int ret = kbed_mdev_create("mbochs", "mbochs-large", CYCLE_UUID);
 
 	if (!ret)
 		ret = device_open(dev, CYCLE_UUID, true);
@@ -592,7 +561,7 @@ static int mode_cycle(struct bed *b, bool fixed)
 static int case_mbochs(struct bed *b, bool fixed)
 {
 	const char *uuid = "6b3fbc10-4f43-4c55-9f3e-0000000000b1";
-	int ret = mdev_create("mbochs", "mbochs-medium", uuid);
+	int ret = kbed_mdev_create("mbochs", "mbochs-medium", uuid);
 
 	if (!ret)
 		ret = device_open(&b->dev, uuid, true);
@@ -692,7 +661,7 @@ static int attach_case(struct bed *b, const char *uuid)
 	if (!ret && kbed_count_in_log(b->d[1].log, "exited: letting go of its vGPU") != 1)
 		ret = kbed_fail(-EIO, "the daemon did not say once that QEMU exited");
 	if (!ret)
-		ret = mdev_remove(uuid);
+		ret = kbed_mdev_remove(uuid);
 	if (!ret)
 		printf("KBED: step 'QEMU exits': daemon gone %.1f s after QEMU, mdev removed\n",
 		       kbed_now_s() - t0);
@@ -703,10 +672,10 @@ static int case_mdpy(struct bed *b)
 {
 	const char *held = "6b3fbc10-4f43-4c55-9f3e-0000000000d1";
 	const char *free_uuid = "6b3fbc10-4f43-4c55-9f3e-0000000000d2";
-	int ret = mdev_create("mdpy", "mdpy-xga", held);
+	int ret = kbed_mdev_create("mdpy", "mdpy-xga", held);
 
 	if (!ret)
-		ret = mdev_create("mdpy", "mdpy-vga", free_uuid);
+		ret = kbed_mdev_create("mdpy", "mdpy-vga", free_uuid);
 	if (!ret)
 		ret = device_open(&b->dev, held, false);
 	if (!ret)
@@ -721,6 +690,27 @@ static int case_mdpy(struct bed *b)
 	if (!ret)
 		ret = kbed_daemon_alive(&b->d[1]);
 	return ret ? ret : attach_case(b, free_uuid);
+}
+
+/* What QEMU's guest shows through the device fd the driver took from QEMU (kbed_attach.c). */
+static const struct step qemu_steps[] = {
+	{"QEMU's guest, 800x600", OP_MODE, CK_EXPECT, 0, PAT(800, 600, 11)},
+	{"the next QEMU's guest, 1024x768", OP_MODE, CK_EXPECT, 0, PAT(1024, 768, 12)},
+};
+
+static int draw_through(int fd, unsigned picture, char *cmd, size_t len)
+{
+	const struct step *s = &qemu_steps[picture % 2];
+	struct device dev = {.fd = -1};
+	char pic[128];
+	int ret = device_setup(&dev, fd, true);
+
+	if (!ret)
+		ret = apply(&dev, s);
+	device_close(&dev);
+	kbed_picture_format(&s->pic, pic, sizeof(pic));
+	snprintf(cmd, len, "expect %s", pic);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -742,8 +732,10 @@ int main(int argc, char **argv)
 		ret = case_mbochs(&b, !strcmp(name, "fixed"));
 	else if (!strcmp(name, "mdpy"))
 		ret = case_mdpy(&b);
+	else if (!strcmp(name, "qemu"))
+		ret = kbed_attach_qemu(b.daemon, b.checker, draw_through, b.d, b.ck);
 	else
-		ret = kbed_fail(-EINVAL, "unknown case '%s' (stock, fixed or mdpy)", name);
+		ret = kbed_fail(-EINVAL, "unknown case '%s' (stock, fixed, mdpy or qemu)", name);
 	for (int i = 0; i < 2; i++) {
 		kbed_child_stop(&b.ck[i], false);
 		if (kbed_child_stop(&b.d[i], true) && !ret)

@@ -23,7 +23,7 @@
 #
 # Options: --daemon PATH (required), --driver PATH, --checker PATH (built
 # from tests/kernel with cc when not given), --work DIR (default
-# /tmp/kbed-$UID), --case NAME (repeatable: stock, fixed, mdpy; default all).
+# /tmp/kbed-$UID), --case NAME (repeatable: stock, fixed, mdpy, qemu; default all).
 # Exit: 0 pass, 1 fail (the guest's console is printed), 77 skip (QEMU cannot
 # start or a package is missing; the reason is printed).
 
@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
 	   exit 2 ;;
 	esac
 done
-[ ${#CASES[@]} -gt 0 ] || CASES=(stock fixed mdpy)
+[ ${#CASES[@]} -gt 0 ] || CASES=(stock fixed mdpy qemu)
 [ -n "$DAEMON" ] || { echo "kbed: --daemon is required" >&2; exit 2; }
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd) # kbuild needs an absolute M=
@@ -110,8 +110,8 @@ phase_start programs
 CFLAGS="-O2 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE"
 if [ -z "$DRIVER" ]; then
 	DRIVER=$WORK/guest_driver
-	cc $CFLAGS -static -o "$DRIVER" "$SRC/guest_driver.c" "$SRC/kbed_children.c" \
-		"$SRC/kbed_common.c" "$SRC/kbed_klog.c"
+	cc $CFLAGS -static -o "$DRIVER" "$SRC/guest_driver.c" "$SRC/kbed_attach.c" \
+		"$SRC/kbed_children.c" "$SRC/kbed_common.c" "$SRC/kbed_klog.c"
 fi
 if [ -z "$CHECKER" ]; then
 	CHECKER=$WORK/vnc_check
@@ -131,14 +131,35 @@ cp "$MODDIR"/fixed/*.ko "$ROOT/lib/modules/kbed/fixed/"
 initramfs_pack "$ROOT" "$WORK/initramfs.cpio.gz"
 phase_end "($(du -h "$WORK/initramfs.cpio.gz" | cut -f1))"
 
+# --- the qemu case: QEMU itself in the guest, as a second archive -----------
+# The kernel unpacks concatenated archives in turn: only that case's boot
+# carries QEMU, its libraries, its TCG module and the firmware it loads
+# with -nodefaults (the BIOS from its firmware path, and kvmvapic.bin, which it
+# reads even without KVM).
+if [[ " ${CASES[*]} " == *" qemu "* ]]; then
+	phase_start "qemu archive"
+	QROOT=$WORK/qemu-root
+	QEMU_BIN=$(command -v qemu-system-x86_64)
+	TCG_MODULE=$(ls /usr/lib/*/qemu/accel-tcg-x86_64.so 2>/dev/null | head -n 1 || true)
+	[ -n "$TCG_MODULE" ] || skip "no accel-tcg-x86_64.so: apt-get install -y qemu-system-x86"
+	rm -rf "$QROOT"
+	initramfs_add_files "$QROOT" "$QEMU_BIN" "$TCG_MODULE" \
+		/usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin
+	initramfs_pack "$QROOT" "$WORK/qemu.cpio.gz"
+	cat "$WORK/initramfs.cpio.gz" "$WORK/qemu.cpio.gz" >"$WORK/initramfs-qemu.cpio.gz"
+	phase_end "($(du -h "$WORK/qemu.cpio.gz" | cut -f1) more)"
+fi
+
 # --- one guest boot per case -------------------------------------------------
 failed=()
 for c in "${CASES[@]}"; do
 	phase_start "guest $c"
 	log=$WORK/console-$c.log
+	initrd=$WORK/initramfs.cpio.gz
+	[ "$c" != qemu ] || initrd=$WORK/initramfs-qemu.cpio.gz
 	rc=0
 	timeout 600 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic \
-		-no-reboot -nic none -kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" \
+		-no-reboot -nic none -kernel "$VMLINUZ" -initrd "$initrd" \
 		-append "console=ttyS0 quiet panic=-1 kbed.case=$c" \
 		</dev/null >"$log" 2>"$WORK/qemu-$c.err" || rc=$?
 	if ! grep -q 'KBED: init' "$log"; then

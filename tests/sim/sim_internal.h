@@ -126,6 +126,7 @@ struct sim_state {
 	bool enomem_quirk;
 	bool enomem_armed;
 	bool recycle;
+	bool second_reader; /* SIM_FAULT_SECOND_READER */
 	uint32_t query_eio;
 	uint32_t dmabuf_eio;
 	int mmap_errno; /* 0, EINVAL or ENODEV */

@@ -20,6 +20,8 @@
 #define PAGE_SIZE_SIM 4096u
 #define CLOSED_IDS 64
 
+static void second_reader_query(int plane);
+
 /* Ids whose last fd was closed, so a later fetch of one can be counted. */
 static uint32_t closed_ids[CLOSED_IDS];
 static unsigned int closed_next;
@@ -199,6 +201,7 @@ int sim_plane_set(int plane, const struct sim_plane_desc *desc)
 	p->buf[0] = plane_buffer(plane, &d, 0);
 	if (!p->buf[0])
 		return -ENOMEM;
+	second_reader_query(plane);
 	/* A mode set again starts as a new one does: cleared. */
 	if (!p->buf[0]->owns_memfd)
 		return 0;
@@ -244,6 +247,7 @@ int sim_plane_flip_commit(int plane, const struct sim_buffer *target)
 	if (p->buf[!p->cur] != target)
 		return -ESTALE;
 	p->cur = !p->cur;
+	second_reader_query(plane);
 	return 0;
 }
 
@@ -354,6 +358,31 @@ static long mbochs_query(struct vfio_device_gfx_plane_info *info, bool primary)
 	}
 	fill_plane(info, DRM_PLANE_TYPE_PRIMARY_SIM);
 	return 0;
+}
+
+/*
+ * The other reader's query of a plane that just changed, answered as the
+ * daemon's would be: the id is allocated now (gvt: the query reference
+ * keeps it taken; mbochs: it meets the ENOMEM of a new mode itself; gvt's
+ * EFAULT of a surface caught mid mode set is met the same way, and it
+ * queries again). Never counted in the daemon's stats.
+ */
+static void second_reader_query(int plane)
+{
+	struct vfio_device_gfx_plane_info info = { .argsz = sizeof(info) };
+
+	if (!sim.second_reader || sim.cfg.region_mode)
+		return;
+	info.drm_plane_type = (uint32_t)plane;
+	if (sim.cfg.driver == SIM_DRIVER_MBOCHS) {
+		mbochs_query(&info, plane == DRM_PLANE_TYPE_PRIMARY_SIM);
+	} else if (sim.cfg.driver == SIM_DRIVER_GVT) {
+		if (gvt_query(&info, plane) == -EFAULT)
+			gvt_query(&info, plane);
+	} else {
+		sim.enomem_armed = false;
+		fill_plane(&info, plane);
+	}
 }
 
 /* SIM_FAULT_QUERY_ERRNO: primary queries still to fail, and with which errno. */
@@ -579,6 +608,9 @@ int sim_fault(uint32_t fault, uint64_t arg)
 		return 0;
 	case SIM_FAULT_ID_RECYCLE:
 		sim.recycle = arg != 0;
+		return 0;
+	case SIM_FAULT_SECOND_READER:
+		sim.second_reader = arg != 0;
 		return 0;
 	case SIM_FAULT_QUERY_ERRNO:
 		if ((arg & 0xffff) == 0 && arg >> 16)

@@ -57,6 +57,12 @@ enum sim_fault {
 	SIM_FAULT_DEVICE_REQUEST,
 	/* arg ENODEV or EIO: gone as SIM_FAULT_DEVICE_GONE, and poll() on the device fd says POLLHUP. */
 	SIM_FAULT_DEVICE_HANGUP,
+	/*
+	 * arg 0/1: another process reads the display too (QEMU with display=on):
+	 * it queries every plane the guest sets or flips to, at once, so each
+	 * gets its id then, whether the daemon ever queries it or not.
+	 */
+	SIM_FAULT_SECOND_READER,
 };
 
 /* Connects, retrying until the sim answers or timeout_ms passes. NULL on failure. */
