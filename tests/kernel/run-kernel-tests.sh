@@ -8,6 +8,8 @@
 # also cycles through 20 modes three times (more than any dmabuf cache) and
 # the guest's kernel log must stay clean: no splat, and no mbochs dmabuf id
 # fetched again after its fd was closed (stock mbochs then puts its pages twice).
+# The qemu case runs a real qemu-system-x86_64 -S in the guest, holding the
+# fixed mbochs, and attaches beside it (kbed_attach.h).
 #
 # Run alone (as root is not needed; Debian 12 packages):
 #   apt-get install -y qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
@@ -17,9 +19,10 @@
 #
 # Cost: about 1.5 GB of disk for the packages (mostly linux-source and the
 # headers), under 10 MB in the work dir; the first run extracts and builds
-# the sample modules (~20 s, cached by input hash afterwards); then three
+# the sample modules (~20 s, cached by input hash afterwards); then four
 # guest boots of ~10 s each plus the steps (the mode cycle: ~4 s per mbochs
-# case), 1-3 minutes in all on 2 cores.
+# case; the qemu case's boot carries QEMU, 18 MB more), 1-3 minutes in all
+# on 2 cores.
 #
 # Options: --daemon PATH (required), --driver PATH, --checker PATH (built
 # from tests/kernel with cc when not given), --work DIR (default
