@@ -25,18 +25,28 @@
  * get the same ids, so a second reader shows once the guest changes its
  * display while the daemon does not look, which any desktop guest does.
  *
+ * A query that fails may still have allocated an id the daemon never sees:
+ * stock mbochs makes the dmabuf of a new mode, then fails that query with
+ * ENOMEM (its second query finds the id; a guest quicker than that leaves
+ * it unseen). Each failed query since the highest id allows one more.
+ *
  * The first id seen is the baseline: what came before is unknown. A daemon
  * restarted beside a running VM may meet ids its earlier run saw and this
  * one did not; the warning names that too.
  */
 struct id_watch {
-	uint32_t highest; /* 0: no id seen yet */
+	uint32_t highest;       /* 0: no id seen yet */
+	uint32_t failed_since;  /* failed queries since highest was seen */
 };
+
+/* Notes a query that failed: it may have allocated an id unseen. */
+void id_watch_failed(struct id_watch *w);
 
 /*
  * Notes an id a plane query returned (0, no dmabuf, is ignored). True when
  * it shows ids allocated by someone else: *unseen_from is then the first
- * of them (they run up to id - 1).
+ * of them (they run up to id - 1; the daemon's failed queries may account
+ * for some).
  */
 bool id_watch_note(struct id_watch *w, uint32_t id, uint32_t *unseen_from);
 

@@ -181,8 +181,11 @@ int plane_source_query(struct plane_source *src, uint32_t drm_plane_type,
 	info->flags = src->transport == PLANE_TRANSPORT_DMABUF ? VFIO_GFX_PLANE_TYPE_DMABUF
 							       : VFIO_GFX_PLANE_TYPE_REGION;
 	info->drm_plane_type = drm_plane_type;
-	if (ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_QUERY_GFX_PLANE, info) < 0)
-		return -errno;
+	if (ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_QUERY_GFX_PLANE, info) < 0) {
+		int err = -errno;
+		id_watch_failed(&src->ids);
+		return err;
+	}
 	if (src->ids_from_bottom && plane_info_enabled(info))
 		watch_ids(src, info->dmabuf_id);
 	return 0;
