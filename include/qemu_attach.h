@@ -28,7 +28,8 @@ int qemu_attach_read_pidfile(const char *path, pid_t *out, const char **why);
 /*
  * The lowest fd of process pid whose /proc/PID/fd link reads target, into
  * *fd_out. 0, -ENOENT (none), -ESRCH (no /proc/PID: gone, or hidden from
- * us) or -errno (e.g. -EACCES without ptrace rights).
+ * us), -EACCES (/proc/PID/fd not ours to list), -EPERM (its links not ours
+ * to read: no ptrace rights) or -errno.
  */
 int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out);
 
@@ -40,7 +41,8 @@ int qemu_attach_new(pid_t pid, const char *pidfile, struct qemu_attach **out, ch
  * The mdev uuid from that QEMU: its group fd copied and a device opened from
  * it, or where QEMU holds the device through its iommufd cdev instead (Linux
  * 6.6+), QEMU's device fd copied and used as it is. Needs CAP_SYS_PTRACE (or
- * the same user where Yama allows). 0 or -errno, why set.
+ * the same user where Yama allows), and CAP_DAC_READ_SEARCH where QEMU runs
+ * as another user (its /proc/PID/fd is mode 0500). 0 or -errno, why set.
  */
 int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio_device **dev,
 		       char *why, size_t len);

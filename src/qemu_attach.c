@@ -66,7 +66,7 @@ int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out)
 	DIR *dir = opendir(dir_path);
 	if (!dir)
 		return errno == ENOENT ? -ESRCH : -errno;
-	int found = -1;
+	int found = -1, refused = 0;
 	struct dirent *entry;
 	while ((entry = readdir(dir))) {
 		char *end;
@@ -77,15 +77,18 @@ int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out)
 		char path[sizeof(dir_path) + sizeof(entry->d_name)], link[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/%s", dir_path, entry->d_name);
 		ssize_t n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			continue; /* closed meanwhile */
+		if (n < 0) {
+			/* ENOENT: closed meanwhile. */
+			refused = errno == EACCES || errno == EPERM ? -EPERM : refused;
+			continue;
+		}
 		link[n] = '\0';
 		if (strcmp(link, target) == 0)
 			found = (int)fd;
 	}
 	closedir(dir);
 	if (found < 0)
-		return -ENOENT;
+		return refused ? refused : -ENOENT;
 	*fd_out = found;
 	return 0;
 }
@@ -120,16 +123,25 @@ static bool refused_by_syscall_filter(void)
 	       seccomp == 2;
 }
 
+/* Signal 0 checks only: EPERM (another user's QEMU) means it is there too. */
+static bool qemu_alive(const struct qemu_attach *attach)
+{
+	return pidfd_send_signal(attach->pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
 static void explain_find_failure(const struct qemu_attach *attach, int ret, char *why, size_t len)
 {
 	int pid = (int)attach->pid;
-	if (ret == -ESRCH && pidfd_send_signal(attach->pidfd, 0, NULL, 0) == 0)
+	if (ret == -ESRCH && qemu_alive(attach))
 		snprintf(why, len, "QEMU's (PID %d) /proc entry is hidden from this process "
-			 "(systemd's ProtectProc=invisible: the attach drop-in sets ProtectProc=default)",
-			 pid);
+			 "(systemd's ProtectProc=invisible shows only processes it may ptrace: "
+			 "needs CAP_SYS_PTRACE)", pid);
 	else if (ret == -ESRCH)
 		snprintf(why, len, "QEMU (PID %d) has exited", pid);
-	else if (ret == -EACCES || ret == -EPERM)
+	else if (ret == -EACCES)
+		snprintf(why, len, "listing QEMU's (PID %d) fds needs CAP_DAC_READ_SEARCH: its "
+			 "/proc/PID/fd is its user's alone", pid);
+	else if (ret == -EPERM)
 		snprintf(why, len, "reading QEMU's (PID %d) fds needs CAP_SYS_PTRACE (or its user, "
 			 "where Yama allows it)", pid);
 	else if (ret == -ENOENT)
