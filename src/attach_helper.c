@@ -28,7 +28,7 @@
 struct attach_reply {
 	int32_t status; /* 0 or -errno */
 	int32_t pid;
-	char why[200];
+	char why[200]; /* status 0: the node QEMU holds the mdev by */
 };
 
 struct attach_helper {
@@ -64,11 +64,13 @@ static int serve_attach(int sock, const char *pidfile, const char *uuid)
 	int device_fd = -1;
 	int ret = qemu_attach_new(0, pidfile, &attach, reply.why, sizeof(reply.why));
 	if (ret == 0)
-		ret = qemu_attach_device_fd(attach, uuid, &device_fd, reply.why, sizeof(reply.why));
+		ret = qemu_attach_device_fd(attach, uuid, true, &device_fd, reply.why,
+					    sizeof(reply.why));
 	reply.status = ret;
 	if (ret == 0) {
 		int fds[2] = { device_fd, qemu_attach_pidfd(attach) };
 		reply.pid = qemu_attach_pid(attach);
+		snprintf(reply.why, sizeof(reply.why), "%s", qemu_attach_node(attach));
 		ret = send_reply(sock, &reply, fds);
 	} else {
 		ret = send_reply(sock, &reply, NULL);
@@ -192,8 +194,8 @@ int attach_helper_request(struct attach_helper *h, const char *uuid, struct vfio
 		return reply.status;
 	}
 	ret = qemu_attach_adopt(reply.pid, fds[1], qemu);
-	char origin[64];
-	snprintf(origin, sizeof(origin), "QEMU PID %d", (int)reply.pid);
+	char origin[sizeof(reply.why) + 32];
+	snprintf(origin, sizeof(origin), "QEMU PID %d, %s", (int)reply.pid, reply.why);
 	const char *step = "out of memory";
 	if (ret == 0)
 		ret = vfio_device_adopt_fd(fds[0], origin, dev, &step);

@@ -530,8 +530,8 @@ static int open_device(struct daemon *d)
 		log_error("cannot attach to QEMU for mdev %s: %s (%s); giving up", d->cfg.uuid, why,
 			  strerror(-ret));
 	else
-		log_info("attached to QEMU (PID %d) through the attach helper: mdev %s opened "
-			 "again from its VFIO group", (int)qemu_attach_pid(d->qemu), d->cfg.uuid);
+		log_info("attached to QEMU (PID %d) through the attach helper: mdev %s (%s)",
+			 (int)qemu_attach_pid(d->qemu), d->cfg.uuid, vfio_device_origin(d->device));
 	return ret;
 }
 
