@@ -110,6 +110,12 @@ static bool self_status(const char *name, const char *fmt, void *value)
 	return found;
 }
 
+static bool holds_ptrace(void)
+{
+	unsigned long long effective = 0;
+	return self_status("CapEff", "%llx", &effective) && (effective >> CAP_SYS_PTRACE & 1);
+}
+
 /*
  * Both the kernel's ptrace check and a seccomp filter (systemd's
  * SystemCallFilter= with SystemCallErrorNumber=EPERM) refuse pidfd_getfd with
@@ -117,11 +123,8 @@ static bool self_status(const char *name, const char *fmt, void *value)
  */
 static bool refused_by_syscall_filter(void)
 {
-	unsigned long long effective = 0;
 	int seccomp = 0;
-	return self_status("CapEff", "%llx", &effective) &&
-	       (effective >> CAP_SYS_PTRACE & 1) && self_status("Seccomp", "%d", &seccomp) &&
-	       seccomp == 2;
+	return holds_ptrace() && self_status("Seccomp", "%d", &seccomp) && seccomp == 2;
 }
 
 /* Signal 0 checks only: EPERM (another user's QEMU) means it is there too. */
@@ -141,7 +144,8 @@ static void explain_find_failure(const struct qemu_attach *attach, int ret, char
 		snprintf(why, len, "QEMU (PID %d) has exited", pid);
 	else if (ret == -EACCES)
 		snprintf(why, len, "listing QEMU's (PID %d) fds needs CAP_DAC_READ_SEARCH: its "
-			 "/proc/PID/fd is its user's alone", pid);
+			 "/proc/PID/fd is its user's alone%s", pid,
+			 holds_ptrace() ? "" : " (and copying one, CAP_SYS_PTRACE)");
 	else if (ret == -EPERM)
 		snprintf(why, len, "reading QEMU's (PID %d) fds needs CAP_SYS_PTRACE (or its user, "
 			 "where Yama allows it)", pid);
