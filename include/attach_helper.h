@@ -27,12 +27,12 @@ struct vfio_device;
 struct attach_helper;
 
 /*
- * Forks the helper. Call it before any other fd is open that the helper
- * should not inherit (it closes every fd but stdin, stdout, stderr and its
- * socket anyway). user: the user the daemon drops to ("" keeps the uid).
- * 0 or -errno (logged).
+ * Forks the helper. Call it before the daemon opens anything: the helper
+ * keeps what is open then (stdin, stdout, stderr) but closes parent_fd (the
+ * start-up pipe to the daemon's parent, or -1). user: the user the daemon
+ * drops to ("" keeps the uid). 0 or -errno (logged).
  */
-int attach_helper_start(const char *pidfile, const char *uuid, const char *user,
+int attach_helper_start(const char *pidfile, const char *uuid, const char *user, int parent_fd,
 			struct attach_helper **out);
 
 /*

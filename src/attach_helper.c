@@ -21,8 +21,6 @@
 
 /* The one request there is. */
 #define HELPER_REQUEST_ATTACH 'A'
-/* The helper's socket once it has closed everything else. */
-#define HELPER_SOCKET_FD 3
 
 /* The answer; with status 0 it carries two fds: the device's, then QEMU's pidfd. */
 struct attach_reply {
@@ -87,10 +85,6 @@ static _Noreturn void helper_main(int sock, pid_t daemon_pid, const char *pidfil
 	/* Dies with the daemon, even one killed before it could close the socket. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != daemon_pid)
 		_exit(EXIT_FAILURE);
-	if (sock != HELPER_SOCKET_FD && dup2(sock, HELPER_SOCKET_FD) < 0)
-		_exit(EXIT_FAILURE);
-	close_range(HELPER_SOCKET_FD + 1, ~0U, 0);
-	sock = HELPER_SOCKET_FD;
 	if (privdrop_keep_ptrace(user, err, sizeof(err)) < 0) {
 		log_error("attach helper: %s; exiting", err);
 		_exit(EXIT_FAILURE);
@@ -111,7 +105,7 @@ static _Noreturn void helper_main(int sock, pid_t daemon_pid, const char *pidfil
 	}
 }
 
-int attach_helper_start(const char *pidfile, const char *uuid, const char *user,
+int attach_helper_start(const char *pidfile, const char *uuid, const char *user, int parent_fd,
 			struct attach_helper **out)
 {
 	int pair[2];
@@ -125,6 +119,7 @@ int attach_helper_start(const char *pidfile, const char *uuid, const char *user,
 	pid_t pid = h ? fork() : -1;
 	if (pid == 0) {
 		close(pair[0]);
+		close_fd(parent_fd);
 		helper_main(pair[1], daemon_pid, pidfile, uuid, user);
 	}
 	int err = errno;

@@ -668,12 +668,13 @@ static void teardown(struct daemon *d)
 }
 
 /* First, while privileged and before any other fd is open: see attach_helper.h. */
-static int start_helper(struct daemon *d)
+static int start_helper(struct daemon *d, int ready_fd)
 {
 	if (!d->cfg.qemu_pidfile[0] || d->cfg.on_device_loss != DEVICE_LOSS_WAIT)
 		return 0;
 	return attach_helper_start(d->cfg.qemu_pidfile, d->cfg.uuid,
-				   packaged_user_missing(&d->cfg) ? "" : d->cfg.user, &d->helper);
+				   packaged_user_missing(&d->cfg) ? "" : d->cfg.user, ready_fd,
+				   &d->helper);
 }
 
 static void signal_ready(int ready_fd)
@@ -703,7 +704,7 @@ int daemon_run(const struct config *cfg, const char *config_path,
 	/* A client that vanishes mid-write must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (start_helper(&d) == 0 && setup_loop(&d) == 0 && setup_pipeline(&d) == 0) {
+	if (start_helper(&d, ready_fd) == 0 && setup_loop(&d) == 0 && setup_pipeline(&d) == 0) {
 		/* One refresh now: the operator learns the device's state at start. */
 		display_refresh(d.display);
 		log_info("ready: serving %s", d.cfg.instance);
