@@ -104,7 +104,7 @@ static const struct egl_part stock_auto = {
 
 static int judge_log(const struct child *d, const struct egl_part *p)
 {
-	char line[512];
+	char line[512], shown[512] = "";
 
 	for (size_t i = 0; i < sizeof(p->log) / sizeof(p->log[0]) && p->log[i].needle; i++) {
 		int n = kbed_find_in_log(d->log, p->log[i].needle, line, sizeof(line));
@@ -114,8 +114,10 @@ static int judge_log(const struct child *d, const struct egl_part *p)
 		if (n != p->log[i].want)
 			return kbed_fail(-EIO, "%s: the daemon logged '%s' %d times, want %d", p->name,
 					 p->log[i].needle, n, p->log[i].want);
-		if (n)
+		if (n && strcmp(line, shown)) {
 			printf("KBED: step 'egl: %s': logged: %s\n", p->name, line);
+			snprintf(shown, sizeof(shown), "%s", line);
+		}
 	}
 	printf("KBED: step 'egl: %s': %s\n", p->name, p->log_verdict);
 	return 0;

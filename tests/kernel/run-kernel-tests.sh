@@ -11,22 +11,25 @@
 #
 # Run alone (as root is not needed; Debian 12 packages):
 #   apt-get install -y qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
-#       linux-source busybox-static cpio xz-utils gcc make libvncserver-dev
-#   tests/kernel/run-kernel-tests.sh --daemon build/src/mdev-vncd
+#       linux-source busybox-static cpio xz-utils zstd gcc make libvncserver-dev
+#   tests/egl/fetch-mesa.sh build/mesa-backports
+#   tests/kernel/run-kernel-tests.sh --daemon build/src/mdev-vncd --mesa build/mesa-backports
 # or through ctest:  ctest --test-dir build -L kernel --output-on-failure
 #
 # Cost: about 1.5 GB of disk for the packages (mostly linux-source and the
 # headers), under 10 MB in the work dir; the first run extracts and builds
 # the sample modules (~20 s, cached by input hash afterwards); then three
 # guest boots of ~10 s each plus the steps (the mode cycle: ~4 s per mbochs
-# case), 1-3 minutes in all on 2 cores.
+# case), 1-3 minutes in all on 2 cores; and the egl case: the Mesa archive
+# (~7 s to build, cached), a boot that unpacks it, and llvmpipe compiling its
+# shaders under TCG (~10-25 s for the first frame): 1-2 minutes more.
 #
 # The egl case (issue 11) serves fixed mbochs through import = egl, mdpy and
 # stock mbochs through import = auto, on llvmpipe from the Mesa that
 # tests/egl/fetch-mesa.sh unpacks (--mesa: its DEST; ctest runs the
-# egl.fetch_mesa fixture first). That Mesa with its libraries (~230 MB, most
-# of it libLLVM) goes into an archive of its own, appended to the egl case's
-# initramfs only; without it the egl case fails, it never skips.
+# egl.fetch_mesa fixture first). That Mesa with its libraries (217 MB, most
+# of it libLLVM; 70 MB as zstd) goes into an archive of its own, appended to
+# the egl case's initramfs only; without it the egl case fails, never skips.
 #
 # Options: --daemon PATH (required), --driver PATH, --checker PATH (built
 # from tests/kernel with cc when not given), --work DIR (default
