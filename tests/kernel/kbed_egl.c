@@ -181,6 +181,19 @@ static int swap_in_stock_mbochs(void)
 	return ret;
 }
 
+/* Seconds since the guest booted: what unpacking the Mesa archive costs shows here. */
+static double guest_uptime_s(void)
+{
+	double up = -1;
+	FILE *f = fopen("/proc/uptime", "re");
+
+	if (f && fscanf(f, "%lf", &up) != 1)
+		up = -1;
+	if (f)
+		fclose(f);
+	return up;
+}
+
 int kbed_egl_case(const char *daemon, const char *checker)
 {
 	const char *vendor = getenv("__EGL_VENDOR_LIBRARY_FILENAMES");
@@ -190,6 +203,8 @@ int kbed_egl_case(const char *daemon, const char *checker)
 		return kbed_fail(-ENOENT, "the backports Mesa is not in this guest (%s): "
 					  "run-kernel-tests.sh --mesa DIR puts it there",
 				 vendor ? vendor : "__EGL_VENDOR_LIBRARY_FILENAMES unset");
+	printf("KBED: step 'egl: Mesa in the guest': %s, guest up %.1f s\n", vendor,
+	       guest_uptime_s());
 	ret = run_part(daemon, checker, &fixed_egl);
 	if (!ret)
 		ret = run_part(daemon, checker, &mdpy_auto);
