@@ -91,9 +91,10 @@ BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 ||
 	skip "no static busybox: apt-get install -y busybox-static"
 [ -x "$DAEMON" ] || { echo "kbed: FAIL: daemon $DAEMON is not an executable" >&2; exit 1; }
-if [[ " ${CASES[*]} " == *" egl "* ]] && ! [ -f "$MESA/root/$MESA_EGL_VENDOR" ]; then
+if [[ " ${CASES[*]} " == *" egl "* ]] &&
+	! { [ -f "$MESA/complete" ] && [ -f "$MESA/root/$MESA_EGL_VENDOR" ]; }; then
 	echo "kbed: FAIL: the egl case needs the backports Mesa: --mesa DIR after" \
-		"tests/egl/fetch-mesa.sh DIR (no ${MESA:-DIR}/root/$MESA_EGL_VENDOR)" >&2
+		"tests/egl/fetch-mesa.sh DIR (no complete ${MESA:-DIR}/root/$MESA_EGL_VENDOR)" >&2
 	exit 1
 fi
 phase_end "kernel $KVER, $(basename "$TARBALL")"
