@@ -36,6 +36,9 @@ egl)
 		export LD_LIBRARY_PATH=$libs
 	done
 	export __EGL_VENDOR_LIBRARY_FILENAMES=/opt/mesa/usr/share/glvnd/egl_vendor.d/50_mesa.json
+	# llvmpipe's 128-bit (SSE) code instead of AVX2, which TCG emulates slowly:
+	# the same import path, the case ~25 % shorter (52-74 s against 65-101 s)
+	export LP_NATIVE_VECTOR_WIDTH=128
 	;;
 esac
 
