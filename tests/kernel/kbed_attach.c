@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kbed_common.h"
+#include "kbed_guest.h"
 
 #define QEMU_BIN "/usr/bin/qemu-system-x86_64"
 #define QEMU_LOG "/tmp/qemu.log"
@@ -171,7 +172,7 @@ static int remove_within_limit(const char *uuid, double *took)
 	pid_t pid = fork();
 
 	if (pid == 0)
-		_exit(kbed_mdev_remove(uuid) ? 1 : 0);
+		_exit(mdev_remove(uuid) ? 1 : 0);
 	if (pid < 0)
 		return kbed_fail(-errno, "fork: %m");
 	while (waitpid(pid, &st, WNOHANG) == 0) {
@@ -233,7 +234,7 @@ static int start_and_draw(struct qemu *q, bool as_nobody, kbed_draw_fn *draw, un
 			  char *cmd, size_t len)
 {
 	double t0 = kbed_now_s();
-	int ret = kbed_mdev_create("mbochs", "mbochs-medium", QEMU_UUID);
+	int ret = mdev_create("mbochs", "mbochs-medium", QEMU_UUID);
 	int fd;
 
 	if (!ret)

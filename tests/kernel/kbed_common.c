@@ -51,23 +51,6 @@ int kbed_write_file(const char *path, const char *text)
 	return 0;
 }
 
-int kbed_mdev_remove(const char *uuid)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
-	return kbed_write_file(path, "1");
-}
-
-int kbed_mdev_create(const char *parent, const char *type, const char *uuid)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/sys/class/mdev_bus/%s/mdev_supported_types/%s/create",
-		 parent, type);
-	return kbed_write_file(path, uuid);
-}
-
 int kbed_mdev_group(const char *uuid, char *out, size_t len)
 {
 	char link[128], target[256];

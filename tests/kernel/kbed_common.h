@@ -6,8 +6,8 @@
 
 /*
  * What every part of the kernel bed's guest driver shares: the first failure
- * (the one the verdict line names), a monotonic clock for deadlines, and
- * mdevs made and removed through sysfs.
+ * (the one the verdict line names), a monotonic clock for deadlines, sysfs
+ * writes, and an mdev's VFIO group node.
  */
 
 /*
@@ -25,13 +25,7 @@ double kbed_now_s(void);
 /* Writes text to a sysfs file; 0 or a failure recorded. */
 int kbed_write_file(const char *path, const char *text);
 
-/* A new mdev of parent's type, with this uuid. */
-int kbed_mdev_create(const char *parent, const char *type, const char *uuid);
-
 /* The mdev's VFIO group node, /dev/vfio/N, into out. */
 int kbed_mdev_group(const char *uuid, char *out, size_t len);
-
-/* Removing an mdev waits until nobody holds it: with the daemon gone, at once. */
-int kbed_mdev_remove(const char *uuid);
 
 #endif
