@@ -29,7 +29,9 @@ long sim_inject_take(enum sim_inject which)
 {
 	if (!injected[which].count)
 		return 0;
-	__atomic_store_n(&injected[which].count, injected[which].count - 1, __ATOMIC_RELAXED);
+	if (injected[which].count != SIM_FAULT_COUNT_ENDLESS)
+		__atomic_store_n(&injected[which].count, injected[which].count - 1,
+				 __ATOMIC_RELAXED);
 	sim.stats.injected_failures++;
 	return -injected[which].err;
 }

@@ -70,6 +70,8 @@ enum sim_fault {
 	SIM_FAULT_LSEEK_ERRNO,
 	SIM_FAULT_IRQ_READ_ERRNO,
 };
+/* The count of an *_ERRNO fault that fails every call until the fault is set again. */
+#define SIM_FAULT_COUNT_ENDLESS 0xffffu
 
 /* Connects, retrying until the sim answers or timeout_ms passes. NULL on failure. */
 struct simctl *simctl_connect(const char *socket_path, int timeout_ms);
