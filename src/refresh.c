@@ -69,9 +69,9 @@ static void schedule_retry(struct refresh *r, unsigned planes)
 /*
  * Any run also does what a deferred refresh or a pending retry would have.
  * Retries back off and stop after RETRY_MAX; an event or a poll starts the
- * count again. On the polling path the next poll is the retry.
+ * count again. On the polling path the next poll is the retry. Returns
+ * whether the primary plane's picture changed.
  */
-/* Whether the primary plane's picture changed. */
 static bool run(struct refresh *r, unsigned planes, bool is_retry)
 {
 	planes |= r->pending | r->retry_planes;
