@@ -287,31 +287,6 @@ static long dispatch_ioctl(struct sim_fd *f, unsigned long req, void *arg)
 	return -ENOTTY;
 }
 
-/*
- * A device fd the daemon did not open itself: inherited (--device-fd) or
- * received over a unix socket from the VMM side. The test playing the VMM
- * hands over a memfd with the device's name; like the kernel, which knows
- * its device whoever opened it, the sim then serves it as the device
- * (dmabuf planes; its region memory is the handed-over file's own).
- */
-static struct sim_fd *adopt_handed_over_device(int fd)
-{
-	char path[64], target[128];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ssize_t n = real.readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return NULL;
-	target[n] = '\0';
-	if (strncmp(target, "/memfd:" SIM_MEMFD_PREFIX "device", strlen("/memfd:" SIM_MEMFD_PREFIX "device")) != 0)
-		return NULL;
-	struct sim_fd *entry = sim_fd_add(fd, SIM_FD_DEVICE);
-	if (!entry)
-		return NULL;
-	entry->bound = true;
-	sim.stats.device_fds_open++;
-	return entry;
-}
-
 SIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 {
 	struct sim_fd *entry;
@@ -326,7 +301,7 @@ SIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 	pthread_mutex_lock(&sim.lock);
 	entry = sim_fd_find(fd);
 	if (!entry)
-		entry = adopt_handed_over_device(fd);
+		entry = sim_adopt_foreign(fd);
 	if (!entry) {
 		pthread_mutex_unlock(&sim.lock);
 		return real.ioctl(fd, req, arg);
@@ -418,6 +393,8 @@ SIM_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
 	p = classify(path);
 	if (p != PATH_NONE)
 		return readlink_sim(p, buf, size);
+	if (sim_is_fd_link(path))
+		return sim_fd_link_read(path, buf, size);
 	return real.readlink(path, buf, size);
 }
 
