@@ -161,8 +161,6 @@ void fault_bed_row_done(struct fault_bed *b, const struct fault_mark *mark, cons
 		      now.rss_anon_kb - b->baseline.rss_anon_kb, s.open_dmabuf_fds);
 	if (logged != warnings)
 		fail_msg("%s: %d warnings logged, expected %d", name, logged, warnings);
-	if (!rss_comparable())
-		print_message("%s: RssAnon not compared under a sanitizer or valgrind\n", name);
 	if (!back)
 		fail_msg("%s: the daemon holds %d fds beside the sim's (were %d), %d threads (were "
 			 "%d), RssAnon %ld kB (was %ld, slack %d)", name, now.fds, b->baseline.fds,
@@ -200,6 +198,8 @@ void fault_bed_start(struct fault_bed *b, const char *const *env, bool signalled
 	}
 	fault_bed_guest_shows(b);
 	b->baseline = usage(b);
+	if (!rss_comparable())
+		print_message("RssAnon is not compared under a sanitizer or valgrind\n");
 }
 
 void fault_bed_stop(struct fault_bed *b)
