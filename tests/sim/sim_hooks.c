@@ -431,7 +431,12 @@ static bool from_gpu_driver(const void *caller)
 	return strncmp(base ? base + 1 : info.dli_fname, lib, strlen(lib)) == 0;
 }
 
-static int mmap_check(int fd, off_t off, size_t len, const void *caller)
+/*
+ * Before a software GPU imports a dmabuf the daemon asks, on that GPU's
+ * behalf, whether it may map it (import_egl.c software_map_refused): a
+ * PROT_NONE mapping, answered as the GPU driver's own.
+ */
+static int mmap_check(int fd, off_t off, size_t len, int prot, const void *caller)
 {
 	struct sim_fd *entry;
 	int ret = 1;
@@ -439,7 +444,8 @@ static int mmap_check(int fd, off_t off, size_t len, const void *caller)
 	pthread_mutex_lock(&sim.lock);
 	entry = sim_fd_find(fd);
 	if (entry && entry->kind == SIM_FD_DMABUF)
-		ret = sim_dmabuf_mmap_check(entry, off, len, from_gpu_driver(caller));
+		ret = sim_dmabuf_mmap_check(entry, off, len,
+					    prot == PROT_NONE || from_gpu_driver(caller));
 	else if (entry && entry->kind == SIM_FD_DEVICE)
 		ret = sim_device_mmap_check(off, len);
 	else if (entry)
@@ -457,7 +463,7 @@ static void *mmap_from(void *addr, size_t len, int prot, int flags, int fd, off_
 	if (!real.mmap)
 		return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 	if (!(flags & MAP_ANONYMOUS) && fd >= 0) {
-		ret = mmap_check(fd, off, len, caller);
+		ret = mmap_check(fd, off, len, prot, caller);
 		if (ret < 0) {
 			errno = -ret;
 			return MAP_FAILED;
