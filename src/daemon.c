@@ -101,9 +101,12 @@ static unsigned on_refresh(void *ctx, unsigned planes)
 	struct daemon *d = ctx;
 	unsigned again = 0;
 	const char *why;
+	uint64_t changed = display_stats(d->display)->frames_changed;
 	int ret = (planes & DISPLAY_EVENT_PRIMARY) ? display_refresh(d->display) : 0;
 	if (ret == -EAGAIN)
 		again |= DISPLAY_EVENT_PRIMARY;
+	if (display_stats(d->display)->frames_changed != changed)
+		again |= REFRESH_CHANGED;
 	if ((ret == -ENODEV || ret == -EIO) && device_is_gone(d->device, &why)) {
 		schedule_release(d, why);
 		return 0;

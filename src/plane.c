@@ -16,6 +16,8 @@ struct cached_buffer {
 	struct plane_buffer buf;
 	int fd;            /* owned dmabuf fd; -1 for a region or a free slot */
 	bool used;
+	bool imported;     /* buf.map (or buf.import_error) is the import of buf.real_size bytes */
+	struct pixel_layout layout; /* the geometry the device gave the id when it was imported */
 	uint64_t last_use;
 };
 
@@ -31,6 +33,7 @@ struct plane_source {
 	bool ids_from_bottom; /* GVT-g or mbochs: id_watch.h can tell a second reader */
 	struct id_watch ids;
 	struct log_latch second_reader;
+	struct log_latch id_reshaped;
 	struct cached_buffer region; /* the one region a region plane points at */
 };
 
@@ -132,12 +135,22 @@ int plane_source_new(struct vfio_device *dev, const struct import_method *import
 	return 0;
 }
 
+static void drop_import(struct plane_source *src, struct cached_buffer *entry)
+{
+	if (entry->imported && entry->buf.import_error == 0)
+		src->import->unmap(&entry->buf.map);
+	entry->imported = false;
+	entry->buf.import_error = 0;
+	entry->buf.import_why = NULL;
+	entry->buf.read_failed = NULL;
+	memset(&entry->buf.map, 0, sizeof(entry->buf.map));
+}
+
 static void cached_buffer_release(struct plane_source *src, struct cached_buffer *entry)
 {
 	if (!entry->used)
 		return;
-	if (entry->buf.import_error == 0)
-		src->import->unmap(&entry->buf.map);
+	drop_import(src, entry);
 	close_fd(entry->fd);
 	memset(entry, 0, sizeof(*entry));
 	entry->fd = -1;
@@ -214,6 +227,24 @@ static void import_entry(struct plane_source *src, struct cached_buffer *entry,
 {
 	entry->buf.import_error =
 		src->import->map(src->import, req, &entry->buf.map, &entry->buf.import_why);
+	entry->imported = true;
+}
+
+static struct pixel_layout layout_of(const struct vfio_device_gfx_plane_info *info)
+{
+	return (struct pixel_layout){
+		.fourcc = info->drm_format,
+		.modifier = info->drm_format_mod,
+		.width = info->width,
+		.height = info->height,
+		.stride = info->stride,
+	};
+}
+
+static bool same_layout(const struct pixel_layout *a, const struct pixel_layout *b)
+{
+	return a->fourcc == b->fourcc && a->modifier == b->modifier && a->width == b->width &&
+	       a->height == b->height && a->stride == b->stride;
 }
 
 /* The id's slot, a free one, or the least recently used; NULL when none may be taken. */
@@ -239,6 +270,27 @@ static struct cached_buffer *dmabuf_slot(struct plane_source *src, uint32_t id)
 	return oldest;
 }
 
+/*
+ * Reads the held dmabuf's real size and imports it as the device describes
+ * it now. Without the size no pixel of it can be trusted: the caller shows a
+ * placeholder, the fd stays held and the next frame asks again, since closing it and fetching the id anew
+ * is what a kept-id driver must never see.
+ */
+static int size_and_import(struct plane_source *src, struct cached_buffer *entry,
+			   const struct vfio_device_gfx_plane_info *info)
+{
+	off_t end = lseek(entry->fd, 0, SEEK_END);
+	if (end <= 0)
+		return end < 0 ? -errno : -EINVAL;
+	entry->buf.real_size = (size_t)end;
+	entry->layout = layout_of(info);
+	struct import_request req = {
+		.fd = entry->fd, .is_dmabuf = true, .size = (size_t)end, .layout = &entry->layout,
+	};
+	import_entry(src, entry, &req);
+	return 0;
+}
+
 static int fetch_dmabuf(struct plane_source *src, struct cached_buffer *entry,
 			const struct vfio_device_gfx_plane_info *info)
 {
@@ -246,30 +298,34 @@ static int fetch_dmabuf(struct plane_source *src, struct cached_buffer *entry,
 	int fd = ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_GET_GFX_DMABUF, &dmabuf_id);
 	if (fd < 0)
 		return -errno;
-	off_t end = lseek(fd, 0, SEEK_END);
-	if (end <= 0) {
-		/* Without its real size no pixel of it can be trusted. */
-		int err = end < 0 ? -errno : -EINVAL;
-		close(fd);
-		return err;
-	}
 	entry->used = true;
 	entry->fd = fd;
 	entry->buf.id = id;
-	entry->buf.real_size = (size_t)end;
-	/* Drivers keep an id only while format, size and stride stay the same: import it as it is. */
-	struct pixel_layout layout = {
-		.fourcc = info->drm_format,
-		.modifier = info->drm_format_mod,
-		.width = info->width,
-		.height = info->height,
-		.stride = info->stride,
-	};
-	struct import_request req = {
-		.fd = fd, .is_dmabuf = true, .size = (size_t)end, .layout = &layout,
-	};
-	import_entry(src, entry, &req);
-	return 0;
+	log_latch_clear(&src->id_reshaped);
+	return size_and_import(src, entry, info);
+}
+
+/*
+ * Drivers keep an id only while format, size and stride stay the same (GVT-g's
+ * pick_dmabuf_by_info, mbochs_dmabuf_find_by_mode): an id the device now
+ * describes otherwise is still the object the held fd names, so it is
+ * imported again, its size read anew, as the device describes it now.
+ */
+static int check_held(struct plane_source *src, struct cached_buffer *entry,
+		      const struct vfio_device_gfx_plane_info *info)
+{
+	if (!entry->imported)
+		return size_and_import(src, entry, info);
+	struct pixel_layout now = layout_of(info);
+	if (same_layout(&entry->layout, &now))
+		return 0;
+	log_once(&src->id_reshaped, LOG_LEVEL_WARNING,
+		 "dmabuf id %u came back as %ux%u stride %u (was %ux%u stride %u): the device "
+		 "changed the buffer under its id; importing it again as described now",
+		 entry->buf.id, now.width, now.height, now.stride, entry->layout.width,
+		 entry->layout.height, entry->layout.stride);
+	drop_import(src, entry);
+	return size_and_import(src, entry, info);
 }
 
 static int region_buffer(struct plane_source *src, uint32_t index, size_t needed)
@@ -312,12 +368,10 @@ int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_p
 	struct cached_buffer *entry = dmabuf_slot(src, info->dmabuf_id);
 	if (!entry)
 		return -EMFILE;
-	if (!entry->used) {
-		int ret = fetch_dmabuf(src, entry, info);
-		if (ret < 0)
-			return ret;
-	}
 	entry->last_use = ++src->use_clock;
+	int ret = entry->used ? check_held(src, entry, info) : fetch_dmabuf(src, entry, info);
+	if (ret < 0)
+		return ret;
 	*out = &entry->buf;
 	return 0;
 }

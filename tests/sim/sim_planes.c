@@ -209,6 +209,27 @@ int sim_plane_set(int plane, const struct sim_plane_desc *desc)
 			 d.alloc_size) < 0 ? -errno : 0;
 }
 
+int sim_plane_reshape(int plane, const struct sim_plane_desc *desc)
+{
+	struct sim_plane_desc d = *desc;
+
+	if (plane != DRM_PLANE_TYPE_PRIMARY_SIM && plane != DRM_PLANE_TYPE_CURSOR_SIM)
+		return -EINVAL;
+	struct sim_buffer *buf = current(plane);
+	if (!buf)
+		return -ENODEV;
+	if (!buf->owns_memfd)
+		return -EOPNOTSUPP;
+	if (!d.alloc_size)
+		d.alloc_size = d.size;
+	if (!d.fourcc || !d.alloc_size)
+		return -EINVAL;
+	if (ftruncate(buf->memfd, d.alloc_size) < 0)
+		return -errno;
+	buf->desc = d;
+	return 0;
+}
+
 int sim_plane_target(int plane, bool flip, struct sim_target *t)
 {
 	struct sim_plane *p;
@@ -385,12 +406,6 @@ static void second_reader_query(int plane)
 	}
 }
 
-/* SIM_FAULT_QUERY_ERRNO: primary queries still to fail, and with which errno. */
-static struct {
-	uint32_t count;
-	int err;
-} primary_fault;
-
 long sim_query_plane(void *arg)
 {
 	struct vfio_device_gfx_plane_info *info = arg;
@@ -415,9 +430,10 @@ long sim_query_plane(void *arg)
 		sim.query_eio--;
 		return -EIO;
 	}
-	if (plane == DRM_PLANE_TYPE_PRIMARY_SIM && primary_fault.count) {
-		primary_fault.count--;
-		return -primary_fault.err;
+	if (plane == DRM_PLANE_TYPE_PRIMARY_SIM) {
+		ret = sim_inject_take(SIM_INJECT_QUERY);
+		if (ret < 0)
+			return ret;
 	}
 	if (sim.cfg.driver == SIM_DRIVER_MBOCHS)
 		return mbochs_query(info, plane == DRM_PLANE_TYPE_PRIMARY_SIM);
@@ -565,7 +581,7 @@ long sim_dmabuf_ioctl(struct sim_fd *f, unsigned long req, void *arg)
 		return -EINVAL;
 	if (!(sync->flags & DMA_BUF_SYNC_RW))
 		return -EINVAL;
-	return 0;
+	return sim_inject_take(SIM_INJECT_SYNC);
 }
 
 int sim_dmabuf_mmap_check(struct sim_fd *f, off_t off, size_t len, bool gpu_driver)
@@ -613,11 +629,13 @@ int sim_fault(uint32_t fault, uint64_t arg)
 		sim.second_reader = arg != 0;
 		return 0;
 	case SIM_FAULT_QUERY_ERRNO:
-		if ((arg & 0xffff) == 0 && arg >> 16)
-			return -EINVAL;
-		primary_fault.err = (int)(arg & 0xffff);
-		primary_fault.count = (uint32_t)(arg >> 16) & 0xffff;
-		return 0;
+		return sim_inject_arm(SIM_INJECT_QUERY, arg);
+	case SIM_FAULT_SYNC_ERRNO:
+		return sim_inject_arm(SIM_INJECT_SYNC, arg);
+	case SIM_FAULT_LSEEK_ERRNO:
+		return sim_inject_arm(SIM_INJECT_LSEEK, arg);
+	case SIM_FAULT_IRQ_READ_ERRNO:
+		return sim_inject_arm(SIM_INJECT_IRQ_READ, arg);
 	default:
 		return sim_loss_fault(fault, arg);
 	}
