@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -19,8 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <drm_fourcc.h>
 
 #include "simctl.h"
+#include "vnc_probe.h"
 
 #define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
 
@@ -278,6 +282,24 @@ void picture_fill(uint8_t *pixels, uint32_t width, uint32_t height, uint32_t see
 	}
 }
 
+void daemon_check_serves_picture(struct daemon_proc *d, uint32_t seed)
+{
+	struct sim_plane_desc desc = {
+		.fourcc = DRM_FORMAT_XRGB8888, .width = 640, .height = 480,
+		.stride = 640 * 4, .size = 640 * 480 * 4,
+	};
+	assert_int_equal(simctl_set_plane(d->sim, 1, &desc), 0);
+	uint8_t *pixels = malloc(desc.size);
+	assert_non_null(pixels);
+	picture_fill(pixels, 640, 480, seed);
+	assert_int_equal(simctl_flip(d->sim, 1, pixels, desc.size), 0);
+	struct vnc_probe *probe = vnc_probe_connect(d->port, "raw");
+	assert_non_null(probe);
+	assert_true(vnc_probe_wait_picture(probe, pixels, 640, 480, 5000));
+	vnc_probe_free(probe);
+	free(pixels);
+}
+
 bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count, int timeout_ms)
 {
 	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
@@ -349,4 +371,42 @@ bool daemon_wait_counts(const struct daemon_proc *d, int fds, int threads, int t
 	print_message("daemon holds %d fds beside the sim's (were %d) and %d threads (were %d)\n",
 		      now_fds, fds, now_threads, threads);
 	return false;
+}
+
+struct irq_storm {
+	struct simctl *ctl;
+	uint64_t value;
+	atomic_bool stop;
+	uint64_t sent;
+	pthread_t thread;
+};
+
+static void *storm_thread(void *arg)
+{
+	struct irq_storm *s = arg;
+	while (!atomic_load(&s->stop))
+		if (simctl_irq(s->ctl, s->value) == 0)
+			s->sent++;
+	return NULL;
+}
+
+struct irq_storm *irq_storm_start(const struct daemon_proc *d, uint64_t value)
+{
+	struct irq_storm *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	s->ctl = simctl_connect(d->control, 2000);
+	assert_non_null(s->ctl);
+	s->value = value;
+	assert_int_equal(pthread_create(&s->thread, NULL, storm_thread, s), 0);
+	return s;
+}
+
+uint64_t irq_storm_stop(struct irq_storm *s)
+{
+	atomic_store(&s->stop, true);
+	pthread_join(s->thread, NULL);
+	simctl_free(s->ctl);
+	uint64_t sent = s->sent;
+	free(s);
+	return sent;
 }

@@ -226,13 +226,17 @@ int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int d
 	} else if (how == BY_UUID) {
 		argv[4] = "--uuid";
 		snprintf(arg, sizeof(arg), "%s", uuid);
-	} else if (how == BY_ATTACH || how == BY_ATTACH_UNPRIVILEGED) {
+	} else if (how == BY_ATTACH || how == BY_ATTACH_UNPRIVILEGED || how == BY_PIDFILE ||
+		   how == BY_PIDFILE_UNPRIVILEGED) {
 		snprintf(conf, sizeof(conf), "/tmp/kbed-%d.conf", port);
 		f = fopen(conf, "we");
 		if (!f)
 			return kbed_fail(-errno, "%s: %m", conf);
-		fprintf(f, "uuid = %s\nqemu_pid = %d\nlisten = %s\ninstance = kbed\n", uuid, dev,
-			listen);
+		if (how == BY_PIDFILE || how == BY_PIDFILE_UNPRIVILEGED)
+			fprintf(f, "qemu_pidfile = " KBED_QEMU_PIDFILE "\non_device_loss = wait\n");
+		else
+			fprintf(f, "qemu_pid = %d\n", dev);
+		fprintf(f, "uuid = %s\nlisten = %s\ninstance = kbed\n", uuid, listen);
 		fclose(f);
 		argv[2] = "--config";
 		argv[3] = conf;
@@ -255,7 +259,7 @@ int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int d
 		argv[4] = NULL;
 	}
 	d->pid = spawn(argv, how == BY_FD ? dev : -1, -1, -1, d->log,
-		       how == BY_ATTACH_UNPRIVILEGED);
+		       how == BY_ATTACH_UNPRIVILEGED || how == BY_PIDFILE_UNPRIVILEGED);
 	if (d->pid < 0)
 		ret = d->pid;
 	else if (how == BY_SOCKET)
@@ -265,7 +269,28 @@ int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int d
 	return ret;
 }
 
-int kbed_count_in_log(const char *log, const char *needle)
+int kbed_daemon_start_config(struct child *d, const char *bin, int dev, int port,
+			     const char *config)
+{
+	char conf[32], fdstr[16], listen[32];
+	char *argv[] = {(char *)bin, "--foreground", "--config", conf, "--device-fd", fdstr, NULL};
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "/tmp/kbed-%d.conf", port);
+	snprintf(fdstr, sizeof(fdstr), "%d", dev);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(d->log, sizeof(d->log), "/tmp/daemon-%d.log", port);
+	d->in = d->out = -1;
+	f = fopen(conf, "we");
+	if (!f)
+		return kbed_fail(-errno, "%s: %m", conf);
+	fprintf(f, "%slisten = %s\ninstance = kbed\n", config, listen);
+	fclose(f);
+	d->pid = spawn(argv, dev, -1, -1, d->log, false);
+	return d->pid < 0 ? d->pid : 0;
+}
+
+int kbed_find_in_log(const char *log, const char *needle, char *first, size_t len)
 {
 	char line[1024];
 	int n = 0;
@@ -273,10 +298,19 @@ int kbed_count_in_log(const char *log, const char *needle)
 
 	if (!f)
 		return kbed_fail(-errno, "%s: %m", log);
-	while (fgets(line, sizeof(line), f))
-		n += !!strstr(line, needle);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, needle))
+			continue;
+		if (!n++ && first)
+			snprintf(first, len, "%.*s", (int)strcspn(line, "\n"), line);
+	}
 	fclose(f);
 	return n;
+}
+
+int kbed_count_in_log(const char *log, const char *needle)
+{
+	return kbed_find_in_log(log, needle, NULL, 0);
 }
 
 void kbed_dump_log(const struct child *d)

@@ -9,6 +9,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #define STEP_TIMEOUT_S 60
@@ -30,11 +31,23 @@ enum handover {
 	BY_UUID,   /* the daemon opens the mdev itself */
 	BY_ATTACH, /* qemu_pid = DEV in the config: the daemon takes the device from that process */
 	BY_ATTACH_UNPRIVILEGED, /* the same as user nobody, without CAP_SYS_PTRACE: refused */
+	BY_PIDFILE, /* qemu_pidfile = KBED_QEMU_PIDFILE, on_device_loss = wait (DEV unused) */
+	BY_PIDFILE_UNPRIVILEGED, /* the same as user nobody */
 };
+
+/* Where the kernel bed's QEMU writes its PID (kbed_attach.c). */
+#define KBED_QEMU_PIDFILE "/tmp/kbed-qemu.pid"
 
 /* Starts mdev-vncd listening on 127.0.0.1:PORT with device DEV (or UUID). */
 int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int dev,
 		      const char *uuid, int port);
+
+/*
+ * Starts mdev-vncd on 127.0.0.1:PORT with device DEV inherited (--device-fd)
+ * and a config file of the lines CONFIG ("key = value\n"...).
+ */
+int kbed_daemon_start_config(struct child *d, const char *bin, int dev, int port,
+			     const char *config);
 
 /* Waits up to timeout_s for the daemon to exit by itself, with this status. */
 int kbed_daemon_wait_exit(struct child *c, double timeout_s, int status);
@@ -56,6 +69,9 @@ int kbed_child_stop(struct child *c, bool is_daemon);
 
 /* Lines of LOG that contain NEEDLE, or a negative errno. */
 int kbed_count_in_log(const char *log, const char *needle);
+
+/* The same, with the first such line (without its newline) in FIRST when there is one. */
+int kbed_find_in_log(const char *log, const char *needle, char *first, size_t len);
 
 /* Prints the daemon's log to stdout (the guest's console). */
 void kbed_dump_log(const struct child *d);
