@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "display.h"
+
 struct event_base;
 struct vfio_device;
 
@@ -11,19 +13,37 @@ struct vfio_device;
  * When to run the display pipeline. With the device's display-event IRQ,
  * a refresh follows each event (coalesced to at most two per refresh
  * period, so an event storm cannot starve the clients) and a slow safety
- * poll catches events that stop coming; without it, a timer polls at the
- * refresh rate. With no client watching, nothing runs: the IRQ is masked
- * or the timer stopped, so an idle VM costs no wakeups.
+ * poll catches events that stop coming.
+ *
+ * Without it, the primary plane is queried REFRESH_QUERIES_PER_PERIOD
+ * times a refresh period (an ioctl) and its picture read when the query
+ * shows a page flip, at most twice a period, as events would trigger
+ * reads. A poll reading at the guest's own rate loses every frame whose
+ * flip lands in the same period as the next one (a guest's frame times
+ * jitter); this one does not, and adds a quarter period of latency at most
+ * where the plain poll added a whole one. Reads that do not follow a flip
+ * catch what a guest draws in place: every period while the guest does not
+ * flip, after two periods without a flip once it does (its front buffer is
+ * not drawn into between flips, so a 60 fps flipping guest costs 60 reads a
+ * second and a still picture costs as many as before).
+ *
+ * With no client watching, nothing runs: the IRQ is masked or the timer
+ * stopped, so an idle VM costs no wakeups.
  */
 struct refresh;
 
+#define REFRESH_QUERIES_PER_PERIOD 4
+
 /*
- * Queries these planes (DISPLAY_EVENT_* of display_irq.h). Returns the
- * planes whose query failed for a moment (a mode set in progress), 0 when
- * done: on the IRQ path they are tried again within milliseconds, backing
- * off, a bounded number of times, before the safety poll takes over.
+ * Queries these planes (DISPLAY_EVENT_* of display_irq.h); the primary
+ * plane's picture is read as `read` says, and *flipped tells whether its
+ * query showed another buffer or layout than the last picture read (see
+ * display_poll). Returns the planes whose query failed for a moment (a
+ * mode set in progress), 0 when done: on the IRQ path they are tried again
+ * within milliseconds, backing off, a bounded number of times, before the
+ * safety poll takes over; polling, the next query is the retry.
  */
-typedef unsigned refresh_fn(void *ctx, unsigned planes);
+typedef unsigned refresh_fn(void *ctx, unsigned planes, enum display_read read, bool *flipped);
 
 /*
  * An event base whose timers keep time to the microsecond
@@ -34,8 +54,9 @@ struct event_base *refresh_event_base_new(void);
 
 /*
  * Tries the IRQ when use_irq, else (or when that fails) polls; logs the mode
- * chosen. dev is used only for the IRQ (NULL is fine when !use_irq). The poll keeps time only as well as base's clock: give it a base
- * from refresh_event_base_new().
+ * chosen. dev is used only for the IRQ (NULL is fine when !use_irq). The
+ * poll keeps time only as well as base's clock: give it a base from
+ * refresh_event_base_new().
  */
 struct refresh *refresh_new(struct event_base *base, struct vfio_device *dev, bool use_irq,
 			    unsigned hz, refresh_fn *fn, void *ctx);

@@ -20,6 +20,8 @@
  */
 #define RETRY_FIRST_MS 2
 #define RETRY_MAX 6
+/* Polling: at most 500 queries a second, however high refresh_hz is. */
+#define POLL_TICK_MIN_US 2000
 
 struct refresh {
 	struct event_base *base;
@@ -28,13 +30,14 @@ struct refresh {
 	unsigned hz;
 	bool active;
 	struct display_irq *irq;   /* NULL: polling */
-	struct event *poll_timer;  /* polling: every 1/hz; IRQ: the slow safety poll */
+	struct event *poll_timer;  /* polling: the query tick; IRQ: the slow safety poll */
 	struct event *defer_timer; /* IRQ: a coalesced refresh waiting for the rate cap */
 	struct event *retry_timer; /* IRQ: planes whose query failed for a moment, tried again */
 	unsigned pending;          /* planes named by events not yet refreshed */
 	unsigned retry_planes;     /* planes the retry timer will query */
 	unsigned retries;          /* retries since the last run that was not one */
-	uint64_t last_run_us;
+	uint64_t last_run_us;      /* the last run that read the picture */
+	bool last_read_flipped;    /* polling: that read followed a page flip */
 };
 
 static uint64_t now_us(void)
@@ -44,10 +47,21 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static uint64_t period_us(const struct refresh *r)
+{
+	return 1000000 / (uint64_t)r->hz;
+}
+
 /* Events may come faster than any client takes frames: two refreshes per period at most. */
 static uint64_t min_interval_us(const struct refresh *r)
 {
-	return 1000000 / (2 * (uint64_t)r->hz);
+	return period_us(r) / 2;
+}
+
+static uint64_t poll_tick_us(const struct refresh *r)
+{
+	uint64_t tick = period_us(r) / REFRESH_QUERIES_PER_PERIOD;
+	return tick < POLL_TICK_MIN_US ? POLL_TICK_MIN_US : tick;
 }
 
 static void schedule_retry(struct refresh *r, unsigned planes)
@@ -74,14 +88,45 @@ static void run(struct refresh *r, unsigned planes, bool is_retry)
 	if (!is_retry)
 		r->retries = 0;
 	r->last_run_us = now_us();
-	unsigned again = r->fn(r->ctx, planes);
+	unsigned again = r->fn(r->ctx, planes, DISPLAY_READ_ALWAYS, &r->last_read_flipped);
 	if (again && r->irq && r->active && r->retries < RETRY_MAX)
 		schedule_retry(r, again);
 }
 
+/*
+ * Polling, one tick: a read when one is due whatever the query shows,
+ * else the query alone, which reads on a flip (and queries the cursor with
+ * it) once the rate cap allows. The timer fires on a fixed schedule: half
+ * a tick of slack keeps a late tick from pushing a due read to the next.
+ */
+static void poll_tick(struct refresh *r)
+{
+	uint64_t since = now_us() - r->last_run_us + poll_tick_us(r) / 2;
+	uint64_t due = r->last_read_flipped ? 2 * period_us(r) : period_us(r);
+	if (since >= due) {
+		run(r, ALL_PLANES, false);
+		return;
+	}
+	if (since < min_interval_us(r))
+		return;
+	bool flipped;
+	uint64_t queried = now_us();
+	r->fn(r->ctx, DISPLAY_EVENT_PRIMARY, DISPLAY_READ_ON_FLIP, &flipped);
+	if (!flipped)
+		return;
+	r->last_run_us = queried;
+	r->last_read_flipped = true;
+	bool unused;
+	r->fn(r->ctx, DISPLAY_EVENT_CURSOR, DISPLAY_READ_ALWAYS, &unused);
+}
+
 static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
-	run(arg, ALL_PLANES, false);
+	struct refresh *r = arg;
+	if (r->irq)
+		run(r, ALL_PLANES, false);
+	else
+		poll_tick(r);
 }
 
 static void on_deferred(evutil_socket_t fd, short what, void *arg)
@@ -118,8 +163,9 @@ static void start_timer(struct refresh *r)
 	if (r->irq) {
 		tv = (struct timeval){ .tv_sec = SAFETY_POLL_SEC };
 	} else {
-		long usec = 1000000L / (long)r->hz;
-		tv = (struct timeval){ .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 };
+		uint64_t usec = poll_tick_us(r);
+		tv = (struct timeval){ .tv_sec = (time_t)(usec / 1000000),
+				       .tv_usec = (suseconds_t)(usec % 1000000) };
 	}
 	evtimer_add(r->poll_timer, &tv);
 }

@@ -229,9 +229,13 @@ struct tick_log {
 	double ms[MAX_INTERVALS];
 };
 
-static unsigned on_tick(void *ctx, unsigned planes)
+/* Every read the poll makes, as for a guest that never flips. */
+static unsigned on_tick(void *ctx, unsigned planes, enum display_read read, bool *flipped)
 {
 	struct tick_log *log = ctx;
+	*flipped = false;
+	if (read != DISPLAY_READ_ALWAYS)
+		return 0;
 	uint64_t now = now_us();
 	if (log->last_us && log->n < MAX_INTERVALS)
 		log->ms[log->n++] = (double)(now - log->last_us) / 1000.0;
