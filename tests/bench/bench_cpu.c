@@ -31,7 +31,6 @@
  * Usage: bench_cpu [seconds per run, default 4] [server: xvnc, mdev-irq or
  * mdev-poll; default all three, and then the ratios and goals]
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -56,6 +55,7 @@
 #include <X11/Xutil.h>
 #include <X11/extensions/XShm.h>
 
+#include "bench_proc.h"
 #include "bench_util.h"
 #include "harness.h"
 #include "sim_protocol.h"
@@ -152,44 +152,6 @@ static uint32_t viewer_tag(const struct vnc_probe *probe)
 			frame |= 1u << bit;
 	}
 	return frame;
-}
-
-/* Whether task tid of pid is the sim's control thread. */
-static bool is_sim_control(pid_t pid, const char *tid)
-{
-	char path[320], comm[32] = "";
-	snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, tid);
-	FILE *f = fopen(path, "r");
-	if (f && fgets(comm, sizeof(comm), f))
-		comm[strcspn(comm, "\n")] = '\0';
-	if (f)
-		fclose(f);
-	return strcmp(comm, SIM_CONTROL_THREAD_NAME) == 0;
-}
-
-/* CPU time of every thread of pid but the sim's control thread, in nanoseconds. */
-static uint64_t cpu_ns(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	DIR *dir = opendir(path);
-	uint64_t total = 0;
-	struct dirent *e;
-	while (dir && (e = readdir(dir))) {
-		if (e->d_name[0] == '.' || is_sim_control(pid, e->d_name))
-			continue;
-		char stat_path[320];
-		snprintf(stat_path, sizeof(stat_path), "/proc/%d/task/%s/schedstat", pid, e->d_name);
-		FILE *f = fopen(stat_path, "r");
-		unsigned long long ns;
-		if (f && fscanf(f, "%llu", &ns) == 1)
-			total += ns;
-		if (f)
-			fclose(f);
-	}
-	if (dir)
-		closedir(dir);
-	return total;
 }
 
 /* ---- The guest, and how each server is told of a frame. ---- */
@@ -474,7 +436,7 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	struct sim_stats stats0 = { 0 }, stats1 = { 0 };
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats0);
-	uint64_t cpu0 = cpu_ns(server_pid(g)), next = now_us();
+	uint64_t cpu0 = bench_cpu_ns(server_pid(g)), next = now_us();
 	for (unsigned i = 0; i < frames; i++) {
 		for (uint64_t t = now_us(); t < next; t = now_us())
 			usleep((useconds_t)(next - t));
@@ -488,7 +450,7 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	usleep(300000);
 	atomic_store(&v.stop, true);
 	pthread_join(thread, NULL);
-	uint64_t cpu = cpu_ns(server_pid(g)) - cpu0;
+	uint64_t cpu = bench_cpu_ns(server_pid(g)) - cpu0;
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats1);
 	unsigned delivered = 0;
