@@ -24,14 +24,20 @@
  * frame. CPU is the
  * server's, all threads, from /proc/PID/task/TID/schedstat (nanoseconds;
  * /proc/PID/stat's utime+stime tick at 10 ms, too coarse for 0.3 ms a
- * frame), over the frames sent, divided by the frames delivered; the sim's
+ * frame), from the first frame sent until the last one arrives (300 ms
+ * after it was sent at most), divided by the frames delivered; the sim's
  * control thread inside the daemon (this bench's flips and IRQs, the
  * kernel's work on a real device) is left out.
+ *
+ * The floor under the 64x64 workload is measured in the same run, before
+ * and after the servers' runs: the frame read once, cold as the daemon
+ * meets it (see measure_floor).
  *
  * Usage: bench_cpu [seconds per run, default 4] [server: xvnc, mdev-irq or
  * mdev-poll; default all three, and then the ratios and goals]
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -54,6 +60,12 @@
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <X11/extensions/XShm.h>
+#if defined(__x86_64__)
+/* As the daemon's damage finder calls it (src/damage.c): SSE2, AVX2 or AVX-512 picked at run time. */
+#include <xxh_x86dispatch.h>
+#else
+#include <xxhash.h>
+#endif
 
 #include "bench_proc.h"
 #include "bench_util.h"
@@ -74,6 +86,7 @@
 #define PRIMARY 1
 #define PRIMARY_FLIP_EVENT (1ull << 56)
 #define XVNC_DISPLAY 57
+#define SMALL_GOAL_MS 0.45 /* CPU per delivered frame, 64x64 workload */
 
 enum server { MDEV_IRQ, MDEV_POLL, XVNC, SERVERS };
 enum workload { SMALL, EVERY_PIXEL, WORKLOADS };
@@ -343,7 +356,7 @@ static int cmp_double(const void *a, const void *b)
 struct viewer {
 	struct vnc_probe *probe;
 	uint32_t first, last; /* the run's frame numbers */
-	uint32_t seen;        /* the newest number shown */
+	_Atomic uint32_t seen; /* the newest number shown */
 	uint64_t *seen_at;    /* per frame of the run: when it first showed, 0 never */
 	atomic_bool stop;
 };
@@ -363,8 +376,8 @@ static void pump(struct viewer *v, uint64_t deadline)
 		}
 		uint32_t tag = viewer_tag(v->probe);
 		if (tag > v->seen && tag >= v->first && tag <= v->last) {
-			v->seen = tag;
 			v->seen_at[tag - v->first] = now_us();
+			v->seen = tag;
 		}
 	}
 }
@@ -446,11 +459,18 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 		written[i] = now_us();
 		present(g, w == EVERY_PIXEL);
 	}
-	/* The last frame's way to the viewer. */
-	usleep(300000);
+	/*
+	 * The last frame's way to the viewer, 300 ms at most. The clock stops
+	 * when it arrives: after that the guest sends nothing, and what a
+	 * server spends on a still picture (a poll's reads) is no frame's cost
+	 * (bench_latency measures it, "still").
+	 */
+	uint64_t tail_end = now_us() + 300000;
+	while (atomic_load(&v.seen) < v.last && now_us() < tail_end)
+		usleep(1000);
+	uint64_t cpu = bench_cpu_ns(server_pid(g)) - cpu0;
 	atomic_store(&v.stop, true);
 	pthread_join(thread, NULL);
-	uint64_t cpu = bench_cpu_ns(server_pid(g)) - cpu0;
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats1);
 	unsigned delivered = 0;
@@ -501,6 +521,121 @@ static void run_server(enum server s, unsigned seconds)
 		mdev_stop(&g);
 }
 
+/* ---- The floor under the 64x64 workload. ---- */
+
+enum floor_reader { FLOOR_HASH, FLOOR_HASH_PREFETCHED, FLOOR_COPY, FLOOR_COMPARE, FLOOR_READERS };
+
+/* Medians, ms per frame; index 0 before the servers' runs, 1 after. */
+static double floor_ms[2][FLOOR_READERS];
+
+static volatile uint64_t floor_sink; /* keeps the compiler from dropping a read */
+
+/* A buffer shared as the sim's are (memfd, MAP_SHARED): its pages behave as a plane's. */
+static uint8_t *floor_buffer(size_t size)
+{
+	int fd = memfd_create("bench-floor", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+		abort();
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		abort();
+	return p;
+}
+
+/* Rows asked for ahead of the one hashed, as the daemon's damage finder does (src/damage.c). */
+#define FLOOR_PREFETCH_ROWS 4
+
+/* XXH3 of each row, the rows FLOOR_PREFETCH_ROWS ahead asked for: the read pattern, nothing more. */
+static uint64_t hash_rows_prefetched(const uint8_t *frame)
+{
+	const size_t row = (size_t)W * 4;
+	uint64_t acc = 0;
+	for (uint32_t y = 0; y < H; y++) {
+		if (y + FLOOR_PREFETCH_ROWS < H)
+			for (size_t off = 0; off < row; off += 64)
+				__builtin_prefetch(frame + (y + FLOOR_PREFETCH_ROWS) * row + off);
+		acc ^= XXH3_64bits(frame + y * row, row);
+	}
+	return acc;
+}
+
+/* Every row compared whole, as a server comparing with a shadow must (memcmp stops at a difference). */
+static uint64_t compare_rows(const uint8_t *a, const uint8_t *b)
+{
+	const size_t row = (size_t)W * 4;
+	uint64_t acc = 0;
+	for (uint32_t y = 0; y < H; y++)
+		acc += memcmp(a + y * row, b + y * row, row) != 0;
+	return acc;
+}
+
+/* The frame just flipped in, read by one reader; returns the time it took, ms. */
+static double floor_read(enum floor_reader reader, const uint8_t *front, const uint8_t *back,
+			 uint8_t *copy, size_t size)
+{
+	uint64_t t0 = now_us();
+	if (reader == FLOOR_HASH)
+		floor_sink = XXH3_64bits(front, size);
+	else if (reader == FLOOR_HASH_PREFETCHED)
+		floor_sink = hash_rows_prefetched(front);
+	else if (reader == FLOOR_COPY)
+		memcpy(copy, front, size);
+	else
+		floor_sink = compare_rows(front, back);
+	return (double)(now_us() - t0) / 1000.0;
+}
+
+/*
+ * The frame read once as the daemon meets it in the 64x64 workload: two
+ * 1080p buffers page-flipped at 60 fps, the guest drawing only the tag into
+ * the back one, so the rest of each buffer was last read two frames ago
+ * and the machine ran whatever it runs in between. Four readers take turns,
+ * one a frame, so none finds the frame warm from another: XXH3 of the
+ * whole frame in one call, and row by row with the rows ahead prefetched
+ * as the daemon reads (one read: the least finding damage without hints
+ * from the device can cost; the floor is the quicker of the two), memcpy
+ * of it (one read, one write), and memcmp of every row with the previous
+ * frame's (two reads: a server comparing against a shadow copy).
+ */
+static void measure_floor(unsigned seconds, double out[FLOOR_READERS])
+{
+	size_t size = (size_t)W * H * 4;
+	uint8_t *buf[2] = { floor_buffer(size), floor_buffer(size) };
+	uint8_t *copy = floor_buffer(size);
+	unsigned frames = seconds * FPS;
+	unsigned per_reader = frames / FLOOR_READERS;
+	double *t = calloc(frames, sizeof(*t));
+	if (!t)
+		abort();
+	for (int i = 0; i < 2; i++) {
+		draw_scenery(buf[i], (size_t)W * 4, 0);
+		draw_tag(buf[i], (size_t)W * 4, i);
+	}
+	uint64_t next = now_us();
+	for (unsigned i = 0; i < per_reader * FLOOR_READERS; i++) {
+		for (uint64_t now = now_us(); now < next; now = now_us())
+			usleep((useconds_t)(next - now));
+		next += PERIOD_US;
+		uint8_t *front = buf[i % 2];
+		draw_tag(front, (size_t)W * 4, i);
+		enum floor_reader reader = i % FLOOR_READERS;
+		t[reader * per_reader + i / FLOOR_READERS] =
+			floor_read(reader, front, buf[!(i % 2)], copy, size);
+	}
+	for (int r = 0; r < FLOOR_READERS; r++)
+		out[r] = bench_median(t + r * per_reader, per_reader);
+	printf("floor 1920x1080 xxh3_ms=%.3f xxh3_rows_prefetched_ms=%.3f memcpy_ms=%.3f "
+	       "memcmp_rows_with_previous_ms=%.3f (the frame as the 64x64 workload leaves it, "
+	       "60 fps flips, medians of %u)\n", out[FLOOR_HASH], out[FLOOR_HASH_PREFETCHED],
+	       out[FLOOR_COPY], out[FLOOR_COMPARE], per_reader);
+	fflush(stdout);
+	free(t);
+	munmap(copy, size);
+	munmap(buf[1], size);
+	munmap(buf[0], size);
+}
+
 /* ---- Ratios and goals (issue "CPU per delivered frame"). ---- */
 
 static bool goal(const char *what, bool met)
@@ -538,15 +673,30 @@ static void report(void)
 				 server_names[s], format_names[f]);
 			goal(what, m->fps >= 59 && m->cpu_ms <= 0.75 * x->cpu_ms);
 		}
+	/* One read of the frame, the quickest way measured, before or after the servers ran. */
+	double floor = INFINITY;
+	for (int when = 0; when < 2; when++)
+		for (int r = FLOOR_HASH; r <= FLOOR_HASH_PREFETCHED; r++)
+			floor = fmin(floor, floor_ms[when][r]);
 	for (int s = MDEV_IRQ; s <= MDEV_POLL; s++) {
 		bool met = true;
+		double best = INFINITY;
 		for (int e = 0; e < ENCODINGS; e++)
-			for (int f = 0; f < FORMATS; f++)
-				met = met && results[s][SMALL][e][f].cpu_ms <= 0.45;
-		snprintf(what, sizeof(what), "server=%s 64x64 cpu<=0.45ms (every encoding and format)",
-			 server_names[s]);
+			for (int f = 0; f < FORMATS; f++) {
+				met = met && results[s][SMALL][e][f].cpu_ms <= SMALL_GOAL_MS;
+				if (results[s][SMALL][e][f].cpu_ms < best)
+					best = results[s][SMALL][e][f].cpu_ms;
+			}
+		snprintf(what, sizeof(what), "server=%s 64x64 cpu<=%.2fms (every encoding and format)",
+			 server_names[s], SMALL_GOAL_MS);
 		goal(what, met);
+		printf("floor server=%s 64x64 best_cpu_ms=%.3f one_read_of_the_frame_ms=%.3f "
+		       "above_the_floor_ms=%.3f\n", server_names[s], best, floor, best - floor);
 	}
+	if (floor > SMALL_GOAL_MS)
+		printf("floor: reading the frame once costs %.3f ms on this machine now, more than the "
+		       "%.2f ms goal: the goal is below the physical floor here (damage without hints "
+		       "from the device has to read every byte)\n", floor, SMALL_GOAL_MS);
 	bool none_lost = true, quick = true;
 	for (int w = 0; w < WORKLOADS; w++)
 		for (int e = 0; e < ENCODINGS; e++)
@@ -574,9 +724,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	scenery_make();
 	printf("bench_cpu: %dx%d, %d fps guest, %u s a run\n", W, H, FPS, seconds);
+	measure_floor(seconds, floor_ms[0]);
 	for (int s = XVNC; s >= MDEV_IRQ; s--)
 		if (only < 0 || only == s)
 			run_server(s, seconds);
+	measure_floor(seconds, floor_ms[1]);
 	if (only < 0)
 		report();
 	free(scenery);
