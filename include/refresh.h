@@ -15,17 +15,20 @@ struct vfio_device;
  * period, so an event storm cannot starve the clients) and a slow safety
  * poll catches events that stop coming.
  *
- * Without it, the primary plane is queried REFRESH_QUERIES_PER_PERIOD
- * times a refresh period (an ioctl) and its picture read when the query
- * shows a page flip, at most twice a period, as events would trigger
- * reads. A poll reading at the guest's own rate loses every frame whose
- * flip lands in the same period as the next one (a guest's frame times
- * jitter); this one does not, and adds a quarter period of latency at most
- * where the plain poll added a whole one. Reads that do not follow a flip
- * catch what a guest draws in place: every period while the guest does not
- * flip, after two periods without a flip once it does (its front buffer is
- * not drawn into between flips, so a 60 fps flipping guest costs 60 reads a
- * second and a still picture costs as many as before).
+ * Without it, while the guest page-flips (a flip seen within the last
+ * second), the primary plane is queried REFRESH_QUERIES_PER_PERIOD times a
+ * refresh period (an ioctl) and its picture read when the query shows a
+ * flip, at most twice a period, as events would trigger reads. A poll
+ * reading at the guest's own rate loses every frame whose flip lands in the
+ * same period as the next one (a guest's frame times jitter); this one does
+ * not, and adds a quarter period of latency at most where the plain poll
+ * added a whole one. Reads that do not follow a flip catch what a guest
+ * draws in place: after two periods without a flip while it flips (its
+ * front buffer is not drawn into between flips, so a 60 fps flipping guest
+ * costs 60 reads a second), else every period, the timer then ticking once
+ * a period: a still picture costs one wakeup and one read a period, as a
+ * plain poll does, and the first flip after a still spell waits up to a
+ * period, as there.
  *
  * With no client watching, nothing runs: the IRQ is masked or the timer
  * stopped, so an idle VM costs no wakeups.

@@ -22,6 +22,8 @@
 #define RETRY_MAX 6
 /* Polling: at most 500 queries a second, however high refresh_hz is. */
 #define POLL_TICK_MIN_US 2000
+/* Polling: queries between reads go on this long after the last flip seen. */
+#define QUICK_POLL_HOLD_US 1000000
 
 struct refresh {
 	struct event_base *base;
@@ -38,6 +40,8 @@ struct refresh {
 	unsigned retries;          /* retries since the last run that was not one */
 	uint64_t last_run_us;      /* the last run that read the picture */
 	bool last_read_flipped;    /* polling: that read followed a page flip */
+	uint64_t last_flip_us;     /* polling: the last read that did */
+	bool quick;                /* polling: the timer ticks REFRESH_QUERIES_PER_PERIOD a period */
 };
 
 static uint64_t now_us(void)
@@ -89,8 +93,37 @@ static void run(struct refresh *r, unsigned planes, bool is_retry)
 		r->retries = 0;
 	r->last_run_us = now_us();
 	unsigned again = r->fn(r->ctx, planes, DISPLAY_READ_ALWAYS, &r->last_read_flipped);
+	if (r->last_read_flipped)
+		r->last_flip_us = r->last_run_us;
 	if (again && r->irq && r->active && r->retries < RETRY_MAX)
 		schedule_retry(r, again);
+}
+
+static void start_timer(struct refresh *r)
+{
+	struct timeval tv;
+	if (r->irq) {
+		tv = (struct timeval){ .tv_sec = SAFETY_POLL_SEC };
+	} else {
+		uint64_t usec = r->quick ? poll_tick_us(r) : period_us(r);
+		tv = (struct timeval){ .tv_sec = (time_t)(usec / 1000000),
+				       .tv_usec = (suseconds_t)(usec % 1000000) };
+	}
+	evtimer_add(r->poll_timer, &tv);
+}
+
+/*
+ * Polling: quick while the guest flipped within the last second; else one
+ * tick a period, each a read, so a still picture costs what a plain poll
+ * does (the first flip after a still spell waits up to a period, as there).
+ */
+static void pace_poll(struct refresh *r)
+{
+	bool quick = now_us() - r->last_flip_us < QUICK_POLL_HOLD_US;
+	if (quick == r->quick)
+		return;
+	r->quick = quick;
+	start_timer(r);
 }
 
 /*
@@ -116,6 +149,7 @@ static void poll_tick(struct refresh *r)
 		return;
 	r->last_run_us = queried;
 	r->last_read_flipped = true;
+	r->last_flip_us = queried;
 	bool unused;
 	r->fn(r->ctx, DISPLAY_EVENT_CURSOR, DISPLAY_READ_ALWAYS, &unused);
 }
@@ -123,10 +157,12 @@ static void poll_tick(struct refresh *r)
 static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct refresh *r = arg;
-	if (r->irq)
+	if (r->irq) {
 		run(r, ALL_PLANES, false);
-	else
-		poll_tick(r);
+		return;
+	}
+	poll_tick(r);
+	pace_poll(r);
 }
 
 static void on_deferred(evutil_socket_t fd, short what, void *arg)
@@ -155,19 +191,6 @@ static void on_display_event(void *ctx, unsigned planes)
 	}
 	struct timeval tv = { .tv_sec = 0, .tv_usec = (suseconds_t)(wait - elapsed) };
 	evtimer_add(r->defer_timer, &tv);
-}
-
-static void start_timer(struct refresh *r)
-{
-	struct timeval tv;
-	if (r->irq) {
-		tv = (struct timeval){ .tv_sec = SAFETY_POLL_SEC };
-	} else {
-		uint64_t usec = poll_tick_us(r);
-		tv = (struct timeval){ .tv_sec = (time_t)(usec / 1000000),
-				       .tv_usec = (suseconds_t)(usec % 1000000) };
-	}
-	evtimer_add(r->poll_timer, &tv);
 }
 
 /*
@@ -252,6 +275,7 @@ void refresh_set_active(struct refresh *r, bool active)
 	if (r->irq)
 		display_irq_set_masked(r->irq, false);
 	run(r, ALL_PLANES, false);
+	r->quick = now_us() - r->last_flip_us < QUICK_POLL_HOLD_US;
 	start_timer(r);
 }
 

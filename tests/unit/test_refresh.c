@@ -28,7 +28,8 @@ struct fixture {
 	struct simctl *sim;
 	struct refresh *refresh;
 	unsigned calls;         /* refreshes with DISPLAY_READ_ALWAYS (a cursor-only one too) */
-	unsigned flip_reads;    /* queries that read it because it flipped */
+	unsigned queries;       /* refreshes with DISPLAY_READ_ON_FLIP */
+	unsigned flip_reads;    /* those that read the picture because it flipped */
 	unsigned last_planes;
 	unsigned failures_left; /* primary queries still to fail for a moment */
 	bool flip_pending;      /* the guest flipped since the last read */
@@ -41,6 +42,7 @@ static unsigned on_refresh(void *ctx, unsigned planes, enum display_read read, b
 	struct fixture *f = ctx;
 	*flipped = (planes & DISPLAY_EVENT_PRIMARY) && (f->flip_pending || f->always_flipping);
 	if (read == DISPLAY_READ_ON_FLIP) {
+		f->queries++;
 		if (*flipped) {
 			f->flip_reads++;
 			clock_gettime(CLOCK_MONOTONIC, &f->flip_read_at);
@@ -115,13 +117,20 @@ static double ms_between(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
-/* A flip is read at the next query, a quarter period away, not at the next period. */
+/*
+ * While the guest flips, a flip is read at the next query, a quarter period
+ * away, not at the next period; a second without flips, and the queries
+ * between reads stop.
+ */
 static void test_poll_reads_a_flip_soon(void **state)
 {
 	struct fixture *f = *state;
 	f->refresh = refresh_new(f->base, f->dev, false, 10, on_refresh, f);
+	/* The client arrives to a picture the guest just flipped. */
+	f->flip_pending = true;
 	refresh_set_active(f->refresh, true);
 	assert_int_equal(f->calls, 1);
+	assert_false(f->flip_pending);
 	/* Past the rate cap (half a period, 50 ms), far from the next due read (200 ms). */
 	run_for(f, 70);
 	struct timespec flipped;
@@ -136,6 +145,14 @@ static void test_poll_reads_a_flip_soon(void **state)
 	/* Besides the activation's read, only the cursor's query that goes with the flip's. */
 	assert_int_equal(f->calls, 2);
 	assert_int_equal(f->last_planes, DISPLAY_EVENT_CURSOR);
+
+	/* A still picture after a second: one read a period (100 ms), no query between. */
+	run_for(f, 1300);
+	f->calls = 0;
+	f->queries = 0;
+	run_for(f, 510);
+	assert_int_equal(f->queries, 0);
+	assert_in_range(f->calls, 3, 6);
 }
 
 /*
@@ -146,9 +163,10 @@ static void test_poll_follows_flips(void **state)
 {
 	struct fixture *f = *state;
 	f->refresh = refresh_new(f->base, f->dev, false, 25, on_refresh, f);
-	refresh_set_active(f->refresh, true);
 	f->always_flipping = true;
+	refresh_set_active(f->refresh, true);
 	f->calls = 0;
+	f->flip_reads = 0;
 	run_for(f, 410);
 	/* Ten periods of 40 ms: at most two reads each, and a busy machine may skip ticks. */
 	assert_in_range(f->flip_reads, 8, 21);
