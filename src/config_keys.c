@@ -691,11 +691,10 @@ const struct config_key config_keys[] = {
 	  "Also serve VNC on this unix socket path. Empty = none." },
 	{ "refresh_hz", &uint_type, FIELD(refresh_hz), 1, 240, "60", false,
 	  "The guest's frame rate to follow. Without the device's display-event\n"
-	  "IRQ the primary plane is queried 4 times a period (500 a second at\n"
-	  "most) and read on each page flip, at most twice a period; a picture\n"
-	  "drawn in place is read once a period, or every second period while\n"
-	  "the guest flips. With the IRQ, it is read on each guest event, at most\n"
-	  "twice a period, plus once a second." },
+	  "IRQ the display is read once a period; while the guest page-flips, its\n"
+	  "primary plane is queried 4 times a period (500 a second at most) and\n"
+	  "read on each flip, at most twice a period. With the IRQ, it is read on\n"
+	  "each guest event, at most twice a period, plus once a second." },
 	{ "import", &import_type, NOFIELD, 0, 0, "auto", true,
 	  "How display buffers are read. mmap: mapped by the CPU (the fast path;\n"
 	  "GVT-g and stock mbochs refuse it). egl: imported on the GPU that owns\n"
