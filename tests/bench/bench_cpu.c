@@ -697,17 +697,22 @@ static void report(void)
 		printf("floor: reading the frame once costs %.3f ms on this machine now, more than the "
 		       "%.2f ms goal: the goal is below the physical floor here (damage without hints "
 		       "from the device has to read every byte)\n", floor, SMALL_GOAL_MS);
-	bool none_lost = true, quick = true;
+	bool none_lost = true, quick[WORKLOADS] = { true, true };
 	for (int w = 0; w < WORKLOADS; w++)
 		for (int e = 0; e < ENCODINGS; e++)
 			for (int f = 0; f < FORMATS; f++) {
 				const struct result *p = &results[MDEV_POLL][w][e][f];
 				if (w == SMALL)
 					none_lost = none_lost && p->delivered == p->sent;
-				quick = quick && p->p50_ms <= 0.6 * 1000.0 / FPS;
+				quick[w] = quick[w] && p->p50_ms <= 0.6 * 1000.0 / FPS;
 			}
 	goal("server=mdev-poll 64x64 no-frame-lost", none_lost);
-	goal("server=mdev-poll p50<=0.6x_refresh_period (every run)", quick);
+	/* Every pixel changing, a server slower than the guest queues frames, IRQ or poll alike. */
+	for (int w = 0; w < WORKLOADS; w++) {
+		snprintf(what, sizeof(what), "server=mdev-poll %s p50<=0.6x_refresh_period (every run)",
+			 workload_names[w]);
+		goal(what, quick[w]);
+	}
 }
 
 int main(int argc, char **argv)
