@@ -15,17 +15,20 @@ struct vfio_device;
  * period, so an event storm cannot starve the clients) and a slow safety
  * poll catches events that stop coming.
  *
- * Without it, while the guest page-flips (a flip seen within the last
- * second), the primary plane is queried REFRESH_QUERIES_PER_PERIOD times a
- * refresh period (an ioctl) and its picture read when the query shows a
- * flip, at most twice a period, as events would trigger reads. A poll
- * reading at the guest's own rate loses every frame whose flip lands in the
- * same period as the next one (a guest's frame times jitter); this one does
- * not, and adds a quarter period of latency at most where the plain poll
- * added a whole one. Reads that do not follow a flip catch what a guest
- * draws in place: after two periods without a flip while it flips (its
- * front buffer is not drawn into between flips, so a 60 fps flipping guest
- * costs 60 reads a second), else every period, the timer then ticking once
+ * Without it, the display is read once a period, unless the guest
+ * page-flips. A poll reading at the guest's own rate loses every frame
+ * whose flip lands in the same period as the next one (a guest's frame
+ * times jitter). So while the guest flips (a flip seen within the last
+ * second), the primary plane is queried (an ioctl) every
+ * 1/REFRESH_QUERY_STEPS of a period from REFRESH_QUERY_LEAD steps before a
+ * period has passed since the last read, and its picture read when the
+ * query shows a flip: for a guest flipping at the refresh rate, 3 queries
+ * a frame, phased to its flips, an eighth of a period of latency at most,
+ * and no frame lost while its flips come at least 3/4 of a period apart (a
+ * 60 fps guest's frame times may jitter by 2 ms either way); 4/3 reads a
+ * period at most. Its front buffer, not drawn into between flips, is read whatever
+ * the query shows only after two periods without a flip; a guest that does
+ * not flip (it draws in place) is read every period, the timer ticking once
  * a period: a still picture costs one wakeup and one read a period, as a
  * plain poll does, and the first flip after a still spell waits up to a
  * period, as there.
@@ -35,7 +38,8 @@ struct vfio_device;
  */
 struct refresh;
 
-#define REFRESH_QUERIES_PER_PERIOD 4
+#define REFRESH_QUERY_STEPS 8
+#define REFRESH_QUERY_LEAD 2
 
 /*
  * Queries these planes (DISPLAY_EVENT_* of display_irq.h); the primary

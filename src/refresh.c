@@ -20,10 +20,10 @@
  */
 #define RETRY_FIRST_MS 2
 #define RETRY_MAX 6
-/* Polling: at most 500 queries a second, however high refresh_hz is. */
-#define POLL_TICK_MIN_US 2000
 /* Polling: queries between reads go on this long after the last flip seen. */
 #define QUICK_POLL_HOLD_US 1000000
+/* Polling: at most 500 queries a second, however high refresh_hz is. */
+#define QUERY_STEP_MIN_US 2000
 
 struct refresh {
 	struct event_base *base;
@@ -41,7 +41,7 @@ struct refresh {
 	uint64_t last_run_us;      /* the last run that read the picture */
 	bool last_read_flipped;    /* polling: that read followed a page flip */
 	uint64_t last_flip_us;     /* polling: the last read that did */
-	bool quick;                /* polling: the timer ticks REFRESH_QUERIES_PER_PERIOD a period */
+	bool quick;                /* polling: querying between reads (the guest flips) */
 };
 
 static uint64_t now_us(void)
@@ -62,10 +62,17 @@ static uint64_t min_interval_us(const struct refresh *r)
 	return period_us(r) / 2;
 }
 
-static uint64_t poll_tick_us(const struct refresh *r)
+/* Polling while the guest flips: the spacing of the queries. */
+static uint64_t query_step_us(const struct refresh *r)
 {
-	uint64_t tick = period_us(r) / REFRESH_QUERIES_PER_PERIOD;
-	return tick < POLL_TICK_MIN_US ? POLL_TICK_MIN_US : tick;
+	uint64_t step = period_us(r) / REFRESH_QUERY_STEPS;
+	return step < QUERY_STEP_MIN_US ? QUERY_STEP_MIN_US : step;
+}
+
+/* A read due whatever the query shows: after two periods without a flip while it flips. */
+static uint64_t read_due_us(const struct refresh *r)
+{
+	return r->last_run_us + (r->last_read_flipped ? 2 : 1) * period_us(r);
 }
 
 static void schedule_retry(struct refresh *r, unsigned planes)
@@ -99,57 +106,81 @@ static void run(struct refresh *r, unsigned planes, bool is_retry)
 		schedule_retry(r, again);
 }
 
-static void start_timer(struct refresh *r)
+static void arm_poll_timer(struct refresh *r, uint64_t usec)
 {
-	struct timeval tv;
-	if (r->irq) {
-		tv = (struct timeval){ .tv_sec = SAFETY_POLL_SEC };
-	} else {
-		uint64_t usec = r->quick ? poll_tick_us(r) : period_us(r);
-		tv = (struct timeval){ .tv_sec = (time_t)(usec / 1000000),
-				       .tv_usec = (suseconds_t)(usec % 1000000) };
-	}
+	struct timeval tv = { .tv_sec = (time_t)(usec / 1000000),
+			      .tv_usec = (suseconds_t)(usec % 1000000) };
 	evtimer_add(r->poll_timer, &tv);
 }
 
 /*
- * Polling: quick while the guest flipped within the last second; else one
- * tick a period, each a read, so a still picture costs what a plain poll
- * does (the first flip after a still spell waits up to a period, as there).
+ * Polling while the guest flips: the next query, on a grid of steps from
+ * the last read, starting REFRESH_QUERY_LEAD steps before a period has
+ * passed. A flip read at a query comes at most a step after the flip, so
+ * the next flip of a guest at the refresh rate lands between the same two
+ * queries of the next period: the queries stay phased to the guest's flips
+ * with a step of latency at most, however the two clocks drift. At the
+ * latest the read due whatever the query shows.
  */
-static void pace_poll(struct refresh *r)
+static uint64_t next_query_us(const struct refresh *r, uint64_t now)
 {
-	bool quick = now_us() - r->last_flip_us < QUICK_POLL_HOLD_US;
-	if (quick == r->quick)
-		return;
-	r->quick = quick;
-	start_timer(r);
+	uint64_t step = query_step_us(r);
+	uint64_t at = r->last_run_us + period_us(r) - REFRESH_QUERY_LEAD * step;
+	if (at <= now)
+		at += ((now - at) / step + 1) * step;
+	uint64_t due = read_due_us(r);
+	return at < due ? at : due;
 }
 
 /*
- * Polling, one tick: a read when one is due whatever the query shows,
- * else the query alone, which reads on a flip (and queries the cursor with
- * it) once the rate cap allows. The timer fires on a fixed schedule: half
- * a tick of slack keeps a late tick from pushing a due read to the next.
+ * Polling: queries while the guest flipped within the last second; else a
+ * persistent timer, one tick and one read a period, so a still picture
+ * costs what a plain poll does (and the first flip after a still spell
+ * waits up to a period, as there).
+ */
+static void schedule_poll(struct refresh *r)
+{
+	uint64_t now = now_us();
+	bool quick = now - r->last_flip_us < QUICK_POLL_HOLD_US;
+	if (quick) {
+		uint64_t at = next_query_us(r, now);
+		arm_poll_timer(r, at > now ? at - now : 0);
+	} else if (r->quick || !evtimer_pending(r->poll_timer, NULL)) {
+		arm_poll_timer(r, period_us(r));
+	}
+	r->quick = quick;
+}
+
+static void start_timer(struct refresh *r)
+{
+	if (r->irq) {
+		arm_poll_timer(r, (uint64_t)SAFETY_POLL_SEC * 1000000);
+		return;
+	}
+	event_del(r->poll_timer);
+	schedule_poll(r);
+}
+
+/*
+ * Polling, one tick: a read on every tick of the slow timer, and when one
+ * is due whatever the query shows (half a step of slack for a timer firing
+ * a little early); else the query alone, which reads on a flip and queries
+ * the cursor with it.
  */
 static void poll_tick(struct refresh *r)
 {
-	uint64_t since = now_us() - r->last_run_us + poll_tick_us(r) / 2;
-	uint64_t due = r->last_read_flipped ? 2 * period_us(r) : period_us(r);
-	if (since >= due) {
+	uint64_t now = now_us();
+	if (!r->quick || now + query_step_us(r) / 2 >= read_due_us(r)) {
 		run(r, ALL_PLANES, false);
 		return;
 	}
-	if (since < min_interval_us(r))
-		return;
 	bool flipped;
-	uint64_t queried = now_us();
 	r->fn(r->ctx, DISPLAY_EVENT_PRIMARY, DISPLAY_READ_ON_FLIP, &flipped);
 	if (!flipped)
 		return;
-	r->last_run_us = queried;
+	r->last_run_us = now;
 	r->last_read_flipped = true;
-	r->last_flip_us = queried;
+	r->last_flip_us = now;
 	bool unused;
 	r->fn(r->ctx, DISPLAY_EVENT_CURSOR, DISPLAY_READ_ALWAYS, &unused);
 }
@@ -162,7 +193,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	poll_tick(r);
-	pace_poll(r);
+	schedule_poll(r);
 }
 
 static void on_deferred(evutil_socket_t fd, short what, void *arg)
@@ -275,7 +306,6 @@ void refresh_set_active(struct refresh *r, bool active)
 	if (r->irq)
 		display_irq_set_masked(r->irq, false);
 	run(r, ALL_PLANES, false);
-	r->quick = now_us() - r->last_flip_us < QUICK_POLL_HOLD_US;
 	start_timer(r);
 }
 

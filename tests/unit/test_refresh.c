@@ -118,9 +118,9 @@ static double ms_between(const struct timespec *a, const struct timespec *b)
 }
 
 /*
- * While the guest flips, a flip is read at the next query, a quarter period
- * away, not at the next period; a second without flips, and the queries
- * between reads stop.
+ * While the guest flips, a flip is read at the next query (from 3/4 of a
+ * period after the last read, every eighth), not at the next period; a
+ * second without flips, and the queries between reads stop.
  */
 static void test_poll_reads_a_flip_soon(void **state)
 {
@@ -131,7 +131,7 @@ static void test_poll_reads_a_flip_soon(void **state)
 	refresh_set_active(f->refresh, true);
 	assert_int_equal(f->calls, 1);
 	assert_false(f->flip_pending);
-	/* Past the rate cap (half a period, 50 ms), far from the next due read (200 ms). */
+	/* Before the first query (75 ms), far from the next due read (200 ms). */
 	run_for(f, 70);
 	struct timespec flipped;
 	clock_gettime(CLOCK_MONOTONIC, &flipped);
@@ -140,7 +140,7 @@ static void test_poll_reads_a_flip_soon(void **state)
 		run_for(f, 1);
 	assert_false(f->flip_pending);
 	assert_int_equal(f->flip_reads, 1);
-	/* One 25 ms query tick at most, with slack for a busy machine. */
+	/* The query at 75 ms, with slack for a busy machine. */
 	assert_true(ms_between(&flipped, &f->flip_read_at) < 60.0);
 	/* Besides the activation's read, only the cursor's query that goes with the flip's. */
 	assert_int_equal(f->calls, 2);
@@ -168,7 +168,7 @@ static void test_poll_follows_flips(void **state)
 	f->calls = 0;
 	f->flip_reads = 0;
 	run_for(f, 410);
-	/* Ten periods of 40 ms: at most two reads each, and a busy machine may skip ticks. */
+	/* Ten periods of 40 ms: at most 4/3 reads each, and a busy machine may skip queries. */
 	assert_in_range(f->flip_reads, 8, 21);
 	/*
 	 * Each flip's read brings one cursor query, and nothing else comes: a
