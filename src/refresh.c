@@ -115,8 +115,10 @@ static void arm_poll_timer(struct refresh *r, uint64_t usec)
 
 /*
  * Polling while the guest flips: the next query, on a grid of steps from
- * the last read, starting REFRESH_QUERY_LEAD steps before a period has
- * passed. A flip read at a query comes at most a step after the flip, so
+ * the last read, starting REFRESH_QUERY_LEAD steps of a period (a step
+ * unless the step is held at its minimum) before a period has passed, so
+ * reads stay 3/4 of a period apart. A flip read at a query comes at most a
+ * step after the flip, so
  * the next flip of a guest at the refresh rate lands between the same two
  * queries of the next period: the queries stay phased to the guest's flips
  * with a step of latency at most, however the two clocks drift. At the
@@ -124,8 +126,8 @@ static void arm_poll_timer(struct refresh *r, uint64_t usec)
  */
 static uint64_t next_query_us(const struct refresh *r, uint64_t now)
 {
-	uint64_t step = query_step_us(r);
-	uint64_t at = r->last_run_us + period_us(r) - REFRESH_QUERY_LEAD * step;
+	uint64_t step = query_step_us(r), period = period_us(r);
+	uint64_t at = r->last_run_us + period - REFRESH_QUERY_LEAD * period / REFRESH_QUERY_STEPS;
 	if (at <= now)
 		at += ((now - at) / step + 1) * step;
 	uint64_t due = read_due_us(r);

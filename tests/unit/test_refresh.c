@@ -178,6 +178,19 @@ static void test_poll_follows_flips(void **state)
 	assert_int_equal(f->last_planes, DISPLAY_EVENT_CURSOR);
 }
 
+/* At 240 Hz the queries are held 2 ms apart; reads still stay 3/4 of a period apart. */
+static void test_poll_reads_capped_at_high_rate(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, false, 240, on_refresh, f);
+	f->always_flipping = true;
+	refresh_set_active(f->refresh, true);
+	f->flip_reads = 0;
+	run_for(f, 500);
+	/* 500 ms / 3.1 ms: 160 at most, where 2 ms apart would make 250. */
+	assert_in_range(f->flip_reads, 20, 165);
+}
+
 static void test_rate_change(void **state)
 {
 	struct fixture *f = *state;
@@ -324,6 +337,7 @@ static const struct CMUnitTest poll_tests[] = {
 	T(test_rate_change),
 	T(test_poll_reads_a_flip_soon),
 	T(test_poll_follows_flips),
+	T(test_poll_reads_capped_at_high_rate),
 };
 static const struct CMUnitTest irq_tests[] = {
 	T(test_events_drive_refreshes),
