@@ -26,12 +26,12 @@ struct vfio_device;
  * a frame, phased to its flips, an eighth of a period of latency at most,
  * and no frame lost while its flips come at least 3/4 of a period apart (a
  * 60 fps guest's frame times may jitter by 2 ms either way); 4/3 reads a
- * period at most. Its front buffer, not drawn into between flips, is read whatever
- * the query shows only after two periods without a flip; a guest that does
- * not flip (it draws in place) is read every period, the timer ticking once
- * a period: a still picture costs one wakeup and one read a period, as a
- * plain poll does, and the first flip after a still spell waits up to a
- * period, as there.
+ * period at most. Its front buffer, not drawn into between flips, is read
+ * whatever the query shows only after two periods without a flip; a guest
+ * that does not flip (it draws in place) is read every period, the timer
+ * ticking once a period: a still picture costs one wakeup and one read a
+ * period, as a plain poll does, and the first flip after a still spell
+ * waits up to a period, as there.
  *
  * With no client watching, nothing runs: the IRQ is masked or the timer
  * stopped, so an idle VM costs no wakeups.
@@ -51,6 +51,13 @@ struct refresh;
  * safety poll takes over; polling, the next query is the retry.
  */
 typedef unsigned refresh_fn(void *ctx, unsigned planes, enum display_read read, bool *flipped);
+/*
+ * Or'ed into refresh_fn's answer when the primary plane's picture changed:
+ * a change the safety poll finds with no event since the last one means
+ * events stopped, and polling at the refresh rate takes over (said once)
+ * until an event comes again.
+ */
+#define REFRESH_CHANGED (1u << 8)
 
 /*
  * An event base whose timers keep time to the microsecond

@@ -42,6 +42,13 @@ struct refresh {
 	bool last_read_flipped;    /* polling: that read followed a page flip */
 	uint64_t last_flip_us;     /* polling: the last read that did */
 	bool quick;                /* polling: querying between reads (the guest flips) */
+	/*
+	 * IRQ: events stopped coming, or the eventfd failed; the poll timer then
+	 * runs at the refresh rate until an event arrives again.
+	 */
+	bool events_down;
+	unsigned events_since_poll; /* events since the last safety poll */
+	uint64_t rearm_at_us;       /* events_down: when to watch a failed eventfd again */
 };
 
 static uint64_t now_us(void)
@@ -87,9 +94,10 @@ static void schedule_retry(struct refresh *r, unsigned planes)
 /*
  * Any run also does what a deferred refresh or a pending retry would have.
  * Retries back off and stop after RETRY_MAX; an event or a poll starts the
- * count again. On the polling path the next poll is the retry.
+ * count again. On the polling path the next poll is the retry. Returns
+ * whether the primary plane's picture changed.
  */
-static void run(struct refresh *r, unsigned planes, bool is_retry)
+static bool run(struct refresh *r, unsigned planes, bool is_retry)
 {
 	planes |= r->pending | r->retry_planes;
 	r->pending = 0;
@@ -102,8 +110,11 @@ static void run(struct refresh *r, unsigned planes, bool is_retry)
 	unsigned again = r->fn(r->ctx, planes, DISPLAY_READ_ALWAYS, &r->last_read_flipped);
 	if (r->last_read_flipped)
 		r->last_flip_us = r->last_run_us;
+	bool changed = again & REFRESH_CHANGED;
+	again &= ~REFRESH_CHANGED;
 	if (again && r->irq && r->active && r->retries < RETRY_MAX)
 		schedule_retry(r, again);
+	return changed;
 }
 
 static void arm_poll_timer(struct refresh *r, uint64_t usec)
@@ -118,11 +129,10 @@ static void arm_poll_timer(struct refresh *r, uint64_t usec)
  * the last read, starting REFRESH_QUERY_LEAD steps of a period (a step
  * unless the step is held at its minimum) before a period has passed, so
  * reads stay 3/4 of a period apart. A flip read at a query comes at most a
- * step after the flip, so
- * the next flip of a guest at the refresh rate lands between the same two
- * queries of the next period: the queries stay phased to the guest's flips
- * with a step of latency at most, however the two clocks drift. At the
- * latest the read due whatever the query shows.
+ * step after the flip, so the next flip of a guest at the refresh rate
+ * lands between the same two queries of the next period: the queries stay
+ * phased to the guest's flips with a step of latency at most, however the
+ * two clocks drift. At the latest the read due whatever the query shows.
  */
 static uint64_t next_query_us(const struct refresh *r, uint64_t now)
 {
@@ -156,11 +166,31 @@ static void schedule_poll(struct refresh *r)
 static void start_timer(struct refresh *r)
 {
 	if (r->irq) {
-		arm_poll_timer(r, (uint64_t)SAFETY_POLL_SEC * 1000000);
+		/* Events stopped: a plain poll at the refresh rate until they come again. */
+		arm_poll_timer(r, r->events_down ? period_us(r) : (uint64_t)SAFETY_POLL_SEC * 1000000);
 		return;
 	}
 	event_del(r->poll_timer);
 	schedule_poll(r);
+}
+
+/* why: NULL when the IRQ module said it already. */
+static void events_lost(struct refresh *r, const char *why)
+{
+	r->events_down = true;
+	r->rearm_at_us = now_us() + SAFETY_POLL_SEC * 1000000ull;
+	if (why)
+		log_warning("display events stopped: %s; polling at %u Hz until they come again",
+			    why, r->hz);
+	start_timer(r);
+}
+
+static void events_back(struct refresh *r)
+{
+	r->events_down = false;
+	log_info("display events come again: refreshing on events, safety poll every %d s",
+		 SAFETY_POLL_SEC);
+	start_timer(r);
 }
 
 /*
@@ -187,15 +217,32 @@ static void poll_tick(struct refresh *r)
 	r->fn(r->ctx, DISPLAY_EVENT_CURSOR, DISPLAY_READ_ALWAYS, &unused);
 }
 
+/*
+ * Polling: a tick (poll_tick). IRQ: the safety poll; a new picture with no
+ * event since the last poll means the guest's events stopped (its driver
+ * changed, or the device's IRQ broke), and polling takes over. While it
+ * has, a failed eventfd is tried again once in a safety period.
+ */
 static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct refresh *r = arg;
-	if (r->irq) {
-		run(r, ALL_PLANES, false);
+	if (!r->irq) {
+		poll_tick(r);
+		schedule_poll(r);
 		return;
 	}
-	poll_tick(r);
-	schedule_poll(r);
+	bool changed = run(r, ALL_PLANES, false);
+	if (r->events_down) {
+		if (now_us() >= r->rearm_at_us) {
+			r->rearm_at_us = now_us() + SAFETY_POLL_SEC * 1000000ull;
+			display_irq_rearm(r->irq);
+		}
+		return;
+	}
+	bool silent = r->events_since_poll == 0;
+	r->events_since_poll = 0;
+	if (changed && silent)
+		events_lost(r, "the safety poll found a new picture that no event announced");
 }
 
 static void on_deferred(evutil_socket_t fd, short what, void *arg)
@@ -213,6 +260,16 @@ static void on_display_event(void *ctx, unsigned planes)
 	struct refresh *r = ctx;
 	if (!r->active)
 		return;
+	if (planes & DISPLAY_EVENT_FAILED) {
+		if (!r->events_down)
+			events_lost(r, NULL);
+		/* What the failed read held is lost: look at every plane now. */
+		run(r, ALL_PLANES, false);
+		return;
+	}
+	r->events_since_poll++;
+	if (r->events_down)
+		events_back(r);
 	r->pending |= planes;
 	if (evtimer_pending(r->defer_timer, NULL))
 		return;
@@ -307,6 +364,7 @@ void refresh_set_active(struct refresh *r, bool active)
 	}
 	if (r->irq)
 		display_irq_set_masked(r->irq, false);
+	r->events_since_poll = 0;
 	run(r, ALL_PLANES, false);
 	start_timer(r);
 }
@@ -314,7 +372,7 @@ void refresh_set_active(struct refresh *r, bool active)
 void refresh_set_rate(struct refresh *r, unsigned hz)
 {
 	r->hz = hz;
-	if (r->active && !r->irq)
+	if (r->active && (!r->irq || r->events_down))
 		start_timer(r);
 }
 

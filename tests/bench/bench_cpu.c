@@ -67,9 +67,9 @@
 #include <xxhash.h>
 #endif
 
-#include "bench_proc.h"
 #include "bench_util.h"
 #include "harness.h"
+#include "proc_stats.h"
 #include "sim_protocol.h"
 #include "simctl.h"
 #include "vnc_probe.h"
@@ -449,7 +449,7 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	struct sim_stats stats0 = { 0 }, stats1 = { 0 };
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats0);
-	uint64_t cpu0 = bench_cpu_ns(server_pid(g)), next = now_us();
+	uint64_t cpu0 = proc_cpu_ns_beside_sim(server_pid(g)), next = now_us();
 	for (unsigned i = 0; i < frames; i++) {
 		for (uint64_t t = now_us(); t < next; t = now_us())
 			usleep((useconds_t)(next - t));
@@ -468,7 +468,7 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	uint64_t tail_end = now_us() + 300000;
 	while (atomic_load(&v.seen) < v.last && now_us() < tail_end)
 		usleep(1000);
-	uint64_t cpu = bench_cpu_ns(server_pid(g)) - cpu0;
+	uint64_t cpu = proc_cpu_ns_beside_sim(server_pid(g)) - cpu0;
 	atomic_store(&v.stop, true);
 	pthread_join(thread, NULL);
 	if (g->server != XVNC)

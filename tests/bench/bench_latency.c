@@ -25,6 +25,7 @@
  * between reads; reads left out); and which of the issue's
  * poll goals are met: no frame lost, p50 within 0.6 of the period.
  */
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -45,10 +46,10 @@
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
 
-#include "bench_proc.h"
 #include "bench_util.h"
 #include "display_irq.h"
 #include "harness.h"
+#include "proc_stats.h"
 #include "refresh.h"
 #include "simctl.h"
 #include "vnc_probe.h"
@@ -77,6 +78,31 @@ static uint64_t now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Voluntary context switches of every thread of pid: each is a wakeup. */
+static long wakeups(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *dir = opendir(path);
+	long total = 0;
+	struct dirent *e;
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char status[320], line[128];
+		snprintf(status, sizeof(status), "/proc/%d/task/%s/status", pid, e->d_name);
+		FILE *f = fopen(status, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0)
+				total += strtol(line + 24, NULL, 10);
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return total;
 }
 
 /* Deterministic jitter (xorshift64), the same every run: uniform in [-JITTER_US, JITTER_US]. */
@@ -350,11 +376,11 @@ static void report_still(struct daemon_proc *d, bool irq)
 	struct sim_stats s0, s1;
 	sleep(STILL_SAMPLE_SEC);
 	uint64_t t0 = now_us();
-	uint64_t cpu0 = bench_cpu_ns(d->pid);
+	uint64_t cpu0 = proc_cpu_ns_beside_sim(d->pid);
 	if (simctl_stats(d->sim, &s0) < 0)
 		exit(1);
 	sleep(STILL_SAMPLE_SEC);
-	uint64_t cpu = bench_cpu_ns(d->pid) - cpu0;
+	uint64_t cpu = proc_cpu_ns_beside_sim(d->pid) - cpu0;
 	double sec = (double)(now_us() - t0) / 1e6;
 	if (simctl_stats(d->sim, &s1) < 0)
 		exit(1);
@@ -392,9 +418,9 @@ static struct latency_result run_mode(bool irq)
 
 	/* Idle first: no client, so the daemon should not wake at all. */
 	sleep(1);
-	uint64_t w0 = bench_wakeups(d.pid);
+	long w0 = wakeups(d.pid);
 	sleep(2);
-	double idle = (double)(bench_wakeups(d.pid) - w0) / 2.0;
+	double idle = (double)(wakeups(d.pid) - w0) / 2.0;
 
 	uint8_t *pixels = calloc(W * H, 4);
 	if (!pixels)
