@@ -28,6 +28,13 @@
  * control thread inside the daemon (this bench's flips and IRQs, the
  * kernel's work on a real device) is left out.
  *
+ * Each server runs in a session of its own (setsid): with the kernel's
+ * autogroup scheduling a session is a scheduling group, as a service's
+ * cgroup is. The guest's drawing and the viewer, stand-ins for the VM and a
+ * remote machine, stay in the bench's. On a machine busy with other work a
+ * server sharing the bench's group would share one group's CPU with them,
+ * and its fps would say more about the guest's drawing than about itself.
+ *
  * Usage: bench_cpu [seconds per run, default 4] [server: xvnc, mdev-irq,
  * mdev-poll or all (default)] [workload: 64x64, every-pixel or all] [encoding:
  * raw, tight-jpeg or all]. The ratios and goals follow for what was measured
@@ -36,7 +43,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -48,6 +54,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -238,7 +245,8 @@ static void mdev_start(struct guest *g, enum server server)
 	const char *env[] = { server == MDEV_IRQ ? "VGPU_SIM_IRQ=display" : "VGPU_SIM_IRQ=none",
 			      NULL };
 	const char *args[] = { "--refresh-hz", "60", NULL };
-	const struct daemon_options opts = { .extra_env = env, .extra_args = args };
+	const struct daemon_options opts = { .extra_env = env, .extra_args = args,
+					     .own_session = true };
 	daemon_start(&g->d, &opts);
 	g->port = g->d.port;
 	const struct sim_plane_desc desc = {
@@ -291,6 +299,7 @@ static void xvnc_start(struct guest *g)
 	snprintf(port, sizeof(port), "%u", g->port);
 	g->xvnc = fork();
 	if (g->xvnc == 0) {
+		setsid(); /* a scheduling group of its own, as the daemon's (see the top) */
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 2);
 		execlp("Xvnc", "Xvnc", display, "-geometry", geometry, "-depth", "24", "-rfbport",
@@ -388,9 +397,13 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /*
- * The viewer's side of a run. It runs in a thread of its own during the run:
- * a viewer and an X client are separate programs, and one waiting on its
- * server must not hold the other up.
+ * The viewer's side of a run. It runs in a process of its own during the
+ * run, in memory shared with the bench: a viewer and an X client are
+ * separate programs, one waiting on its server must not hold the other up,
+ * and in a session of its own (see the top) the viewer's decoding does not
+ * share one scheduling group with the guest's drawing. Without that, a
+ * server that lets the guest flip at its own pace (mdev-vncd) left the
+ * viewer less CPU than one whose guest waits for each X request (Xvnc).
  */
 struct viewer {
 	struct vnc_probe *probe;
@@ -421,12 +434,35 @@ static void pump(struct viewer *v, uint64_t deadline)
 	}
 }
 
-static void *viewer_thread(void *arg)
+/* Zeroed memory the viewer's process shares with the bench's. */
+static void *shared_zalloc(size_t size)
 {
-	struct viewer *v = arg;
-	while (!atomic_load(&v->stop))
-		pump(v, now_us() + 10000);
-	return NULL;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static pid_t viewer_start(struct viewer *v)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setsid();
+		while (!atomic_load(&v->stop))
+			pump(v, now_us() + 10000);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void viewer_stop(struct viewer *v, pid_t pid)
+{
+	int status = 0;
+	atomic_store(&v->stop, true);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench_cpu: the viewer's process failed\n");
+		exit(1);
+	}
 }
 
 static struct vnc_probe *connect_viewer(struct guest *g, enum encoding e, enum format f)
@@ -479,11 +515,14 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	unsigned frames = seconds * FPS;
 	uint64_t *written = calloc(frames, sizeof(*written));
 	double *latency = calloc(frames, sizeof(*latency));
-	struct viewer v = { .probe = probe, .first = frame_counter + 1,
-			    .last = frame_counter + frames,
-			    .seen_at = calloc(frames, sizeof(*v.seen_at)) };
-	pthread_t thread;
-	if (!written || !latency || !v.seen_at || pthread_create(&thread, NULL, viewer_thread, &v))
+	struct viewer *v = shared_zalloc(sizeof(*v));
+	uint64_t *seen_at = shared_zalloc(frames * sizeof(*seen_at));
+	if (!written || !latency || !v || !seen_at)
+		abort();
+	*v = (struct viewer){ .probe = probe, .first = frame_counter + 1,
+			      .last = frame_counter + frames, .seen_at = seen_at };
+	pid_t viewer = viewer_start(v);
+	if (viewer < 0)
 		abort();
 	struct sim_stats stats0 = { 0 }, stats1 = { 0 };
 	if (g->server != XVNC)
@@ -500,15 +539,14 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	}
 	/* The last frame's way to the viewer. */
 	usleep(300000);
-	atomic_store(&v.stop, true);
-	pthread_join(thread, NULL);
+	viewer_stop(v, viewer);
 	uint64_t cpu = cpu_ns(server_pid(g)) - cpu0;
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats1);
 	unsigned delivered = 0;
 	for (unsigned i = 0; i < frames; i++)
-		if (v.seen_at[i])
-			latency[delivered++] = (double)(v.seen_at[i] - written[i]) / 1000.0;
+		if (seen_at[i])
+			latency[delivered++] = (double)(seen_at[i] - written[i]) / 1000.0;
 
 	struct result *r = &results[g->server][w][e][f];
 	qsort(latency, delivered, sizeof(*latency), cmp_double);
@@ -531,7 +569,8 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	printf("\n");
 	fflush(stdout);
 	vnc_probe_free(probe);
-	free(v.seen_at);
+	munmap(seen_at, frames * sizeof(*seen_at));
+	munmap(v, sizeof(*v));
 	free(written);
 	free(latency);
 }
