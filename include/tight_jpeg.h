@@ -25,7 +25,13 @@
  * TurboJPEG's: libvncserver exports a TurboJPEG of its own under the same
  * symbol names.
  *
- * One encoder per client, used only by that client's thread.
+ * Large updates are compressed in parallel: the client's thread and, from
+ * its first JPEG update on, one helper thread per further CPU (at most 3)
+ * take runs in order, and the client's thread sends each as soon as it is
+ * done, so the viewer decodes one run while the next is compressed.
+ *
+ * One encoder per client, used only by that client's thread (its helpers
+ * only read the client's framebuffer, and only while an update is sent).
  */
 struct tight_jpeg;
 

@@ -23,6 +23,8 @@
 /* With BAND rows, 65536 pixels: what libvncserver's Tight sends at most, and
  * what libvncclient's 16-bit JPEG path has room for. */
 #define MAX_RUN_WIDTH 2048
+/* The JPEG an update needs before helper threads are woken for it: two full runs. */
+#define SHARED_MIN_PIXELS (2 * MAX_RUN_WIDTH * BAND)
 /* libjpeg-turbo's bound for a compressed picture (tjBufSize): 6 bytes a pixel, plus headers. */
 #define JPEG_BOUND(pixels) ((size_t)(pixels) * 6 + 2048)
 /* The largest length Tight's compact length field holds. */
@@ -298,6 +300,7 @@ static void start_helpers(struct tight_jpeg *enc)
 		}
 		enc->nhelpers++;
 	}
+	log_debug("client %s: %u JPEG helper threads", enc->peer, enc->nhelpers);
 	if (enc->nhelpers < wanted)
 		log_warning("client %s: %u of %u JPEG helper threads started; the client's thread "
 			    "compresses the rest", enc->peer, enc->nhelpers, wanted);
@@ -544,9 +547,18 @@ static bool plan_update(struct tight_jpeg *enc, rfbClientPtr cl, sraRegionPtr re
 	return ok;
 }
 
-/* The helpers may take the planned runs. */
+/*
+ * The helpers may take the planned runs, when there is enough JPEG to
+ * share: waking a thread costs more than compressing one small tile.
+ */
 static void publish(struct tight_jpeg *enc)
 {
+	size_t jpeg_pixels = 0;
+	for (size_t i = 0; i < enc->nruns; i++)
+		if (enc->runs[i].jpeg)
+			jpeg_pixels += (size_t)enc->runs[i].w * (size_t)enc->runs[i].h;
+	if (enc->nhelpers == 0 || jpeg_pixels < SHARED_MIN_PIXELS)
+		return;
 	pthread_mutex_lock(&enc->lock);
 	enc->published = enc->nruns;
 	enc->next_waiting = 0;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <drm_fourcc.h>
 
@@ -26,16 +27,17 @@
 #define CURSOR 2
 #define WAIT_MS 10000
 /* Not multiples of 32: the last band and the last blocks are partial. */
-#define SCREEN_W 656
-#define SCREEN_H 488
+#define SCREEN_W 1296
+#define SCREEN_H 808
 #define BACKGROUND 0x204060u
 #define TEXT_X 40
 #define TEXT_Y 40
 #define TEXT_W 200
 #define TEXT_H 100
 #define PHOTO_Y 200
-#define PHOTO_W 256
-#define PHOTO_H 160
+/* Large enough for the encoder's helper threads to share it. */
+#define PHOTO_W 768
+#define PHOTO_H 320
 /* JPEG at libvncclient's default quality (level 5: 77, 4:2:2) on a smooth picture. */
 #define MAX_ERROR 40
 #define MAX_MEAN_ERROR 4.0
@@ -71,7 +73,7 @@ static void draw(uint8_t *pixels, uint32_t photo_x, uint32_t seed)
 				c = ink[(x / 3 + y / 5 + seed) % 3];
 			if (in_photo(photo_x, x, y)) {
 				uint32_t u = x - photo_x, v = y - PHOTO_Y;
-				c = (u * 3 / 4 + seed * 8) << 16 | v * 3 / 2 << 8 | (u + v) / 2;
+				c = (u / 4 + seed * 8) << 16 | v * 3 / 4 << 8 | (u + v) / 8;
 			}
 			p[(size_t)y * SCREEN_W + x] = c;
 		}
@@ -151,6 +153,10 @@ static void check_format(const rfbPixelFormat *format)
 	assert_true(wait_near(probe, pic, 333));
 	/* The first update after SetEncodings is libvncserver's (its once-only pseudo-rectangles). */
 	assert_true(daemon_wait_log(&d, "encoded by the daemon", 1, WAIT_MS));
+	/* With more than one CPU, helper threads shared the photo. */
+	assert_true(daemon_wait_log(&d, "JPEG helper threads", 1, WAIT_MS));
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+		assert_int_equal(daemon_log_count(&d, ": 0 JPEG helper threads"), 0);
 	show(&d, pic, 64, 2);
 	assert_true(wait_near(probe, pic, 64));
 	vnc_probe_free(probe);
