@@ -15,8 +15,10 @@ struct vfio_device;
  * copy them (pidfd_getfd). The daemon copies QEMU's group fd and asks it for
  * a device fd of its own (VFIO_GROUP_GET_DEVICE_FD: on the group path a
  * device may be opened again while open, and the vendor's open hook, GVT's
- * KVM check, runs only for the first). Its copy keeps the vGPU alive after
- * QEMU exits, so the daemon watches QEMU's pidfd and lets go when it exits.
+ * KVM check, runs only for the first); on the iommufd cdev path, where a
+ * second open is refused, it uses its copy of QEMU's device fd. Its copy
+ * keeps the vGPU alive after QEMU exits, so the daemon watches QEMU's pidfd
+ * and lets go when it exits.
  */
 struct qemu_attach;
 
@@ -25,7 +27,9 @@ int qemu_attach_read_pidfile(const char *path, pid_t *out, const char **why);
 
 /*
  * The lowest fd of process pid whose /proc/PID/fd link reads target, into
- * *fd_out. 0, -ENOENT (none) or -errno (e.g. -EACCES without ptrace rights).
+ * *fd_out. 0, -ENOENT (none), -ESRCH (no /proc/PID: gone, or hidden from
+ * us), -EACCES (/proc/PID/fd not ours to list), -EPERM (its links not ours
+ * to read: no ptrace rights) or -errno.
  */
 int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out);
 
@@ -34,8 +38,11 @@ int qemu_attach_new(pid_t pid, const char *pidfile, struct qemu_attach **out, ch
 		    size_t len);
 
 /*
- * The mdev uuid from that QEMU: its group fd copied, a device opened from
- * it. Needs CAP_SYS_PTRACE (or the same user where Yama allows). 0 or -errno, why set.
+ * The mdev uuid from that QEMU: its group fd copied and a device opened from
+ * it, or where QEMU holds the device through its iommufd cdev instead (Linux
+ * 6.6+), QEMU's device fd copied and used as it is. Needs CAP_SYS_PTRACE (or
+ * the same user where Yama allows), and CAP_DAC_READ_SEARCH where QEMU runs
+ * as another user (its /proc/PID/fd is mode 0500). 0 or -errno, why set.
  */
 int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio_device **dev,
 		       char *why, size_t len);
@@ -54,6 +61,9 @@ int qemu_attach_watch(struct qemu_attach *attach, struct event_base *base,
 		      void (*exited)(void *ctx), void *ctx);
 
 pid_t qemu_attach_pid(const struct qemu_attach *attach);
+
+/* After qemu_attach_device: the node QEMU holds the mdev by, /dev/vfio/N or /dev/vfio/devices/vfioX. */
+const char *qemu_attach_node(const struct qemu_attach *attach);
 
 /* Closes the pidfd and stops watching; NULL is fine. */
 void qemu_attach_free(struct qemu_attach *attach);

@@ -46,6 +46,14 @@ void vfio_device_free(struct vfio_device *dev);
 int vfio_device_group_number(const char *uuid, char group[VFIO_GROUP_NUMBER_MAX + 1],
 			     const char **why);
 
+/*
+ * The name of the mdev's iommufd cdev (vfioN of /dev/vfio/devices/vfioN), from
+ * /sys/bus/mdev/devices/UUID/vfio-dev/, into name (len bytes). 0, or -ENOENT
+ * where the kernel offers no cdev (before Linux 6.6, or without
+ * CONFIG_VFIO_DEVICE_CDEV), or -errno.
+ */
+int vfio_device_cdev_name(const char *uuid, char *name, size_t len);
+
 int vfio_device_fd(const struct vfio_device *dev);
 uint32_t vfio_device_num_regions(const struct vfio_device *dev);
 uint32_t vfio_device_num_irqs(const struct vfio_device *dev);

@@ -744,8 +744,9 @@ const struct config_key config_keys[] = {
 	{ "qemu_pid", &uint_type, FIELD(qemu_pid), 0, 4194304, "0", true,
 	  "Beside a running VM: the PID of the QEMU that holds the mdev named by\n"
 	  "uuid. The daemon copies QEMU's VFIO group fd (pidfd_getfd: needs\n"
-	  "CAP_SYS_PTRACE) and opens the device again from it; when QEMU exits it\n"
-	  "lets go of the device and exits. 0 = none." },
+	  "CAP_SYS_PTRACE) and opens the device again from it, or, where QEMU holds\n"
+	  "the device through its iommufd cdev, uses its copy of that device fd;\n"
+	  "when QEMU exits it lets go of the device and exits. 0 = none." },
 	{ "qemu_pidfile", &path_type, FIELD(qemu_pidfile), 0, 0, "", true,
 	  "The same, with QEMU's PID read from this file (libvirt writes\n"
 	  "/run/libvirt/qemu/NAME.pid). Empty = none." },

@@ -8,7 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "cursor.h"
+#include "cursor_image.h"
 #include "fd_util.h"
 
 struct frame_reader {

@@ -31,8 +31,9 @@ struct egl_importer {
 	EGLDisplay display;
 	EGLContext context;
 	bool has_modifiers;       /* EGL_EXT_image_dma_buf_import_modifiers */
+	bool software;            /* llvmpipe or softpipe: dmabufs are read through a CPU mapping */
 	struct egl_render *render;
-	char refusal[192];        /* the last buffer refusal: plane.c keeps a pointer to it */
+	char refusal[256];        /* the last buffer refusal: plane.c keeps a pointer to it */
 	uint64_t bytes_read;
 };
 
@@ -245,6 +246,8 @@ static int create_context(struct egl_importer *egl)
 			 "cannot make a GLES 3 context current (EGL error 0x%04x)", api->eglGetError());
 		return -ENOTSUP;
 	}
+	const char *renderer = (const char *)api->glGetString(GL_RENDERER);
+	egl->software = renderer && (strstr(renderer, "llvmpipe") || strstr(renderer, "softpipe"));
 	int ret = check_jit(egl);
 	if (ret < 0)
 		return ret;
@@ -314,6 +317,33 @@ static int refuse(struct egl_importer *egl, const struct pixel_layout *l, const 
 	return -ENOTSUP;
 }
 
+/*
+ * Mesa's software rasterizers read an imported dmabuf through a CPU mapping
+ * of their own (the dri_sw winsys maps the whole fd, shared). When the
+ * exporter refuses it, Mesa 25 still creates the image and samples from a
+ * NULL mapping: the process crashes on the first frame. So the exporter is
+ * asked first, with a mapping of the same extent that touches no page
+ * (PROT_NONE reaches the exporter's mmap handler all the same).
+ */
+static int software_map_refused(struct egl_importer *egl, const struct import_request *req,
+				const char **why)
+{
+	off_t end = lseek(req->fd, 0, SEEK_END);
+	size_t size = end > 0 ? (size_t)end : req->size;
+	void *probe = mmap(NULL, size, PROT_NONE, MAP_SHARED, req->fd, 0);
+	if (probe != MAP_FAILED) {
+		munmap(probe, size);
+		return 0;
+	}
+	int err = errno;
+	snprintf(egl->refusal, sizeof(egl->refusal),
+		 "the GPU (%s) renders in software and needs a CPU mapping of the dmabuf, which "
+		 "the exporter refused: %s", (const char *)egl->api.glGetString(GL_RENDERER),
+		 strerror(err));
+	*why = egl->refusal;
+	return -err;
+}
+
 static EGLImageKHR create_image(struct egl_importer *egl, int fd, const struct pixel_layout *l,
 				uint32_t import_fourcc, uint32_t width)
 {
@@ -348,6 +378,11 @@ static int import_dmabuf(struct egl_importer *egl, const struct import_request *
 	if (l->modifier != DRM_FORMAT_MOD_LINEAR &&
 	    (!egl->has_modifiers || !modifier_supported(egl, formats[f].import_fourcc, l->modifier)))
 		return refuse(egl, l, "cannot import", why);
+	if (egl->software) {
+		int ret = software_map_refused(egl, req, why);
+		if (ret < 0)
+			return ret;
+	}
 	/*
 	 * A 4:2:2 row holds whole pairs (convert_check counts its bytes so):
 	 * an odd width is imported one pixel wider, which Mesa samples right,

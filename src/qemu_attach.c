@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,9 @@
 struct qemu_attach {
 	pid_t pid;
 	int pidfd;
+	char group_node[32]; /* /dev/vfio/N, or empty where sysfs names no group */
+	char cdev_node[64];  /* /dev/vfio/devices/vfioX, or empty without a cdev */
+	bool cdev;           /* QEMU holds the device through cdev_node, not the group */
 	struct event *exit_event;
 	void (*exited)(void *ctx);
 	void *ctx;
@@ -60,8 +65,8 @@ int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out)
 	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fd", (int)pid);
 	DIR *dir = opendir(dir_path);
 	if (!dir)
-		return -errno;
-	int found = -1;
+		return errno == ENOENT ? -ESRCH : -errno;
+	int found = -1, refused = 0;
 	struct dirent *entry;
 	while ((entry = readdir(dir))) {
 		char *end;
@@ -72,59 +77,161 @@ int qemu_attach_find_fd(pid_t pid, const char *target, int *fd_out)
 		char path[sizeof(dir_path) + sizeof(entry->d_name)], link[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/%s", dir_path, entry->d_name);
 		ssize_t n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			continue; /* closed meanwhile */
+		if (n < 0) {
+			/* ENOENT: closed meanwhile. */
+			refused = errno == EACCES || errno == EPERM ? -EPERM : refused;
+			continue;
+		}
 		link[n] = '\0';
 		if (strcmp(link, target) == 0)
 			found = (int)fd;
 	}
 	closedir(dir);
 	if (found < 0)
-		return -ENOENT;
+		return refused ? refused : -ENOENT;
 	*fd_out = found;
 	return 0;
 }
 
-/* QEMU's group fd copied, then a device fd of our own from it. */
-static int device_from_group(struct qemu_attach *attach, const char *uuid, int *device_fd,
-			     char *why, size_t len)
+/* A line "Name:\t<value>" of /proc/self/status, parsed with scanf format fmt. */
+static bool self_status(const char *name, const char *fmt, void *value)
 {
-	char group[VFIO_GROUP_NUMBER_MAX + 1], target[32];
-	const char *step = "";
-	int ret = vfio_device_group_number(uuid, group, &step);
-	if (ret < 0) {
-		snprintf(why, len, "%s", step);
-		return ret;
-	}
-	snprintf(target, sizeof(target), "/dev/vfio/%s", group);
-	int qemu_fd;
-	ret = qemu_attach_find_fd(attach->pid, target, &qemu_fd);
-	if (ret == -EACCES || ret == -EPERM) {
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return false;
+	char line[256];
+	bool found = false;
+	size_t len = strlen(name);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, name, len) == 0 && line[len] == ':' &&
+			sscanf(line + len + 1, fmt, value) == 1;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Both the kernel's ptrace check and a seccomp filter (systemd's
+ * SystemCallFilter= with SystemCallErrorNumber=EPERM) refuse pidfd_getfd with
+ * EPERM. Holding CAP_SYS_PTRACE under a filter, the filter is the one.
+ */
+static bool refused_by_syscall_filter(void)
+{
+	unsigned long long effective = 0;
+	int seccomp = 0;
+	return self_status("CapEff", "%llx", &effective) &&
+	       (effective >> CAP_SYS_PTRACE & 1) && self_status("Seccomp", "%d", &seccomp) &&
+	       seccomp == 2;
+}
+
+/* Signal 0 checks only: EPERM (another user's QEMU) means it is there too. */
+static bool qemu_alive(const struct qemu_attach *attach)
+{
+	return pidfd_send_signal(attach->pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+static void explain_find_failure(const struct qemu_attach *attach, int ret, char *why, size_t len)
+{
+	int pid = (int)attach->pid;
+	if (ret == -ESRCH && qemu_alive(attach))
+		snprintf(why, len, "QEMU's (PID %d) /proc entry is hidden from this process "
+			 "(systemd's ProtectProc=invisible shows only processes it may ptrace: "
+			 "needs CAP_SYS_PTRACE)", pid);
+	else if (ret == -ESRCH)
+		snprintf(why, len, "QEMU (PID %d) has exited", pid);
+	else if (ret == -EACCES)
+		snprintf(why, len, "listing QEMU's (PID %d) fds needs CAP_DAC_READ_SEARCH: its "
+			 "/proc/PID/fd is its user's alone", pid);
+	else if (ret == -EPERM)
 		snprintf(why, len, "reading QEMU's (PID %d) fds needs CAP_SYS_PTRACE (or its user, "
-			 "where Yama allows it)", (int)attach->pid);
-		return ret;
+			 "where Yama allows it)", pid);
+	else if (ret == -ENOENT)
+		snprintf(why, len, "QEMU (PID %d) holds neither %s nor %s: not this VM's QEMU?", pid,
+			 attach->group_node[0] ? attach->group_node : "the mdev's group (none)",
+			 attach->cdev_node[0] ? attach->cdev_node : "an iommufd cdev (none)");
+	else
+		snprintf(why, len, "cannot read QEMU's (PID %d) fds", pid);
+}
+
+/*
+ * QEMU's fd of the mdev: its VFIO group /dev/vfio/N, else (Linux 6.6+, QEMU
+ * on iommufd) its cdev /dev/vfio/devices/vfioX. Sets attach->cdev and the nodes.
+ */
+static int find_qemu_fd(struct qemu_attach *attach, const char *uuid, int *qemu_fd, char *why,
+			size_t len)
+{
+	char group[VFIO_GROUP_NUMBER_MAX + 1], cdev[32];
+	const char *step = "";
+	if (vfio_device_group_number(uuid, group, &step) == 0)
+		snprintf(attach->group_node, sizeof(attach->group_node), "/dev/vfio/%s", group);
+	if (vfio_device_cdev_name(uuid, cdev, sizeof(cdev)) == 0)
+		snprintf(attach->cdev_node, sizeof(attach->cdev_node), "/dev/vfio/devices/%s", cdev);
+	if (!attach->group_node[0] && !attach->cdev_node[0]) {
+		snprintf(why, len, "%s", step);
+		return -ENOENT;
 	}
-	if (ret < 0) {
-		snprintf(why, len, ret == -ENOENT ? "QEMU (PID %d) holds no %s: not this VM's QEMU?"
-						  : "cannot read QEMU's (PID %d) fds for %s",
-			 (int)attach->pid, target);
-		return ret;
+	int ret = -ENOENT;
+	if (attach->group_node[0])
+		ret = qemu_attach_find_fd(attach->pid, attach->group_node, qemu_fd);
+	if (ret == -ENOENT && attach->cdev_node[0]) {
+		ret = qemu_attach_find_fd(attach->pid, attach->cdev_node, qemu_fd);
+		attach->cdev = ret == 0;
 	}
-	_cleanup_close_ int group_fd = pidfd_getfd(attach->pidfd, qemu_fd, 0);
-	if (group_fd < 0) {
-		ret = -errno;
-		snprintf(why, len,
-			 ret == -EPERM ? "pidfd_getfd refused: copying QEMU's (PID %d) fds needs "
-					 "CAP_SYS_PTRACE (or its user, where Yama allows it)"
-				       : "pidfd_getfd of QEMU's (PID %d) group fd failed",
-			 (int)attach->pid);
+	if (ret < 0)
+		explain_find_failure(attach, ret, why, len);
+	return ret;
+}
+
+static int copy_qemu_fd(const struct qemu_attach *attach, int qemu_fd, int *out, char *why,
+			size_t len)
+{
+	*out = pidfd_getfd(attach->pidfd, qemu_fd, 0);
+	if (*out >= 0)
+		return 0;
+	int ret = -errno;
+	if (ret == -EPERM && refused_by_syscall_filter())
+		snprintf(why, len, "pidfd_getfd of QEMU's (PID %d) fd refused by this process's "
+			 "system call filter (systemd's SystemCallFilter=: the attach drop-in "
+			 "allows pidfd_getfd)", (int)attach->pid);
+	else if (ret == -EPERM)
+		snprintf(why, len, "pidfd_getfd refused: copying QEMU's (PID %d) fds needs "
+			 "CAP_SYS_PTRACE (or its user, where Yama allows it)", (int)attach->pid);
+	else
+		snprintf(why, len, "pidfd_getfd of QEMU's (PID %d) fd %d failed", (int)attach->pid,
+			 qemu_fd);
+	return ret;
+}
+
+/*
+ * A device fd of our own, from QEMU's. The group path opens the device
+ * again from QEMU's group (VFIO_GROUP_GET_DEVICE_FD). The cdev path cannot:
+ * a cdev opens once while open (vfio_df_open in drivers/vfio/vfio_main.c:
+ * "Only the group path allows the device to be opened multiple times"). So
+ * there the copy of QEMU's device fd is used as it is. It is QEMU's open
+ * file itself, already bound: BIND_IOMMUFD grants access per open file
+ * (df->access_granted, set in vfio_df_ioctl_bind_iommufd of
+ * drivers/vfio/device_cdev.c, checked by every ioctl, read, write and mmap),
+ * and binding it again fails ("one device cannot be bound twice").
+ */
+static int device_from_qemu(struct qemu_attach *attach, const char *uuid, int *device_fd,
+			    char *why, size_t len)
+{
+	int qemu_fd;
+	int ret = find_qemu_fd(attach, uuid, &qemu_fd, why, len);
+	if (ret < 0)
 		return ret;
+	_cleanup_close_ int copy = -1;
+	ret = copy_qemu_fd(attach, qemu_fd, &copy, why, len);
+	if (ret < 0)
+		return ret;
+	if (attach->cdev) {
+		*device_fd = take_fd(&copy);
+		return 0;
 	}
-	*device_fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, uuid);
+	*device_fd = ioctl(copy, VFIO_GROUP_GET_DEVICE_FD, uuid);
 	if (*device_fd < 0) {
 		ret = -errno;
 		snprintf(why, len, "VFIO_GROUP_GET_DEVICE_FD(%s) on QEMU's group %s failed", uuid,
-			 group);
+			 attach->group_node);
 		return ret;
 	}
 	return 0;
@@ -171,11 +278,12 @@ int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio
 		       char *why, size_t len)
 {
 	int device_fd = -1;
-	int ret = device_from_group(attach, uuid, &device_fd, why, len);
+	int ret = device_from_qemu(attach, uuid, &device_fd, why, len);
 	if (ret < 0)
 		return ret;
-	char origin[64];
-	snprintf(origin, sizeof(origin), "QEMU PID %d", (int)attach->pid);
+	char origin[96];
+	snprintf(origin, sizeof(origin), "QEMU PID %d, %s", (int)attach->pid,
+		 qemu_attach_node(attach));
 	const char *step = "";
 	ret = vfio_device_adopt_fd(device_fd, origin, dev, &step);
 	if (ret < 0)
@@ -197,8 +305,9 @@ int qemu_attach_open(pid_t pid, const char *pidfile, const char *uuid, struct vf
 		qemu_attach_free(attach);
 		return ret;
 	}
-	log_info("attached to QEMU (PID %d): mdev %s opened again from its VFIO group",
-		 (int)attach->pid, uuid);
+	log_info(attach->cdev ? "attached to QEMU (PID %d): mdev %s, QEMU's own fd of %s copied"
+			      : "attached to QEMU (PID %d): mdev %s opened again from %s",
+		 (int)attach->pid, uuid, qemu_attach_node(attach));
 	*out = attach;
 	return 0;
 }
@@ -224,6 +333,11 @@ int qemu_attach_watch(struct qemu_attach *attach, struct event_base *base,
 pid_t qemu_attach_pid(const struct qemu_attach *attach)
 {
 	return attach->pid;
+}
+
+const char *qemu_attach_node(const struct qemu_attach *attach)
+{
+	return attach->cdev ? attach->cdev_node : attach->group_node;
 }
 
 void qemu_attach_free(struct qemu_attach *attach)

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "cursor.h"
+#include "cursor_image.h"
 #include "display.h"
 #include "frame_store.h"
 #include "import_auto.h"

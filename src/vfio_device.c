@@ -218,8 +218,7 @@ static int open_group_path(const char *uuid, struct vfio_device *dev, const char
 	return 0;
 }
 
-/* The cdev node's name, from /sys/bus/mdev/devices/UUID/vfio-dev/vfioN. */
-static int find_cdev_name(const char *uuid, char *name, size_t len)
+int vfio_device_cdev_name(const char *uuid, char *name, size_t len)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/vfio-dev", uuid);
@@ -229,7 +228,9 @@ static int find_cdev_name(const char *uuid, char *name, size_t len)
 	int ret = -ENOENT;
 	struct dirent *entry;
 	while ((entry = readdir(dir))) {
-		if (strncmp(entry->d_name, "vfio", 4) == 0 && strlen(entry->d_name) < len) {
+		const char *digits = entry->d_name + 4;
+		if (strncmp(entry->d_name, "vfio", 4) == 0 && *digits &&
+		    strspn(digits, "0123456789") == strlen(digits) && strlen(entry->d_name) < len) {
 			memcpy(name, entry->d_name, strlen(entry->d_name) + 1);
 			ret = 0;
 			break;
@@ -242,7 +243,7 @@ static int find_cdev_name(const char *uuid, char *name, size_t len)
 static int open_cdev_path(const char *uuid, struct vfio_device *dev, const char **why)
 {
 	char name[64], path[PATH_MAX];
-	int ret = find_cdev_name(uuid, name, sizeof(name));
+	int ret = vfio_device_cdev_name(uuid, name, sizeof(name));
 	if (ret < 0) {
 		*why = "no vfio-dev node in sysfs";
 		return ret;

@@ -14,7 +14,7 @@
 #include <rfb/rfb.h>
 #include <rfb/rfbregion.h>
 
-#include "cursor.h"
+#include "cursor_image.h"
 #include "fd_util.h"
 #include "frame_store.h"
 #include "input.h"

@@ -19,8 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <drm_fourcc.h>
 
 #include "simctl.h"
+#include "vnc_probe.h"
 
 #define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
 
@@ -277,6 +279,24 @@ void picture_fill(uint8_t *pixels, uint32_t width, uint32_t height, uint32_t see
 		state ^= state << 5;
 		p[i] = state & 0x00ffffff;
 	}
+}
+
+void daemon_check_serves_picture(struct daemon_proc *d, uint32_t seed)
+{
+	struct sim_plane_desc desc = {
+		.fourcc = DRM_FORMAT_XRGB8888, .width = 640, .height = 480,
+		.stride = 640 * 4, .size = 640 * 480 * 4,
+	};
+	assert_int_equal(simctl_set_plane(d->sim, 1, &desc), 0);
+	uint8_t *pixels = malloc(desc.size);
+	assert_non_null(pixels);
+	picture_fill(pixels, 640, 480, seed);
+	assert_int_equal(simctl_flip(d->sim, 1, pixels, desc.size), 0);
+	struct vnc_probe *probe = vnc_probe_connect(d->port, "raw");
+	assert_non_null(probe);
+	assert_true(vnc_probe_wait_picture(probe, pixels, 640, 480, 5000));
+	vnc_probe_free(probe);
+	free(pixels);
 }
 
 bool daemon_wait_log(const struct daemon_proc *d, const char *needle, int count, int timeout_ms)

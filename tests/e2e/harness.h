@@ -80,4 +80,7 @@ uint64_t now_ms(void);
 /* Deterministic test pictures: XRGB8888, stride width*4. */
 void picture_fill(uint8_t *pixels, uint32_t width, uint32_t height, uint32_t seed);
 
+/* The guest shows picture_fill(seed) at 640x480; a raw VNC client sees exactly it. */
+void daemon_check_serves_picture(struct daemon_proc *d, uint32_t seed);
+
 #endif

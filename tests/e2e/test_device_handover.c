@@ -36,23 +36,6 @@ static int simulated_device_fd(void)
 	return fd;
 }
 
-static void check_serves_pictures(struct daemon_proc *d)
-{
-	struct sim_plane_desc desc = {
-		.fourcc = DRM_FORMAT_XRGB8888, .width = 640, .height = 480,
-		.stride = 640 * 4, .size = 640 * 480 * 4,
-	};
-	assert_int_equal(simctl_set_plane(d->sim, 1, &desc), 0);
-	uint8_t *pixels = malloc(desc.size);
-	picture_fill(pixels, 640, 480, 5);
-	assert_int_equal(simctl_flip(d->sim, 1, pixels, desc.size), 0);
-	struct vnc_probe *probe = vnc_probe_connect(d->port, "raw");
-	assert_non_null(probe);
-	assert_true(vnc_probe_wait_picture(probe, pixels, 640, 480, 5000));
-	vnc_probe_free(probe);
-	free(pixels);
-}
-
 static void test_inherited_device_fd(void **state)
 {
 	int fd = simulated_device_fd();
@@ -63,7 +46,7 @@ static void test_inherited_device_fd(void **state)
 	struct daemon_proc d;
 	daemon_start(&d, &opts);
 	close(fd);
-	check_serves_pictures(&d);
+	daemon_check_serves_picture(&d, 5);
 	assert_int_equal(daemon_log_count(&d, "opened the vGPU through inherited fd"), 1);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 	assert_int_equal(daemon_report_value(&d, "open_sim_fds"), 0);
@@ -118,7 +101,7 @@ static void test_device_socket(void **state)
 	pthread_join(thread, NULL);
 	close(vmm.device_fd);
 	close(vmm.listen_fd);
-	check_serves_pictures(&d);
+	daemon_check_serves_picture(&d, 5);
 	assert_int_equal(daemon_log_count(&d, "opened the vGPU through device_socket"), 1);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }

@@ -289,6 +289,33 @@ static void test_tiled_refused(void **state)
 }
 
 /*
+ * llvmpipe reads a dmabuf through a CPU mapping of its own, and Mesa 25
+ * does not fail the import when that mapping is refused: it samples from
+ * NULL. A pipe refuses every mapping (ENODEV, as GVT-g's dmabufs do): the
+ * import refuses the buffer with the reason before Mesa sees it.
+ */
+static void test_unmappable_refused_on_llvmpipe(void **state)
+{
+	struct egl_fixture *f = *state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	struct pixel_layout layout = { DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR, 64, 64, 256 };
+	struct import_request req = {
+		.fd = fds[0], .is_dmabuf = true, .size = 64 * 256, .layout = &layout,
+	};
+	struct mapped_buffer map;
+	const char *why = NULL;
+	assert_int_equal(f->egl->map(f->egl, &req, &map, &why), -ENODEV);
+	assert_non_null(why);
+	printf("refusal: %s\n", why);
+	assert_non_null(strstr(why, "(llvmpipe"));
+	assert_non_null(strstr(why, "renders in software and needs a CPU mapping of the dmabuf, "
+				    "which the exporter refused"));
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/*
  * Where the process may not make memory executable (systemd's
  * MemoryDenyWriteExecute, here the kernel's PR_SET_MDWE), llvmpipe's JIT
  * would crash on the first frame: the import refuses with the reason
@@ -329,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_argb_read_keeps_alpha),
 		cmocka_unit_test(test_changed_plane_refused),
 		cmocka_unit_test(test_tiled_refused),
+		cmocka_unit_test(test_unmappable_refused_on_llvmpipe),
 		cmocka_unit_test(test_jit_forbidden_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

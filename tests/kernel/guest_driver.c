@@ -6,7 +6,7 @@
  * (inherited or over a unix socket), and after every step asks vnc_check
  * whether the VNC picture is exactly what was drawn.
  *
- * Usage: guest_driver stock|fixed|mdpy [DAEMON [CHECKER]]
+ * Usage: guest_driver stock|fixed|mdpy|egl [DAEMON [CHECKER]]
  * Prints "KBED-RESULT: PASS <case>" or "KBED-RESULT: FAIL <case>: <why>".
  * "guest_driver kernel-log" judges the kernel log alone (exit 0 when clean).
  */
@@ -25,6 +25,8 @@
 
 #include "kbed_children.h"
 #include "kbed_common.h"
+#include "kbed_egl.h"
+#include "kbed_guest.h"
 #include "kbed_klog.h"
 #include "kbed_picture.h"
 
@@ -48,35 +50,6 @@ enum dispi {
 #define DISPI_ID5 0xb0c5
 #define DISPI_ENABLED 0x01
 #define DISPI_LFB_ENABLED 0x40
-
-enum op {
-	OP_MODE, /* draw the picture at yoff, then set the mode */
-	OP_RECT, /* draw the picture's overlay rectangle only */
-	OP_FLIP, /* draw the picture at yoff, then move Y_OFFSET there */
-	OP_OFF,  /* display disabled */
-	OP_ON,   /* set the mode again without drawing: memory still holds it */
-};
-
-enum check {
-	CK_EXPECT, /* exact pixels */
-	CK_FLIP,   /* exact pixels, old-or-new in between */
-	CK_SIZE,   /* stock mbochs: the daemon cannot map, only the size is known */
-	CK_CHANGE, /* "no signal": anything but the previous picture */
-	CK_NONE,
-};
-
-struct step {
-	const char *name;
-	enum op op;
-	enum check check;
-	uint32_t yoff;
-	struct kbed_picture pic;
-};
-
-#define PAT(w, h, s) {.kind = KBED_PATTERN, .width = w, .height = h, .seed = s}
-#define PAT_RECT(w, h, s, x, y, rw_, rh_, s2) \
-	{.kind = KBED_PATTERN, .width = w, .height = h, .seed = s, \
-	 .rx = x, .ry = y, .rw = rw_, .rh = rh_, .seed2 = s2}
 
 /*
  * Modes live in disjoint parts of video memory (offsets page-aligned, as
@@ -106,18 +79,6 @@ static const struct step mdpy_steps[] = {
 	{"partial change", OP_RECT, CK_EXPECT, 0, PAT_RECT(1024, 768, 6, 512, 300, 300, 200, 7)},
 };
 
-struct region {
-	uint64_t offset, size;
-};
-
-struct device {
-	int fd;
-	bool bochs;
-	struct region mmio;
-	uint8_t *vram;
-	uint64_t vram_size;
-};
-
 static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -132,8 +93,7 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-/* Removing an mdev waits until nobody holds it: with the daemon gone, at once. */
-static int mdev_remove(const char *uuid)
+int mdev_remove(const char *uuid)
 {
 	char path[256];
 
@@ -141,7 +101,7 @@ static int mdev_remove(const char *uuid)
 	return write_file(path, "1");
 }
 
-static int mdev_create(const char *parent, const char *type, const char *uuid)
+int mdev_create(const char *parent, const char *type, const char *uuid)
 {
 	char path[256];
 
@@ -212,7 +172,7 @@ static int dispi_write(struct device *d, enum dispi reg, uint16_t val)
 	return 0;
 }
 
-static int device_open(struct device *d, const char *uuid, bool bochs)
+int device_open(struct device *d, const char *uuid, bool bochs)
 {
 	struct region vram;
 	uint16_t id = 0;
@@ -352,9 +312,7 @@ static int dmabuf_selftest(struct device *d, const struct kbed_picture *p)
 	return ret ? ret : fd[2] < 0 ? fd[2] : 0;
 }
 
-
-/* Applies each step and asks the checker about it, printing "KBED: TAG ..." lines. */
-static void device_close(struct device *d)
+void device_close(struct device *d)
 {
 	if (d->vram && d->vram != MAP_FAILED)
 		munmap(d->vram, d->vram_size);
@@ -363,8 +321,9 @@ static void device_close(struct device *d)
 	d->vram = NULL;
 	d->fd = -1;
 }
-static int run_steps(struct device *dev, struct child *d, struct child *ck,
-		     const struct step *steps, size_t n, const char *tag)
+
+int run_steps(struct device *dev, struct child *d, struct child *ck,
+	      const struct step *steps, size_t n, const char *tag)
 {
 	char cmd[160], pic[128];
 	int ret = 0;
@@ -391,7 +350,6 @@ static int run_steps(struct device *dev, struct child *d, struct child *ck,
 	}
 	return ret;
 }
-
 
 struct bed {
 	const char *daemon, *checker;
@@ -742,8 +700,10 @@ int main(int argc, char **argv)
 		ret = case_mbochs(&b, !strcmp(name, "fixed"));
 	else if (!strcmp(name, "mdpy"))
 		ret = case_mdpy(&b);
+	else if (!strcmp(name, "egl"))
+		ret = kbed_egl_case(b.daemon, b.checker);
 	else
-		ret = kbed_fail(-EINVAL, "unknown case '%s' (stock, fixed or mdpy)", name);
+		ret = kbed_fail(-EINVAL, "unknown case '%s' (stock, fixed, mdpy or egl)", name);
 	for (int i = 0; i < 2; i++) {
 		kbed_child_stop(&b.ck[i], false);
 		if (kbed_child_stop(&b.d[i], true) && !ret)

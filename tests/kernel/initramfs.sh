@@ -11,18 +11,53 @@ initramfs_start() {
 	cp "$3" "$1/init"
 }
 
+# initramfs_add_needed ROOT FILE [PREFIX DEST]: the shared libraries and the
+# loader that ldd names for FILE, each at the same path in ROOT; one found
+# under the folder PREFIX goes under DEST instead, where it is below PREFIX.
+initramfs_add_needed() {
+	local root=$1 file=$2 prefix=${3:-} dest=${4:-} lib to
+	for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*' || true); do
+		to=$lib
+		[ -z "$prefix" ] || [ "${lib#"$prefix"/}" = "$lib" ] || to=$dest/${lib#"$prefix"/}
+		mkdir -p "$root$(dirname "$to")"
+		cp -L "$lib" "$root$to"
+	done
+}
+
 # initramfs_add_programs ROOT FILE:NAME...: each FILE as /bin/NAME, with the
 # shared libraries and the loader that ldd names, at the same paths.
 initramfs_add_programs() {
-	local root=$1 spec bin lib
+	local root=$1 spec
 	shift
 	for spec in "$@"; do
-		bin=${spec%%:*}
-		cp "$bin" "$root/bin/${spec#*:}"
-		for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' || true); do
-			mkdir -p "$root$(dirname "$lib")"
-			cp -L "$lib" "$root$lib"
-		done
+		cp "${spec%%:*}" "$root/bin/${spec#*:}"
+		initramfs_add_needed "$root" "${spec%%:*}"
+	done
+}
+
+# The glvnd vendor file of Mesa's EGL, below the root fetch-mesa.sh unpacks.
+MESA_EGL_VENDOR=usr/share/glvnd/egl_vendor.d/50_mesa.json
+
+# initramfs_add_mesa ROOT MESA DEST: the Mesa that tests/egl/fetch-mesa.sh
+# unpacked in MESA (its root/) as ROOT/DEST, laid out as below MESA: Mesa's
+# EGL vendor library and glvnd vendor file, the system's libglvnd dispatch
+# libraries (libEGL.so.1, libGLESv2.so.2, which mdev-vncd dlopens), and
+# every library they need, as ldd finds them with Mesa's first. The guest
+# runs the daemon with LD_LIBRARY_PATH=DEST/usr/lib/<multiarch> and
+# __EGL_VENDOR_LIBRARY_FILENAMES=DEST/$MESA_EGL_VENDOR, as the EGL tests do.
+initramfs_add_mesa() {
+	local root=$1 mesa=$2 dest=$3 libdir lib
+	[ -f "$mesa/$MESA_EGL_VENDOR" ] || { echo "initramfs: no $MESA_EGL_VENDOR in $mesa" >&2; exit 1; }
+	libdir=$(cd "$mesa" && echo usr/lib/*-linux-gnu)
+	mkdir -p "$root$dest/${MESA_EGL_VENDOR%/*}" "$root$dest/$libdir" "$root/$libdir"
+	cp "$mesa/$MESA_EGL_VENDOR" "$root$dest/$MESA_EGL_VENDOR"
+	cp -L "$mesa/$libdir/libEGL_mesa.so.0" "$root$dest/$libdir/"
+	for lib in libEGL.so.1 libGLESv2.so.2; do
+		[ -e "/$libdir/$lib" ] || { echo "initramfs: no /$libdir/$lib (libglvnd)" >&2; exit 1; }
+		cp -L "/$libdir/$lib" "$root/$libdir/"
+	done
+	for lib in "$mesa/$libdir/libEGL_mesa.so.0" "/$libdir/libEGL.so.1" "/$libdir/libGLESv2.so.2"; do
+		LD_LIBRARY_PATH=$mesa/$libdir initramfs_add_needed "$root" "$lib" "$mesa" "$dest"
 	done
 }
 

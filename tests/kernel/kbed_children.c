@@ -265,7 +265,28 @@ int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int d
 	return ret;
 }
 
-int kbed_count_in_log(const char *log, const char *needle)
+int kbed_daemon_start_config(struct child *d, const char *bin, int dev, int port,
+			     const char *config)
+{
+	char conf[32], fdstr[16], listen[32];
+	char *argv[] = {(char *)bin, "--foreground", "--config", conf, "--device-fd", fdstr, NULL};
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "/tmp/kbed-%d.conf", port);
+	snprintf(fdstr, sizeof(fdstr), "%d", dev);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(d->log, sizeof(d->log), "/tmp/daemon-%d.log", port);
+	d->in = d->out = -1;
+	f = fopen(conf, "we");
+	if (!f)
+		return kbed_fail(-errno, "%s: %m", conf);
+	fprintf(f, "%slisten = %s\ninstance = kbed\n", config, listen);
+	fclose(f);
+	d->pid = spawn(argv, dev, -1, -1, d->log, false);
+	return d->pid < 0 ? d->pid : 0;
+}
+
+int kbed_find_in_log(const char *log, const char *needle, char *first, size_t len)
 {
 	char line[1024];
 	int n = 0;
@@ -273,10 +294,19 @@ int kbed_count_in_log(const char *log, const char *needle)
 
 	if (!f)
 		return kbed_fail(-errno, "%s: %m", log);
-	while (fgets(line, sizeof(line), f))
-		n += !!strstr(line, needle);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, needle))
+			continue;
+		if (!n++ && first)
+			snprintf(first, len, "%.*s", (int)strcspn(line, "\n"), line);
+	}
 	fclose(f);
 	return n;
+}
+
+int kbed_count_in_log(const char *log, const char *needle)
+{
+	return kbed_find_in_log(log, needle, NULL, 0);
 }
 
 void kbed_dump_log(const struct child *d)

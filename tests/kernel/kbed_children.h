@@ -9,6 +9,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #define STEP_TIMEOUT_S 60
@@ -36,6 +37,13 @@ enum handover {
 int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int dev,
 		      const char *uuid, int port);
 
+/*
+ * Starts mdev-vncd on 127.0.0.1:PORT with device DEV inherited (--device-fd)
+ * and a config file of the lines CONFIG ("key = value\n"...).
+ */
+int kbed_daemon_start_config(struct child *d, const char *bin, int dev, int port,
+			     const char *config);
+
 /* Waits up to timeout_s for the daemon to exit by itself, with this status. */
 int kbed_daemon_wait_exit(struct child *c, double timeout_s, int status);
 
@@ -56,6 +64,9 @@ int kbed_child_stop(struct child *c, bool is_daemon);
 
 /* Lines of LOG that contain NEEDLE, or a negative errno. */
 int kbed_count_in_log(const char *log, const char *needle);
+
+/* The same, with the first such line (without its newline) in FIRST when there is one. */
+int kbed_find_in_log(const char *log, const char *needle, char *first, size_t len);
 
 /* Prints the daemon's log to stdout (the guest's console). */
 void kbed_dump_log(const struct child *d);

@@ -11,19 +11,30 @@
 #
 # Run alone (as root is not needed; Debian 12 packages):
 #   apt-get install -y qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
-#       linux-source busybox-static cpio xz-utils gcc make libvncserver-dev
-#   tests/kernel/run-kernel-tests.sh --daemon build/src/mdev-vncd
+#       linux-source busybox-static cpio xz-utils zstd gcc make libvncserver-dev
+#   tests/egl/fetch-mesa.sh build/mesa-backports
+#   tests/kernel/run-kernel-tests.sh --daemon build/src/mdev-vncd --mesa build/mesa-backports
 # or through ctest:  ctest --test-dir build -L kernel --output-on-failure
 #
 # Cost: about 1.5 GB of disk for the packages (mostly linux-source and the
 # headers), under 10 MB in the work dir; the first run extracts and builds
 # the sample modules (~20 s, cached by input hash afterwards); then three
 # guest boots of ~10 s each plus the steps (the mode cycle: ~4 s per mbochs
-# case), 1-3 minutes in all on 2 cores.
+# case), 1-3 minutes in all on 2 cores; and the egl case: the Mesa archive
+# (~7 s to build, cached), a boot that unpacks it, and llvmpipe compiling its
+# shaders under TCG (~10-25 s for the first frame): 1-2 minutes more.
+#
+# The egl case (issue 11) serves fixed mbochs through import = egl, mdpy and
+# stock mbochs through import = auto, on llvmpipe from the Mesa that
+# tests/egl/fetch-mesa.sh unpacks (--mesa: its DEST; ctest runs the
+# egl.fetch_mesa fixture first). That Mesa with its libraries (217 MB, most
+# of it libLLVM; 70 MB as zstd) goes into an archive of its own, appended to
+# the egl case's initramfs only; without it the egl case fails, never skips.
 #
 # Options: --daemon PATH (required), --driver PATH, --checker PATH (built
 # from tests/kernel with cc when not given), --work DIR (default
-# /tmp/kbed-$UID), --case NAME (repeatable: stock, fixed, mdpy; default all).
+# /tmp/kbed-$UID), --case NAME (repeatable: stock, fixed, mdpy, egl; default
+# all), --mesa DIR (fetch-mesa.sh's DEST; the egl case needs it).
 # Exit: 0 pass, 1 fail (the guest's console is printed), 77 skip (QEMU cannot
 # start or a package is missing; the reason is printed).
 
@@ -32,7 +43,7 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")" && pwd)
 . "$SRC/initramfs.sh"
 WORK=/tmp/kbed-$UID
-DAEMON= DRIVER= CHECKER=
+DAEMON= DRIVER= CHECKER= MESA=
 CASES=()
 
 while [ $# -gt 0 ]; do
@@ -42,11 +53,13 @@ while [ $# -gt 0 ]; do
 	--checker) CHECKER=$2; shift 2 ;;
 	--work) WORK=$2; shift 2 ;;
 	--case) CASES+=("$2"); shift 2 ;;
-	*) echo "usage: $0 --daemon PATH [--driver PATH] [--checker PATH] [--work DIR] [--case NAME]..." >&2
+	--mesa) MESA=$2; shift 2 ;;
+	*) echo "usage: $0 --daemon PATH [--driver PATH] [--checker PATH] [--work DIR]" \
+		"[--mesa DIR] [--case NAME]..." >&2
 	   exit 2 ;;
 	esac
 done
-[ ${#CASES[@]} -gt 0 ] || CASES=(stock fixed mdpy)
+[ ${#CASES[@]} -gt 0 ] || CASES=(stock fixed mdpy egl)
 [ -n "$DAEMON" ] || { echo "kbed: --daemon is required" >&2; exit 2; }
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd) # kbuild needs an absolute M=
@@ -64,6 +77,7 @@ need() { command -v "$1" >/dev/null || skip "$1 not found: apt-get install -y $2
 need qemu-system-x86_64 qemu-system-x86
 need cpio cpio
 need xz xz-utils
+[[ " ${CASES[*]} " != *" egl "* ]] || need zstd zstd
 need make make
 need cc gcc
 VMLINUZ=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
@@ -77,6 +91,12 @@ BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 ||
 	skip "no static busybox: apt-get install -y busybox-static"
 [ -x "$DAEMON" ] || { echo "kbed: FAIL: daemon $DAEMON is not an executable" >&2; exit 1; }
+if [[ " ${CASES[*]} " == *" egl "* ]] &&
+	! { [ -f "$MESA/complete" ] && [ -f "$MESA/root/$MESA_EGL_VENDOR" ]; }; then
+	echo "kbed: FAIL: the egl case needs the backports Mesa: --mesa DIR after" \
+		"tests/egl/fetch-mesa.sh DIR (no complete ${MESA:-DIR}/root/$MESA_EGL_VENDOR)" >&2
+	exit 1
+fi
 phase_end "kernel $KVER, $(basename "$TARBALL")"
 
 # --- the sample modules, cached by their inputs -----------------------------
@@ -111,7 +131,7 @@ CFLAGS="-O2 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE"
 if [ -z "$DRIVER" ]; then
 	DRIVER=$WORK/guest_driver
 	cc $CFLAGS -static -o "$DRIVER" "$SRC/guest_driver.c" "$SRC/kbed_children.c" \
-		"$SRC/kbed_common.c" "$SRC/kbed_klog.c"
+		"$SRC/kbed_common.c" "$SRC/kbed_egl.c" "$SRC/kbed_klog.c"
 fi
 if [ -z "$CHECKER" ]; then
 	CHECKER=$WORK/vnc_check
@@ -131,14 +151,45 @@ cp "$MODDIR"/fixed/*.ko "$ROOT/lib/modules/kbed/fixed/"
 initramfs_pack "$ROOT" "$WORK/initramfs.cpio.gz"
 phase_end "($(du -h "$WORK/initramfs.cpio.gz" | cut -f1))"
 
+# --- the backports Mesa, for the egl case only --------------------------------
+# An archive of its own, cached by what goes into it, appended to the egl
+# case's initramfs (the kernel unpacks concatenated archives in turn).
+# zstd: the guest unpacks it several times faster than gzip under TCG.
+if [[ " ${CASES[*]} " == *" egl "* ]]; then
+	phase_start "initramfs egl"
+	MESA=$(cd "$MESA" && pwd)
+	MESA_LIBS=$(cd "$MESA/root" && echo usr/lib/*-linux-gnu)
+	MESA_KEY=$(for lib in "$MESA/root/$MESA_LIBS/libEGL_mesa.so.0" /$MESA_LIBS/libEGL.so.1 \
+			/$MESA_LIBS/libGLESv2.so.2; do
+			LD_LIBRARY_PATH=$MESA/root/$MESA_LIBS ldd "$lib" | grep -o '/[^ ]*' |
+				xargs stat -L -c '%n %s %Y'
+		done | cat - "$MESA/complete" "$SRC/initramfs.sh" | sha256sum | cut -c1-16)
+	MESA_ARCHIVE=$WORK/mesa-$MESA_KEY.cpio.zst
+	if [ -e "$MESA_ARCHIVE" ]; then
+		note="(cached)"
+	else
+		rm -rf "$WORK"/mesa-* "$WORK/mesa-root"
+		initramfs_add_mesa "$WORK/mesa-root" "$MESA/root" /opt/mesa
+		(cd "$WORK/mesa-root" && find . | cpio -o -H newc --quiet | zstd -q -T0 -3) \
+			>"$MESA_ARCHIVE.tmp"
+		mv "$MESA_ARCHIVE.tmp" "$MESA_ARCHIVE"
+		note="(built: $(du -sh "$WORK/mesa-root" | cut -f1) unpacked)"
+		rm -rf "$WORK/mesa-root"
+	fi
+	cat "$WORK/initramfs.cpio.gz" "$MESA_ARCHIVE" >"$WORK/initramfs-egl.cpio"
+	phase_end "$note, $(du -h "$MESA_ARCHIVE" | cut -f1) appended"
+fi
+
 # --- one guest boot per case -------------------------------------------------
 failed=()
 for c in "${CASES[@]}"; do
 	phase_start "guest $c"
 	log=$WORK/console-$c.log
 	rc=0
+	initrd=$WORK/initramfs.cpio.gz
+	[ "$c" != egl ] || initrd=$WORK/initramfs-egl.cpio
 	timeout 600 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic \
-		-no-reboot -nic none -kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" \
+		-no-reboot -nic none -kernel "$VMLINUZ" -initrd "$initrd" \
 		-append "console=ttyS0 quiet panic=-1 kbed.case=$c" \
 		</dev/null >"$log" 2>"$WORK/qemu-$c.err" || rc=$?
 	if ! grep -q 'KBED: init' "$log"; then

@@ -46,6 +46,11 @@ for f in /usr/lib/systemd/system/mdev-vncd@.service /usr/lib/sysusers.d/mdev-vnc
 		exit 1
 	fi
 done
+hook=/etc/libvirt/hooks/qemu.d/mdev-vncd
+if [ ! -x "$root$hook" ] || ! in_root dpkg-query --control-show mdev-vncd conffiles | grep -qx "$hook"; then
+	echo "FAIL: the libvirt hook $hook is not installed as an executable conffile"
+	exit 1
+fi
 if ! zcat "$root/usr/share/man/man8/mdev-vncd.8.gz" | grep -q "^\.TH .* \"mdev-vncd $version\""; then
 	echo "FAIL: the installed mdev-vncd(8) does not carry version $version in .TH"
 	exit 1

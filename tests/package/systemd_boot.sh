@@ -6,8 +6,11 @@
 # start (Type=notify: READY=1, STATUS= with the update mode), a VNC client,
 # reload (SIGHUP, the daemon logs it), the watchdog restarting a daemon that
 # stopped pinging, stop, and a start without a config file, which must fail
-# and say why. The device is the simulated vGPU, preloaded by a drop-in: the
-# only part an operator would not have.
+# and say why. Then attaching beside QEMU (mdev-vncd@vm1 with qemu_pidfile):
+# refused, with the reason, without the attach drop-in or without each of its
+# grants, and attached with it. The device is the simulated vGPU, preloaded
+# by a drop-in, and QEMU a process holding the sim's group: the only parts an
+# operator would not have.
 # The roots are kept in the build tree: the first run makes them (minutes).
 # Exit 77: not root, a tool missing, or the mirror cannot be reached.
 # Usage: systemd_boot.sh BUILD_DIR BASE_ROOT BOOT_ROOT SIM_LIBRARY
@@ -63,11 +66,24 @@ mkdir -p "$boot/etc/systemd/system/$unit.d"
 printf '[Service]\nEnvironment=LD_PRELOAD=/usr/local/lib/libvgpusim.so\n' \
 	> "$boot/etc/systemd/system/$unit.d/simulated-vgpu.conf"
 # The simulated vGPU's UUID; port 5900 is the container's own (private network).
-printf 'uuid = 4b20d080-1b54-4048-85b3-a6a62d165c01\n' > "$boot/etc/mdev-vncd/sim.conf"
+uuid=4b20d080-1b54-4048-85b3-a6a62d165c01
+printf 'uuid = %s\n' $uuid > "$boot/etc/mdev-vncd/sim.conf"
 rm -f "$boot/etc/mdev-vncd/nosuch.conf"
+# vm1 attaches beside a process that plays its QEMU; the attach drop-in is
+# installed during the test, as an operator does (README).
+vm=mdev-vncd@vm1.service
+rm -rf "$boot/etc/systemd/system/$vm.d"
+mkdir -p "$boot/etc/systemd/system/$vm.d"
+cp "$boot/etc/systemd/system/$unit.d/simulated-vgpu.conf" "$boot/etc/systemd/system/$vm.d/"
+printf 'uuid = %s\nqemu_pidfile = /run/fake-qemu-vm1.pid\nlisten = 127.0.0.1:5901\n' $uuid \
+	> "$boot/etc/mdev-vncd/vm1.conf"
 
 # --keep-unit and --register=no: no host systemd or machined needed.
+# nspawn's own seccomp filter refuses pidfd_getfd (@debug) to the whole
+# container, root too: let it through, as a host's PID 1 does, so that the
+# unit's filter is what decides.
 systemd-nspawn -D "$boot" -b --register=no --keep-unit --pipe --private-network \
+	--system-call-filter=pidfd_getfd \
 	-M "mdev-vncd-test-$$" > "$boot.console" 2>&1 &
 nspawn=$!
 pid1=
@@ -207,3 +223,84 @@ echo "$log" | sed 's/^/  journal: /'
 echo "$log" | grep -q "/etc/mdev-vncd/nosuch.conf: No such file or directory" ||
 	fail "the journal does not name the missing file"
 echo "systemd: start, READY, STATUS, reload, watchdog restart, stop, missing config: all as documented"
+
+# Attaching beside QEMU. QEMU is played by a root process under the sim that
+# holds the mdev's VFIO group (the sim reads its /proc/PID/fd link as
+# /dev/vfio/N and serves the copied group as the kernel would); the daemon,
+# user mdev-vncd, must find it, copy it with pidfd_getfd and open the device.
+examples=/usr/share/doc/mdev-vncd/examples
+dropin=/etc/systemd/system/$vm.d/attach.conf
+sim=/usr/local/lib/libvgpusim.so
+group=$(in_container env LD_PRELOAD=$sim readlink /sys/bus/mdev/devices/$uuid/iommu_group)
+group=${group##*/}
+echo "attach: a root process holds /dev/vfio/$group, as QEMU does"
+in_container systemd-run -q --unit=fake-qemu-vm1 --property=Environment=LD_PRELOAD=$sim \
+	/bin/sh -c "exec 3<>/dev/vfio/$group; exec sleep infinity" || fail "systemd-run of the QEMU player"
+player_holds_group() {
+	qemu_pid=$(prop fake-qemu-vm1.service MainPID)
+	[ "$qemu_pid" != 0 ] && in_container test -e "/proc/$qemu_pid/fd/3" &&
+		in_container readlink "/proc/$qemu_pid/exe" | grep -q sleep
+}
+wait_for 10 "the QEMU player holding the group" player_holds_group
+qemu_pid=$(prop fake-qemu-vm1.service MainPID)
+# As libvirt writes /run/libvirt/qemu/NAME.pid.
+in_container sh -c "echo $qemu_pid > /run/fake-qemu-vm1.pid"
+
+# attach_with WHAT EDIT: installs the packaged drop-in edited by the sed
+# expression EDIT (empty: as packaged; "-": no drop-in), reloads systemd.
+attach_with() {
+	echo "attach $1"
+	if [ "$2" = - ]; then
+		in_container rm -f $dropin
+	else
+		in_container sh -c "sed -e '$2' $examples/mdev-vncd-attach.conf > $dropin"
+		if [ -n "$2" ] && in_container cmp -s $dropin $examples/mdev-vncd-attach.conf; then
+			fail "the edit '$2' left the drop-in unchanged"
+		fi
+	fi
+	in_container systemctl daemon-reload
+}
+
+# refused TEXT: the start fails and the journal says TEXT; the instance is stopped again.
+refused() {
+	before=$(journal_count $vm "$1")
+	if in_container systemctl start $vm 2>/dev/null; then
+		fail "$vm started"
+	fi
+	wait_for 10 "the refusal in the journal" journal_has_more $vm "$1" "$before"
+	echo "  journal: $(in_container journalctl -b --no-pager -o cat -u $vm | grep -e "$1" | tail -n 1)"
+	in_container systemctl stop $vm
+	in_container systemctl reset-failed $vm 2>/dev/null || true
+}
+
+# Each grant of the drop-in left out in turn: the start fails, naming it.
+attach_with "without the drop-in: QEMU's /proc entry is hidden (ProtectProc=invisible)" -
+refused "QEMU's (PID $qemu_pid) /proc entry is hidden from this process"
+attach_with "without CAP_SYS_PTRACE: hidden too" 's/CAP_SYS_PTRACE //g'
+refused "QEMU's (PID $qemu_pid) /proc entry is hidden from this process"
+attach_with "without CAP_DAC_READ_SEARCH: QEMU's fds cannot be listed" 's/ CAP_DAC_READ_SEARCH//g'
+refused "listing QEMU's (PID $qemu_pid) fds needs CAP_DAC_READ_SEARCH"
+attach_with "without pidfd_getfd in the system call filter" 's/^SystemCallFilter=pidfd_getfd /SystemCallFilter=/'
+refused "refused by this process's system call filter"
+attach_with "without capset in the system call filter: attached, but the capabilities cannot go" \
+	's/^\(SystemCallFilter=.*\) capset/\1/'
+refused "giving up capabilities failed: Operation not permitted; exiting"
+
+attach_with "with the drop-in: attached, capabilities given up, clients served" ""
+attached_logs=$(journal_count $vm "attached to QEMU (PID $qemu_pid)")
+in_container systemctl start $vm || fail "systemctl start $vm with the attach drop-in"
+journal_has_more $vm "attached to QEMU (PID $qemu_pid): mdev $uuid opened again from /dev/vfio/$group" \
+	"$attached_logs" || fail "the journal does not show the attach"
+pid=$(prop $vm MainPID)
+caps=$(in_container sh -c "grep -E '^Cap(Eff|Prm|Amb):' /proc/$pid/status" | awk '{ print $2 }' | sort -u)
+[ "$caps" = 0000000000000000 ] || fail "the attached daemon kept capabilities: $caps"
+greeting=$(in_container timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5901; head -c 12 <&3')
+[ "$greeting" = "RFB 003.008" ] || fail "VNC greeting of the attached daemon was '$greeting'"
+echo "  attached, no capabilities left, VNC greeting '$greeting'"
+
+echo "attach: QEMU exits, the daemon lets go and exits"
+exit_logs=$(journal_count $vm "QEMU (PID $qemu_pid) exited")
+in_container systemctl stop fake-qemu-vm1.service
+wait_for 10 "the daemon seeing QEMU's exit" journal_has_more $vm "QEMU (PID $qemu_pid) exited" "$exit_logs"
+in_container systemctl stop $vm
+echo "systemd: attach refused with a clear error without each grant of the drop-in, attached with it"

@@ -287,31 +287,6 @@ static long dispatch_ioctl(struct sim_fd *f, unsigned long req, void *arg)
 	return -ENOTTY;
 }
 
-/*
- * A device fd the daemon did not open itself: inherited (--device-fd) or
- * received over a unix socket from the VMM side. The test playing the VMM
- * hands over a memfd with the device's name; like the kernel, which knows
- * its device whoever opened it, the sim then serves it as the device
- * (dmabuf planes; its region memory is the handed-over file's own).
- */
-static struct sim_fd *adopt_handed_over_device(int fd)
-{
-	char path[64], target[128];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ssize_t n = real.readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return NULL;
-	target[n] = '\0';
-	if (strncmp(target, "/memfd:" SIM_MEMFD_PREFIX "device", strlen("/memfd:" SIM_MEMFD_PREFIX "device")) != 0)
-		return NULL;
-	struct sim_fd *entry = sim_fd_add(fd, SIM_FD_DEVICE);
-	if (!entry)
-		return NULL;
-	entry->bound = true;
-	sim.stats.device_fds_open++;
-	return entry;
-}
-
 SIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 {
 	struct sim_fd *entry;
@@ -326,7 +301,7 @@ SIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 	pthread_mutex_lock(&sim.lock);
 	entry = sim_fd_find(fd);
 	if (!entry)
-		entry = adopt_handed_over_device(fd);
+		entry = sim_adopt_foreign(fd);
 	if (!entry) {
 		pthread_mutex_unlock(&sim.lock);
 		return real.ioctl(fd, req, arg);
@@ -363,6 +338,8 @@ SIM_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
 	p = classify(path);
 	if (p != PATH_NONE)
 		return readlink_sim(p, buf, size);
+	if (sim_is_fd_link(path))
+		return sim_fd_link_read(path, buf, size);
 	return real.readlink(path, buf, size);
 }
 
@@ -399,7 +376,12 @@ static bool from_gpu_driver(const void *caller)
 	return strncmp(base ? base + 1 : info.dli_fname, lib, strlen(lib)) == 0;
 }
 
-static int mmap_check(int fd, off_t off, size_t len, const void *caller)
+/*
+ * Before a software GPU imports a dmabuf the daemon asks, on that GPU's
+ * behalf, whether it may map it (import_egl.c software_map_refused): a
+ * PROT_NONE mapping, answered as the GPU driver's own.
+ */
+static int mmap_check(int fd, off_t off, size_t len, int prot, const void *caller)
 {
 	struct sim_fd *entry;
 	int ret = 1;
@@ -407,7 +389,8 @@ static int mmap_check(int fd, off_t off, size_t len, const void *caller)
 	pthread_mutex_lock(&sim.lock);
 	entry = sim_fd_find(fd);
 	if (entry && entry->kind == SIM_FD_DMABUF)
-		ret = sim_dmabuf_mmap_check(entry, off, len, from_gpu_driver(caller));
+		ret = sim_dmabuf_mmap_check(entry, off, len,
+					    prot == PROT_NONE || from_gpu_driver(caller));
 	else if (entry && entry->kind == SIM_FD_DEVICE)
 		ret = sim_device_mmap_check(off, len);
 	else if (entry)
@@ -425,7 +408,7 @@ static void *mmap_from(void *addr, size_t len, int prot, int flags, int fd, off_
 	if (!real.mmap)
 		return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 	if (!(flags & MAP_ANONYMOUS) && fd >= 0) {
-		ret = mmap_check(fd, off, len, caller);
+		ret = mmap_check(fd, off, len, prot, caller);
 		if (ret < 0) {
 			errno = -ret;
 			return MAP_FAILED;

@@ -230,6 +230,17 @@ bool sim_mbochs_mode_ok(const struct sim_plane_desc *d);
 /* PROBE answers (0 or -EINVAL); 1 for a real query with valid flags. */
 long sim_driver_check_flags(uint32_t flags, uint32_t mode);
 
+/*
+ * sim_attach.c: sim objects this process did not open (inherited, received,
+ * or copied from a process playing QEMU with pidfd_getfd).
+ */
+/* fd as one of ours when it is a sim device or group memfd of any process, else NULL; lock held. */
+struct sim_fd *sim_adopt_foreign(int fd);
+/* path is /proc/PID/fd/N. */
+bool sim_is_fd_link(const char *path);
+/* readlink of /proc/PID/fd/N, a sim object read as the node it stands for. */
+ssize_t sim_fd_link_read(const char *path, char *buf, size_t size);
+
 /* sim_loss.c: the device going away (request IRQ, ioctls failing); lock held. */
 bool sim_loss_offers_request(void);
 /* 0, or the -errno every device ioctl fails with. */

@@ -15,6 +15,7 @@
 #include <rfb/rfb.h>
 
 #include "cursor.h"
+#include "cursor_image.h"
 
 struct plane {
 	uint32_t w, h;

@@ -20,7 +20,7 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include "cursor.h"
+#include "cursor_image.h"
 #include "frame_store.h"
 
 #define W 150u /* 3 tile columns, the last of 22 pixels */

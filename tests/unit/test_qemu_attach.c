@@ -3,10 +3,14 @@
  * Attaching beside QEMU, without QEMU: a child process plays it, holding a
  * file at a known fd. Its fd is found by its /proc link and copied with
  * pidfd_getfd (the same file comes out), its exit is seen on the loop, and
- * pidfiles and failures give errors, never a crash.
+ * pidfiles and failures give errors, never a crash. Then, on the simulated
+ * vGPU (sim_child.h), a player that opened the mdev as QEMU does, through
+ * its VFIO group or its iommufd cdev: the attach finds and copies its fd and
+ * gets a working device, on the cdev path QEMU's own open file.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,9 +28,13 @@
 #include <event2/event.h>
 
 #include "qemu_attach.h"
+#include "sim_child.h"
 #include "vfio_device.h"
 
 #define HELD_FD 37
+#define SIM_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
+/* Set in the player's environment: it opens the mdev and reports its fd on this fd. */
+#define PLAYER_ENV "QEMU_ATTACH_PLAYER_FD"
 
 struct player {
 	char dir[64];
@@ -48,8 +56,14 @@ static void player_start(struct player *p)
 		/* Dies with the test, even one that failed half-way. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int fd = open(p->file, O_RDWR | O_CREAT, 0600);
-		if (fd < 0 || dup2(fd, HELD_FD) < 0 || close(fd) < 0 || write(ready[1], "x", 1) != 1)
+		if (fd < 0 || dup2(fd, HELD_FD) < 0 || dup2(ready[1], HELD_FD + 1) < 0)
 			_exit(1);
+		/* Nothing else: not even what the sim keeps open in every process. */
+		close_range(3, HELD_FD - 1, 0);
+		close_range(HELD_FD + 2, ~0u, 0);
+		if (write(HELD_FD + 1, "x", 1) != 1)
+			_exit(1);
+		close(HELD_FD + 1);
 		for (;;)
 			pause();
 	}
@@ -90,7 +104,7 @@ static void test_find_and_copy(void **state)
 	close(copy);
 	close(pidfd);
 	player_stop(&p);
-	assert_int_equal(qemu_attach_find_fd(p.pid, p.file, &fd), -ENOENT);
+	assert_int_equal(qemu_attach_find_fd(p.pid, p.file, &fd), -ESRCH);
 }
 
 static void write_text(const char *path, const char *text)
@@ -191,13 +205,164 @@ static void test_watch_exit(void **state)
 	player_stop(&p);
 }
 
+/*
+ * The player's side, in a process of its own under the sim (a sim per
+ * process, as QEMU and the daemon are two): opens the mdev the way QEMU
+ * does (cdev where the sim offers one, else group and container), reports
+ * its device fd's number and waits to be killed.
+ */
+static int play_qemu(int report_fd)
+{
+	struct vfio_device *dev = NULL;
+	const char *why = "";
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (vfio_device_open_uuid(SIM_UUID, &dev, &why) < 0) {
+		fprintf(stderr, "player: %s\n", why);
+		return 1;
+	}
+	int fd = vfio_device_fd(dev);
+	if (write(report_fd, &fd, sizeof(fd)) != sizeof(fd))
+		return 1;
+	close(report_fd);
+	for (;;)
+		pause();
+}
+
+struct sim_player {
+	pid_t pid;
+	int device_fd; /* in the player */
+};
+
+static void sim_player_start(struct sim_player *p)
+{
+	int report[2];
+	assert_int_equal(pipe(report), 0);
+	char self[PATH_MAX], fd_text[16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	snprintf(fd_text, sizeof(fd_text), "%d", report[1]);
+	p->pid = fork();
+	assert_true(p->pid >= 0);
+	if (p->pid == 0) {
+		close(report[0]);
+		/* The control socket is this test's: the player's sim must not take it. */
+		unsetenv("VGPU_SIM_CONTROL");
+		setenv(PLAYER_ENV, fd_text, 1);
+		execl(self, self, (char *)NULL);
+		_exit(127);
+	}
+	close(report[1]);
+	assert_int_equal(read(report[0], &p->device_fd, sizeof(p->device_fd)),
+			 sizeof(p->device_fd));
+	close(report[0]);
+}
+
+static void sim_player_stop(struct sim_player *p)
+{
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, NULL, 0);
+}
+
+/* The file position of the player's fd: shared with our fd only if both are one open file. */
+static long long player_fd_pos(const struct sim_player *p)
+{
+	char path[64], line[128];
+	long long pos = -1;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)p->pid, p->device_fd);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "pos: %lld", &pos) == 1)
+			break;
+	fclose(f);
+	return pos;
+}
+
+/*
+ * Attaches to a player, by the node QEMU holds the mdev by; the device works,
+ * and is QEMU's own open file (a seek moves the player's position) or not.
+ */
+static void check_attach(const char *node, bool qemu_file)
+{
+	struct sim_player p;
+	sim_player_start(&p);
+	struct vfio_device *dev = NULL;
+	struct qemu_attach *attach = NULL;
+	assert_int_equal(qemu_attach_open(p.pid, NULL, SIM_UUID, &dev, &attach), 0);
+	assert_string_equal(qemu_attach_node(attach), node);
+	struct vfio_region_info info;
+	assert_true(vfio_device_num_regions(dev) > VFIO_PCI_BAR0_REGION_INDEX);
+	assert_int_equal(vfio_device_region_info(dev, VFIO_PCI_BAR0_REGION_INDEX, &info), 0);
+	assert_true(info.size > 0);
+	assert_int_equal(lseek(vfio_device_fd(dev), 4096, SEEK_SET), 4096);
+	assert_int_equal(player_fd_pos(&p), qemu_file ? 4096 : 0);
+	vfio_device_free(dev);
+	qemu_attach_free(attach);
+	sim_player_stop(&p);
+}
+
+/* Group path: QEMU's group copied, the device opened again from it (our own file). */
+static void test_attach_group(void **state)
+{
+	const char *why = "";
+	char group[VFIO_GROUP_NUMBER_MAX + 1], node[32];
+	assert_int_equal(vfio_device_group_number(SIM_UUID, group, &why), 0);
+	snprintf(node, sizeof(node), "/dev/vfio/%s", group);
+	check_attach(node, false);
+}
+
+/*
+ * cdev path: no group to open again from, and the cdev refuses a second
+ * open: QEMU's device fd itself is copied and used without binding it again.
+ */
+static void test_attach_cdev(void **state)
+{
+	check_attach("/dev/vfio/devices/vfio0", true);
+}
+
+/* A process holding neither node of the mdev: one error naming what was looked for. */
+static void test_attach_holds_nothing(void **state)
+{
+	struct player p;
+	player_start(&p);
+	struct qemu_attach *attach = NULL;
+	struct vfio_device *dev = NULL;
+	char why[256] = "";
+	assert_int_equal(qemu_attach_new(p.pid, NULL, &attach, why, sizeof(why)), 0);
+	assert_int_equal(qemu_attach_device(attach, SIM_UUID, &dev, why, sizeof(why)), -ENOENT);
+	assert_null(dev);
+	assert_non_null(strstr(why, "holds neither /dev/vfio/"));
+	const char *cdev = getenv("VGPU_SIM_CDEV");
+	assert_non_null(strstr(why, cdev && strcmp(cdev, "1") == 0 ? "nor /dev/vfio/devices/vfio0"
+								   : "nor an iommufd cdev (none)"));
+	qemu_attach_free(attach);
+	player_stop(&p);
+}
+
+static const struct CMUnitTest group_tests[] = {
+	cmocka_unit_test(test_find_and_copy),
+	cmocka_unit_test(test_pidfile),
+	cmocka_unit_test(test_attach_failures),
+	cmocka_unit_test(test_watch_exit),
+	cmocka_unit_test(test_attach_group),
+	cmocka_unit_test(test_attach_holds_nothing),
+};
+static const struct CMUnitTest cdev_tests[] = {
+	cmocka_unit_test(test_attach_cdev),
+	cmocka_unit_test(test_attach_holds_nothing),
+};
+static const char *const group_env[] = { "VGPU_SIM_CDEV=0", NULL };
+static const char *const cdev_env[] = { "VGPU_SIM_CDEV=1", NULL };
+static const struct sim_child_run runs[] = {
+	{ "group", group_env, SIM_CHILD_TESTS(group_tests) },
+	{ "cdev", cdev_env, SIM_CHILD_TESTS(cdev_tests) },
+};
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_find_and_copy),
-		cmocka_unit_test(test_pidfile),
-		cmocka_unit_test(test_attach_failures),
-		cmocka_unit_test(test_watch_exit),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const char *player = getenv(PLAYER_ENV);
+	if (player)
+		return play_qemu(atoi(player));
+	return sim_child_main(runs, sizeof(runs) / sizeof(runs[0]));
 }

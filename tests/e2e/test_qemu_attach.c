@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Beside a running VM: the daemon attaches to the process that holds the
+ * mdev (qemu_pid) and serves its pictures. A child of the test plays QEMU,
+ * holding a memfd named like the simulator's group or device objects; the
+ * simulator in the daemon reads its /proc/PID/fd link as /dev/vfio/N or,
+ * where it offers an iommufd cdev (VGPU_SIM_CDEV=1), as
+ * /dev/vfio/devices/vfio0, and serves the copy pidfd_getfd makes as the
+ * kernel serves a group or a bound device fd whoever opened it. When the
+ * player exits, the daemon lets go of everything it made from the device
+ * and exits.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* A child holding a memfd named like one of the simulator's objects, until killed. */
+static pid_t play_qemu(const char *object)
+{
+	int ready[2];
+	assert_int_equal(pipe(ready), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (memfd_create(object, 0) < 0 || write(ready[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	char c;
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+/* A config file in a new directory under /tmp: qemu_pid = pid. */
+static void write_config(char dir[32], char config[64], pid_t pid)
+{
+	snprintf(dir, 32, "/tmp/mdev-vncd-attach.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(config, 64, "%s/vm.conf", dir);
+	FILE *f = fopen(config, "w");
+	assert_non_null(f);
+	fprintf(f, "qemu_pid = %d\n", (int)pid);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Attaches to a player holding object, checks the log names how, serves a
+ * picture, then kills the player: the daemon must see it and exit cleanly.
+ */
+static void attach_and_serve(const char *object, const char *cdev_env, const char *logged)
+{
+	pid_t qemu = play_qemu(object);
+	char dir[32], config[64], line[160];
+	write_config(dir, config, qemu);
+
+	const char *args[] = { "--config", config, NULL };
+	const char *env[] = { cdev_env, NULL };
+	struct daemon_options opts = { .extra_args = args, .extra_env = env };
+	struct daemon_proc d;
+	daemon_start(&d, &opts);
+	snprintf(line, sizeof(line), "attached to QEMU (PID %d): mdev ", (int)qemu);
+	assert_int_equal(daemon_log_count(&d, line), 1);
+	assert_int_equal(daemon_log_count(&d, logged), 1);
+	daemon_check_serves_picture(&d, 9);
+
+	kill(qemu, SIGKILL);
+	waitpid(qemu, NULL, 0);
+	snprintf(line, sizeof(line), "QEMU (PID %d) exited: letting go of its vGPU", (int)qemu);
+	assert_true(daemon_wait_log(&d, line, 1, 5000));
+	/* Signal 0: no stop asked, the daemon exits by itself (ctest's timeout bounds the wait). */
+	assert_int_equal(daemon_stop(&d, 0), 0);
+	assert_int_equal(daemon_report_value(&d, "open_sim_fds"), 0);
+	unlink(config);
+	rmdir(dir);
+}
+
+/* QEMU holds the group: the daemon opens the device again from its copy. */
+static void test_attach_group(void **state)
+{
+	attach_and_serve("vgpu-sim-group", "VGPU_SIM_CDEV=0", "opened again from /dev/vfio/");
+}
+
+/* QEMU holds the iommufd cdev: the daemon uses its copy of QEMU's device fd. */
+static void test_attach_cdev(void **state)
+{
+	attach_and_serve("vgpu-sim-device", "VGPU_SIM_CDEV=1",
+			 "QEMU's own fd of /dev/vfio/devices/vfio0 copied");
+}
+
+/* A process holding no fd of the mdev: one clear error, exit status 1. */
+static void test_attach_to_the_wrong_process(void **state)
+{
+	pid_t other = play_qemu("not-a-vgpu");
+	char dir[32], config[64], line[160];
+	write_config(dir, config, other);
+	const char *args[] = { "--config", config, NULL };
+	struct daemon_options opts = { .extra_args = args };
+	struct daemon_proc d;
+	assert_int_equal(daemon_run_to_exit(&d, &opts, 10000), 1);
+	snprintf(line, sizeof(line), "QEMU (PID %d) holds neither /dev/vfio/", (int)other);
+	assert_int_equal(daemon_log_count(&d, line), 1);
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+	unlink(config);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attach_group),
+		cmocka_unit_test(test_attach_cdev),
+		cmocka_unit_test(test_attach_to_the_wrong_process),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
