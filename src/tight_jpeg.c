@@ -435,15 +435,18 @@ static bool update_is_plain(rfbClientPtr cl)
 
 /*
  * The part of the modified region the client asked for, taken out of both
- * (libvncserver then has no pixels to send); NULL when there is none.
+ * (libvncserver then has no pixels to send), within the framebuffer; NULL
+ * when there is none.
  */
 static sraRegionPtr take_update_region(rfbClientPtr cl)
 {
 	sraRegionPtr region = NULL;
+	sraRegionPtr screen = sraRgnCreateRect(0, 0, cl->screen->width, cl->screen->height);
 	LOCK(cl->updateMutex);
 	if (sraRgnEmpty(cl->copyRegion)) {
 		region = sraRgnCreateRgn(cl->modifiedRegion);
 		sraRgnAnd(region, cl->requestedRegion);
+		sraRgnAnd(region, screen);
 		if (sraRgnEmpty(region)) {
 			sraRgnDestroy(region);
 			region = NULL;
@@ -453,6 +456,7 @@ static sraRegionPtr take_update_region(rfbClientPtr cl)
 		}
 	}
 	UNLOCK(cl->updateMutex);
+	sraRgnDestroy(screen);
 	return region;
 }
 
