@@ -15,6 +15,13 @@
 
 #define DISPLAY_EVENT_PRIMARY (1u << 0)
 #define DISPLAY_EVENT_CURSOR (1u << 1)
+/*
+ * Alone in a callback: reading the eventfd failed (said once, until a read
+ * works again). Events may have been lost, and the eventfd is no longer
+ * watched, since it would wake the loop without end: nothing more comes
+ * until display_irq_rearm().
+ */
+#define DISPLAY_EVENT_FAILED (1u << 2)
 
 struct display_irq;
 struct event_base;
@@ -55,6 +62,8 @@ void display_irq_free(struct display_irq *irq);
  */
 int display_irq_set_masked(struct display_irq *irq, bool masked);
 
+/* Watches the eventfd again after DISPLAY_EVENT_FAILED (no-op otherwise, or while masked). */
+void display_irq_rearm(struct display_irq *irq);
 /* The device names the plane bits (CAP_DISPLAY): callbacks can tell planes apart. */
 bool display_irq_has_plane_values(const struct display_irq *irq);
 

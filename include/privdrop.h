@@ -18,4 +18,14 @@
  */
 int privdrop_to_user(const char *user, char *err, size_t errlen);
 
+/*
+ * The same for the attach helper (attach_helper.h), except that it keeps
+ * CAP_SYS_PTRACE where it holds it, and nothing else: root switches to user
+ * with the capability kept; not root, every other capability and the
+ * ambient set go. Then no new privileges and not dumpable. A process
+ * without CAP_SYS_PTRACE ends with no capability at all (it may still
+ * attach to a QEMU of its own user, where Yama allows). 0 or -errno, err set.
+ */
+int privdrop_keep_ptrace(const char *user, char *err, size_t errlen);
+
 #endif

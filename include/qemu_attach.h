@@ -2,6 +2,7 @@
 #ifndef MDEV_VNCD_QEMU_ATTACH_H
 #define MDEV_VNCD_QEMU_ATTACH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -48,6 +49,32 @@ int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio
 		       char *why, size_t len);
 
 /*
+ * The device fd alone, as qemu_attach_device gets it (the caller owns
+ * *device_fd). With probe, a /proc/PID/fd closed to this process (QEMU runs
+ * as another user, and no CAP_DAC_READ_SEARCH) is no refusal: QEMU's fds are
+ * copied in turn instead (qemu_attach_probe_fd), which CAP_SYS_PTRACE alone
+ * allows. 0 or -errno, why set.
+ */
+int qemu_attach_device_fd(struct qemu_attach *attach, const char *uuid, bool probe,
+			  int *device_fd, char *why, size_t len);
+
+/*
+ * QEMU's lowest fd open on target, copied into *copy_out (the caller owns
+ * it), found without /proc/PID/fd: every fd below QEMU's fd table size
+ * (FDSize in /proc/PID/status) is copied with pidfd_getfd in turn and
+ * compared with target (a device node by its device number: QEMU may see it
+ * under another /dev, libvirt's namespace), the others closed again at once.
+ * 0, -ENOENT (none) or -errno (-EPERM: pidfd_getfd refused).
+ */
+int qemu_attach_probe_fd(struct qemu_attach *attach, const char *target, int *copy_out);
+
+/*
+ * QEMU's process from a pidfd another process opened for it (attach_helper.h):
+ * the object owns pidfd from here on, even on failure. 0 or -ENOMEM.
+ */
+int qemu_attach_adopt(pid_t pid, int pidfd, struct qemu_attach **out);
+
+/*
  * Both: attaches to QEMU (pid, or the PID in pidfile when pid is 0) for the mdev
  * uuid: the pidfd, QEMU's group fd copied, the device opened from it. Must
  * run while the daemon still has CAP_SYS_PTRACE. Logs the outcome: one line,
@@ -61,6 +88,9 @@ int qemu_attach_watch(struct qemu_attach *attach, struct event_base *base,
 		      void (*exited)(void *ctx), void *ctx);
 
 pid_t qemu_attach_pid(const struct qemu_attach *attach);
+
+/* The pidfd, still owned by the object. */
+int qemu_attach_pidfd(const struct qemu_attach *attach);
 
 /* After qemu_attach_device: the node QEMU holds the mdev by, /dev/vfio/N or /dev/vfio/devices/vfioX. */
 const char *qemu_attach_node(const struct qemu_attach *attach);

@@ -24,6 +24,13 @@ struct refresh;
  * off, a bounded number of times, before the safety poll takes over.
  */
 typedef unsigned refresh_fn(void *ctx, unsigned planes);
+/*
+ * Or'ed into refresh_fn's answer when the primary plane's picture changed:
+ * a change the safety poll finds with no event since the last one means
+ * events stopped, and polling at the refresh rate takes over (said once)
+ * until an event comes again.
+ */
+#define REFRESH_CHANGED (1u << 8)
 
 /*
  * An event base whose timers keep time to the microsecond

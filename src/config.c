@@ -365,12 +365,12 @@ static int validate_attach(const struct config *cfg, char *err, size_t errlen)
 			 cfg->qemu_pid ? "qemu_pid" : "qemu_pidfile");
 		return -EINVAL;
 	}
-	/* QEMU holds the group: the daemon cannot open the mdev itself, only copy QEMU's again. */
-	if ((cfg->qemu_pid || cfg->qemu_pidfile[0]) && cfg->on_device_loss == DEVICE_LOSS_WAIT) {
+	/* A PID names one QEMU: only a pidfile can name the next one to attach to. */
+	if (cfg->qemu_pid && cfg->on_device_loss == DEVICE_LOSS_WAIT) {
 		snprintf(err, errlen,
-			 "on_device_loss = wait cannot work with %s: the daemon leaves with QEMU "
-			 "and does not wait for it to come back; use on_device_loss = exit",
-			 cfg->qemu_pid ? "qemu_pid" : "qemu_pidfile");
+			 "on_device_loss = wait cannot work with qemu_pid: a QEMU that exits "
+			 "cannot come back under the same PID; use qemu_pidfile (QEMU's -pidfile, "
+			 "libvirt's /run/libvirt/qemu/NAME.pid) or on_device_loss = exit");
 		return -EINVAL;
 	}
 	return 0;

@@ -680,8 +680,9 @@ const struct config_key config_keys[] = {
 	  "for it back). exit: release it and exit with status 75, for the\n"
 	  "service manager to restart the daemon. wait: release it, keep the\n"
 	  "clients on a \"Device lost\" picture and open the device again once\n"
-	  "it is back (the mdev's sysfs node, or device_socket, looked at every\n"
-	  "second). An inherited device_fd cannot come back: wait refuses it." },
+	  "it is back (the mdev's sysfs node, device_socket, or the QEMU that\n"
+	  "qemu_pidfile names, looked at every second). An inherited device_fd\n"
+	  "or a qemu_pid cannot come back: wait refuses them." },
 	{ "display", &display_type, FIELD(display), 0, 99, "0", true,
 	  "VNC display number: the default listeners use TCP port 5900 + display." },
 	{ "listen", &listen_type, NOFIELD, 0, 0, "127.0.0.1:5900,[::1]:5900", true,
@@ -746,10 +747,14 @@ const struct config_key config_keys[] = {
 	  "uuid. The daemon copies QEMU's VFIO group fd (pidfd_getfd: needs\n"
 	  "CAP_SYS_PTRACE) and opens the device again from it, or, where QEMU holds\n"
 	  "the device through its iommufd cdev, uses its copy of that device fd;\n"
-	  "when QEMU exits it lets go of the device and exits. 0 = none." },
+	  "when QEMU exits it lets go of the device and exits (status 0). QEMU\n"
+	  "must keep vfio-pci display=off. 0 = none." },
 	{ "qemu_pidfile", &path_type, FIELD(qemu_pidfile), 0, 0, "", true,
 	  "The same, with QEMU's PID read from this file (libvirt writes\n"
-	  "/run/libvirt/qemu/NAME.pid). Empty = none." },
+	  "/run/libvirt/qemu/NAME.pid; it must be readable by user). With\n"
+	  "on_device_loss = wait the daemon outlives QEMU: a helper process keeps\n"
+	  "CAP_SYS_PTRACE, alone, to take the device from QEMU's next start.\n"
+	  "Empty = none." },
 	/* VeNCrypt: encrypted, authenticated VNC for native viewers. */
 	{ "tls", &tls_type, NOFIELD, 0, 0, "auto", true,
 	  "VeNCrypt for native viewers. required: only VeNCrypt (TLS) is offered,\n"

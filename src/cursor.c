@@ -25,6 +25,7 @@ struct cursor_source {
 	bool visible, published;
 	struct log_latch query_failed;
 	struct log_latch bad_plane;
+	struct log_latch bad_hotspot;
 };
 
 struct cursor_source *cursor_source_new(struct plane_source *planes, struct frame_store *store)
@@ -170,6 +171,19 @@ static void reject(struct cursor_source *cs, const struct vfio_device_gfx_plane_
 	hide(cs);
 }
 
+/* 0xFFFFFFFF is the driver's "unknown" (GVT-g); any other hotspot off the image is a bug. */
+static void check_hotspot(struct cursor_source *cs, const struct vfio_device_gfx_plane_info *info)
+{
+	bool unknown = info->x_hot == UINT32_MAX && info->y_hot == UINT32_MAX;
+	if (unknown || (info->x_hot < info->width && info->y_hot < info->height)) {
+		log_latch_clear(&cs->bad_hotspot);
+		return;
+	}
+	log_once(&cs->bad_hotspot, LOG_LEVEL_WARNING,
+		 "cursor hotspot %u,%u lies outside the %ux%u cursor; using its top-left pixel",
+		 info->x_hot, info->y_hot, info->width, info->height);
+}
+
 void cursor_refresh(struct cursor_source *cs)
 {
 	if (plane_source_transport(cs->planes) != PLANE_TRANSPORT_DMABUF)
@@ -212,6 +226,7 @@ void cursor_refresh(struct cursor_source *cs)
 		return;
 	}
 	log_latch_clear(&cs->bad_plane);
+	check_hotspot(cs, &info);
 	uint32_t x_hot = info.x_hot, y_hot = info.y_hot;
 	cursor_hotspot_default(&x_hot, &y_hot, info.width, info.height);
 	publish_position(cs, pointer_coord(info.x_pos, x_hot), pointer_coord(info.y_pos, y_hot),

@@ -14,6 +14,7 @@
 #include <event2/thread.h>
 #include <systemd/sd-daemon.h>
 
+#include "attach_helper.h"
 #include "cursor.h"
 #include "device_loss.h"
 #include "display.h"
@@ -66,6 +67,7 @@ struct daemon {
 	} loss;
 	struct input *input;      /* NULL: input = none */
 	struct qemu_attach *qemu; /* NULL: the device did not come from a running QEMU */
+	struct attach_helper *helper; /* qemu_pidfile with on_device_loss = wait, else NULL */
 	/* tls_cert and tls_key as used: tls_cert = auto resolves to files under state_dir. */
 	char tls_cert[512], tls_key[512];
 	/* The latest desktop size a client asked for, from its thread to the loop. */
@@ -99,9 +101,12 @@ static unsigned on_refresh(void *ctx, unsigned planes)
 	struct daemon *d = ctx;
 	unsigned again = 0;
 	const char *why;
+	uint64_t changed = display_stats(d->display)->frames_changed;
 	int ret = (planes & DISPLAY_EVENT_PRIMARY) ? display_refresh(d->display) : 0;
 	if (ret == -EAGAIN)
 		again |= DISPLAY_EVENT_PRIMARY;
+	if (display_stats(d->display)->frames_changed != changed)
+		again |= REFRESH_CHANGED;
 	if ((ret == -ENODEV || ret == -EIO) && device_is_gone(d->device, &why)) {
 		schedule_release(d, why);
 		return 0;
@@ -278,7 +283,10 @@ static void release_device(struct daemon *d)
 
 static const char *device_name(const struct daemon *d, char *buf, size_t len)
 {
-	if (d->cfg.device_socket[0])
+	if (d->helper)
+		snprintf(buf, len, "a QEMU holding mdev %s (pidfile %s)", d->cfg.uuid,
+			 d->cfg.qemu_pidfile);
+	else if (d->cfg.device_socket[0])
 		snprintf(buf, len, "the VMM's socket %s", d->cfg.device_socket);
 	else
 		snprintf(buf, len, "mdev %s", d->cfg.uuid);
@@ -293,11 +301,13 @@ static const char *device_name(const struct daemon *d, char *buf, size_t len)
 static void on_release(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	char name[160];
+	char name[512];
 	d->loss.pending = false;
 	if (!d->device)
 		return;
 	release_device(d);
+	qemu_attach_free(d->qemu); /* after the device fd it handed over */
+	d->qemu = NULL;
 	frame_store_set_cursor_pos(d->store, 0, 0, false);
 	if (d->cfg.on_device_loss == DEVICE_LOSS_EXIT) {
 		log_error("device lost: %s; released it, exiting with status %d for the service "
@@ -316,24 +326,61 @@ static void on_release(evutil_socket_t fd, short what, void *arg)
 	event_add(d->loss.look_again, &every);
 }
 
-/* on_device_loss = wait: opens the device again once it is back (by uuid, or from the VMM). */
+static void on_qemu_exit(void *ctx);
+
+/* The device from the QEMU now in the pidfile, through the helper, watched. */
+static int reattach(struct daemon *d, char *why, size_t len)
+{
+	int ret = attach_helper_request(d->helper, d->cfg.uuid, &d->device, &d->qemu, why, len);
+	if (ret == 0) {
+		ret = qemu_attach_watch(d->qemu, d->base, on_qemu_exit, d);
+		snprintf(why, len, "cannot watch QEMU's pidfd");
+	}
+	return ret;
+}
+
+static int reopen_device(struct daemon *d, char *why, size_t len)
+{
+	if (d->helper)
+		return reattach(d, why, len);
+	const char *step = "";
+	int ret = d->cfg.device_socket[0] ?
+			  vfio_device_receive(d->cfg.device_socket, &d->device, &step) :
+			  vfio_device_open_uuid(d->cfg.uuid, &d->device, &step);
+	snprintf(why, len, "%s", step);
+	return ret;
+}
+
+/* The helper gone, no QEMU can be attached again: the service manager starts afresh. */
+static void helper_lost(struct daemon *d, const char *why)
+{
+	log_error("%s: QEMU's next start cannot be attached to; exiting with status %d for "
+		  "the service manager to restart the daemon", why, DEVICE_LOSS_EXIT_STATUS);
+	d->loss.exiting = true;
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+/* on_device_loss = wait: opens the device again once it is back (by uuid, from the VMM or QEMU). */
 static void on_look_again(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	const char *why = "";
+	char why[256];
 	if (!device_may_be_back(d->cfg.uuid, d->cfg.device_socket))
 		return;
-	int ret = d->cfg.device_socket[0] ?
-			  vfio_device_receive(d->cfg.device_socket, &d->device, &why) :
-			  vfio_device_open_uuid(d->cfg.uuid, &d->device, &why);
+	int ret = reopen_device(d, why, sizeof(why));
+	if (ret == -EPIPE && d->helper) {
+		helper_lost(d, why);
+		return;
+	}
 	if (ret == 0) {
-		why = "setting it up failed";
+		snprintf(why, sizeof(why), "setting it up failed");
 		ret = attach_device(d);
-		if (ret < 0)
-			release_device(d);
 	}
 	if (ret < 0) {
-		d->device = NULL;
+		release_device(d);
+		qemu_attach_free(d->qemu);
+		d->qemu = NULL;
 		log_once(&d->loss.reopen_failed, LOG_LEVEL_WARNING,
 			 "cannot open the device again yet: %s (%s); trying again every %d s",
 			 why, strerror(-ret), DEVICE_RETURN_POLL_SEC);
@@ -432,9 +479,14 @@ static int setup_loop(struct daemon *d)
  * user. A host without the packaged user (a build tree, a test guest) keeps
  * running as started, with a warning; a user named in the config must exist.
  */
+static bool packaged_user_missing(const struct config *cfg)
+{
+	return geteuid() == 0 && strcmp(cfg->user, CONFIG_DEFAULT_USER) == 0 && !getpwnam(cfg->user);
+}
+
 static int drop_privileges(const struct config *cfg)
 {
-	if (geteuid() == 0 && strcmp(cfg->user, CONFIG_DEFAULT_USER) == 0 && !getpwnam(cfg->user)) {
+	if (packaged_user_missing(cfg)) {
 		log_warning("running as root: user %s does not exist (systemd-sysusers creates it "
 			    "from the package); set user = to drop privileges", cfg->user);
 		return 0;
@@ -446,10 +498,19 @@ static int drop_privileges(const struct config *cfg)
 	return ret;
 }
 
-/* Our copy of the device would keep QEMU's vGPU busy: it goes with QEMU. */
+/*
+ * Our copy of the device would keep QEMU's vGPU busy: it goes with QEMU,
+ * and with on_device_loss = wait the daemon waits for QEMU's next start.
+ */
 static void on_qemu_exit(void *ctx)
 {
 	struct daemon *d = ctx;
+	if (d->helper) {
+		char why[64];
+		snprintf(why, sizeof(why), "QEMU (PID %d) exited", (int)qemu_attach_pid(d->qemu));
+		schedule_release(d, why);
+		return;
+	}
 	log_warning("QEMU (PID %d) exited: letting go of its vGPU and exiting",
 		    (int)qemu_attach_pid(d->qemu));
 	sd_notify(0, "STOPPING=1");
@@ -461,9 +522,20 @@ static int open_device(struct daemon *d)
 	if (!d->cfg.qemu_pid && !d->cfg.qemu_pidfile[0])
 		return vfio_device_open_configured(d->cfg.uuid, d->cfg.device_fd,
 						   d->cfg.device_socket, &d->device);
-	int ret = qemu_attach_open((pid_t)d->cfg.qemu_pid, d->cfg.qemu_pidfile, d->cfg.uuid,
-				   &d->device, &d->qemu);
-	return ret < 0 ? ret : qemu_attach_watch(d->qemu, d->base, on_qemu_exit, d);
+	if (!d->helper) {
+		int ret = qemu_attach_open((pid_t)d->cfg.qemu_pid, d->cfg.qemu_pidfile,
+					   d->cfg.uuid, &d->device, &d->qemu);
+		return ret < 0 ? ret : qemu_attach_watch(d->qemu, d->base, on_qemu_exit, d);
+	}
+	char why[256];
+	int ret = reattach(d, why, sizeof(why));
+	if (ret < 0)
+		log_error("cannot attach to QEMU for mdev %s: %s (%s); giving up", d->cfg.uuid, why,
+			  strerror(-ret));
+	else
+		log_info("attached to QEMU (PID %d) through the attach helper: mdev %s (%s)",
+			 (int)qemu_attach_pid(d->qemu), d->cfg.uuid, vfio_device_origin(d->device));
+	return ret;
 }
 
 /* tls_cert = auto: the files under state_dir, made on first start. */
@@ -574,6 +646,7 @@ static void teardown(struct daemon *d)
 	input_free(d->input); /* after the clients, which queue into it */
 	release_device(d);
 	qemu_attach_free(d->qemu); /* after the device fd it handed over */
+	attach_helper_free(d->helper);
 	display_free(d->display);
 	frame_store_free(d->store);
 	/* After the planes (release_device): they hand every imported buffer back first. */
@@ -595,6 +668,16 @@ static void teardown(struct daemon *d)
 	if (d->base)
 		event_base_free(d->base);
 	libevent_global_shutdown();
+}
+
+/* First, while privileged and before any other fd is open: see attach_helper.h. */
+static int start_helper(struct daemon *d, int ready_fd)
+{
+	if (!d->cfg.qemu_pidfile[0] || d->cfg.on_device_loss != DEVICE_LOSS_WAIT)
+		return 0;
+	return attach_helper_start(d->cfg.qemu_pidfile, d->cfg.uuid,
+				   packaged_user_missing(&d->cfg) ? "" : d->cfg.user, ready_fd,
+				   &d->helper);
 }
 
 static void signal_ready(int ready_fd)
@@ -624,7 +707,7 @@ int daemon_run(const struct config *cfg, const char *config_path,
 	/* A client that vanishes mid-write must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (setup_loop(&d) == 0 && setup_pipeline(&d) == 0) {
+	if (start_helper(&d, ready_fd) == 0 && setup_loop(&d) == 0 && setup_pipeline(&d) == 0) {
 		/* One refresh now: the operator learns the device's state at start. */
 		display_refresh(d.display);
 		log_info("ready: serving %s", d.cfg.instance);

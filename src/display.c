@@ -44,6 +44,8 @@ struct display {
 	} query_failure;
 	/* An exporter that refuses maps refuses them for every mode: say so once until a frame shows. */
 	struct log_latch cannot_map;
+	/* DMA_BUF_IOCTL_SYNC refused before a read: said once until a read is allowed again. */
+	struct log_latch sync_failed;
 	/* The store holds the last frame a GPU import read back (and the CPU diff's is stale). */
 	bool gpu_frame_shown;
 	struct display_stats stats;
@@ -237,9 +239,15 @@ static void show_guest(struct display *display, const struct pixel_layout *layou
 	int ret = plane_source_begin_read(display->planes, buf);
 	stage_done(display, METRICS_STAGE_IMPORT, since);
 	if (ret < 0) {
-		log_debug("DMA_BUF_IOCTL_SYNC start failed: %s", strerror(-ret));
+		log_once(&display->sync_failed, LOG_LEVEL_WARNING,
+			 "DMA_BUF_IOCTL_SYNC (start of a CPU read) on dmabuf id %u failed: %s; "
+			 "keeping the last picture and trying again each frame", buf->id,
+			 strerror(-ret));
 		return;
 	}
+	if (display->sync_failed.raised)
+		log_info("DMA_BUF_IOCTL_SYNC on dmabuf id %u works again", buf->id);
+	log_latch_clear(&display->sync_failed);
 	uint8_t *pixels;
 	size_t stride;
 	bool resized;
@@ -373,7 +381,7 @@ int display_refresh(struct display *display)
 	ret = plane_source_buffer(display->planes, &info, &buf);
 	if (ret < 0) {
 		char detail[96];
-		snprintf(detail, sizeof(detail), "cannot get buffer %u: %s", info.dmabuf_id,
+		snprintf(detail, sizeof(detail), "cannot get or size buffer %u: %s", info.dmabuf_id,
 			 strerror(-ret));
 		show_placeholder(display, PLACEHOLDER_BAD_PLANE, detail);
 		return 0;

@@ -27,6 +27,7 @@ struct display_irq {
 	uint32_t index;
 	bool maskable;
 	bool masked;
+	bool failed; /* a read failed: the eventfd is not watched until display_irq_rearm */
 	struct display_irq_caps caps;
 	int eventfd;
 	struct event *ev;
@@ -151,11 +152,19 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	uint64_t value;
 
 	if (read(fd, &value, sizeof(value)) != sizeof(value)) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_once(&irq->read_failed, LOG_LEVEL_ERROR, "display IRQ eventfd: %s",
-				 strerror(errno));
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_once(&irq->read_failed, LOG_LEVEL_ERROR,
+			 "display IRQ index %u: reading its eventfd failed: %s; polling the planes "
+			 "and trying the eventfd again every second", irq->index, strerror(errno));
+		/* Still readable: a persistent event would call us again at once, for ever. */
+		event_del(irq->ev);
+		irq->failed = true;
+		irq->cb(irq->ctx, DISPLAY_EVENT_FAILED);
 		return;
 	}
+	irq->failed = false;
+	log_latch_clear(&irq->read_failed);
 	irq->events++;
 	irq->cb(irq->ctx, planes_of(&irq->caps, value));
 }
@@ -251,6 +260,12 @@ int display_irq_set_masked(struct display_irq *irq, bool masked)
 		event_del(irq->ev);
 	irq->masked = masked;
 	return 0;
+}
+
+void display_irq_rearm(struct display_irq *irq)
+{
+	if (irq->failed && !irq->masked)
+		event_add(irq->ev, NULL);
 }
 
 bool display_irq_has_plane_values(const struct display_irq *irq)

@@ -38,13 +38,20 @@ static void mmap_unmap(struct mapped_buffer *buf)
 	buf->data = NULL;
 }
 
+/*
+ * libdrm's drmIoctl retries EINTR and EAGAIN without end; an exporter that
+ * keeps saying EAGAIN would then hold the event loop and every client. A
+ * few tries, then the frame waits for the next refresh.
+ */
+#define SYNC_TRIES 4
+
 static int dmabuf_sync(int fd, __u64 flags)
 {
 	struct dma_buf_sync sync = { .flags = flags | DMA_BUF_SYNC_READ };
-	int ret;
+	int ret, tries = 0;
 	do {
 		ret = ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
-	} while (ret < 0 && (errno == EINTR || errno == EAGAIN));
+	} while (ret < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < SYNC_TRIES);
 	return ret < 0 ? -errno : 0;
 }
 

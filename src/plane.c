@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fd_util.h"
+#include "id_watch.h"
 #include "log.h"
 #include "vfio_device.h"
 
@@ -15,6 +16,8 @@ struct cached_buffer {
 	struct plane_buffer buf;
 	int fd;            /* owned dmabuf fd; -1 for a region or a free slot */
 	bool used;
+	bool imported;     /* buf.map (or buf.import_error) is the import of buf.real_size bytes */
+	struct pixel_layout layout; /* the geometry the device gave the id when it was imported */
 	uint64_t last_use;
 };
 
@@ -27,6 +30,10 @@ struct plane_source {
 	unsigned capacity;               /* slots in dmabufs; 0 for region planes */
 	struct cached_buffer *dmabufs;
 	struct log_latch ids_exhausted;
+	bool ids_from_bottom; /* GVT-g or mbochs: id_watch.h can tell a second reader */
+	struct id_watch ids;
+	struct log_latch second_reader;
+	struct log_latch id_reshaped;
 	struct cached_buffer region; /* the one region a region plane points at */
 };
 
@@ -78,6 +85,7 @@ static int choose_id_lifetime(struct plane_source *src)
 		log_warning("device (%s): cannot read its PCI ids (%s); treating it as an "
 			    "unknown driver", vfio_device_origin(src->dev), strerror(-ret));
 	src->id_lifetime = plane_id_lifetime_of(vendor, device, &why);
+	src->ids_from_bottom = vendor == 0x8086 || (vendor == 0x1234 && device == 0x1111);
 	src->capacity = src->id_lifetime == PLANE_IDS_RECYCLED ? PLANE_DMABUF_CACHE_SIZE
 								: PLANE_DMABUF_KEEP_MAX;
 	src->dmabufs = calloc(src->capacity, sizeof(*src->dmabufs));
@@ -127,12 +135,22 @@ int plane_source_new(struct vfio_device *dev, const struct import_method *import
 	return 0;
 }
 
+static void drop_import(struct plane_source *src, struct cached_buffer *entry)
+{
+	if (entry->imported && entry->buf.import_error == 0)
+		src->import->unmap(&entry->buf.map);
+	entry->imported = false;
+	entry->buf.import_error = 0;
+	entry->buf.import_why = NULL;
+	entry->buf.read_failed = NULL;
+	memset(&entry->buf.map, 0, sizeof(entry->buf.map));
+}
+
 static void cached_buffer_release(struct plane_source *src, struct cached_buffer *entry)
 {
 	if (!entry->used)
 		return;
-	if (entry->buf.import_error == 0)
-		src->import->unmap(&entry->buf.map);
+	drop_import(src, entry);
 	close_fd(entry->fd);
 	memset(entry, 0, sizeof(*entry));
 	entry->fd = -1;
@@ -154,6 +172,19 @@ enum plane_transport plane_source_transport(const struct plane_source *src)
 	return src->transport;
 }
 
+/* Says once when the ids show another process querying the planes (id_watch.h). */
+static void watch_ids(struct plane_source *src, uint32_t id)
+{
+	uint32_t from;
+	if (id_watch_note(&src->ids, id, &from))
+		log_once(&src->second_reader, LOG_LEVEL_WARNING,
+			 "dmabuf id %u came after id %u: ids %u..%u went to plane queries this "
+			 "daemon did not make, so another process reads this vGPU's display, most "
+			 "likely its QEMU with vfio-pci display=on (keep display=off beside "
+			 "mdev-vncd; an earlier run of mdev-vncd on this VM leaves such ids too); "
+			 "serving on", id, from - 1, from, id - 1);
+}
+
 int plane_source_query(struct plane_source *src, uint32_t drm_plane_type,
 		       struct vfio_device_gfx_plane_info *info)
 {
@@ -163,8 +194,13 @@ int plane_source_query(struct plane_source *src, uint32_t drm_plane_type,
 	info->flags = src->transport == PLANE_TRANSPORT_DMABUF ? VFIO_GFX_PLANE_TYPE_DMABUF
 							       : VFIO_GFX_PLANE_TYPE_REGION;
 	info->drm_plane_type = drm_plane_type;
-	if (ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_QUERY_GFX_PLANE, info) < 0)
-		return -errno;
+	if (ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_QUERY_GFX_PLANE, info) < 0) {
+		int err = -errno;
+		id_watch_failed(&src->ids);
+		return err;
+	}
+	if (src->ids_from_bottom && plane_info_enabled(info))
+		watch_ids(src, info->dmabuf_id);
 	return 0;
 }
 
@@ -191,6 +227,24 @@ static void import_entry(struct plane_source *src, struct cached_buffer *entry,
 {
 	entry->buf.import_error =
 		src->import->map(src->import, req, &entry->buf.map, &entry->buf.import_why);
+	entry->imported = true;
+}
+
+static struct pixel_layout layout_of(const struct vfio_device_gfx_plane_info *info)
+{
+	return (struct pixel_layout){
+		.fourcc = info->drm_format,
+		.modifier = info->drm_format_mod,
+		.width = info->width,
+		.height = info->height,
+		.stride = info->stride,
+	};
+}
+
+static bool same_layout(const struct pixel_layout *a, const struct pixel_layout *b)
+{
+	return a->fourcc == b->fourcc && a->modifier == b->modifier && a->width == b->width &&
+	       a->height == b->height && a->stride == b->stride;
 }
 
 /* The id's slot, a free one, or the least recently used; NULL when none may be taken. */
@@ -216,6 +270,27 @@ static struct cached_buffer *dmabuf_slot(struct plane_source *src, uint32_t id)
 	return oldest;
 }
 
+/*
+ * Reads the held dmabuf's real size and imports it as the device describes
+ * it now. Without the size no pixel of it can be trusted: the caller shows a
+ * placeholder, the fd stays held and the next frame asks again, since closing it and fetching the id anew
+ * is what a kept-id driver must never see.
+ */
+static int size_and_import(struct plane_source *src, struct cached_buffer *entry,
+			   const struct vfio_device_gfx_plane_info *info)
+{
+	off_t end = lseek(entry->fd, 0, SEEK_END);
+	if (end <= 0)
+		return end < 0 ? -errno : -EINVAL;
+	entry->buf.real_size = (size_t)end;
+	entry->layout = layout_of(info);
+	struct import_request req = {
+		.fd = entry->fd, .is_dmabuf = true, .size = (size_t)end, .layout = &entry->layout,
+	};
+	import_entry(src, entry, &req);
+	return 0;
+}
+
 static int fetch_dmabuf(struct plane_source *src, struct cached_buffer *entry,
 			const struct vfio_device_gfx_plane_info *info)
 {
@@ -223,30 +298,34 @@ static int fetch_dmabuf(struct plane_source *src, struct cached_buffer *entry,
 	int fd = ioctl(vfio_device_fd(src->dev), VFIO_DEVICE_GET_GFX_DMABUF, &dmabuf_id);
 	if (fd < 0)
 		return -errno;
-	off_t end = lseek(fd, 0, SEEK_END);
-	if (end <= 0) {
-		/* Without its real size no pixel of it can be trusted. */
-		int err = end < 0 ? -errno : -EINVAL;
-		close(fd);
-		return err;
-	}
 	entry->used = true;
 	entry->fd = fd;
 	entry->buf.id = id;
-	entry->buf.real_size = (size_t)end;
-	/* Drivers keep an id only while format, size and stride stay the same: import it as it is. */
-	struct pixel_layout layout = {
-		.fourcc = info->drm_format,
-		.modifier = info->drm_format_mod,
-		.width = info->width,
-		.height = info->height,
-		.stride = info->stride,
-	};
-	struct import_request req = {
-		.fd = fd, .is_dmabuf = true, .size = (size_t)end, .layout = &layout,
-	};
-	import_entry(src, entry, &req);
-	return 0;
+	log_latch_clear(&src->id_reshaped);
+	return size_and_import(src, entry, info);
+}
+
+/*
+ * Drivers keep an id only while format, size and stride stay the same (GVT-g's
+ * pick_dmabuf_by_info, mbochs_dmabuf_find_by_mode): an id the device now
+ * describes otherwise is still the object the held fd names, so it is
+ * imported again, its size read anew, as the device describes it now.
+ */
+static int check_held(struct plane_source *src, struct cached_buffer *entry,
+		      const struct vfio_device_gfx_plane_info *info)
+{
+	if (!entry->imported)
+		return size_and_import(src, entry, info);
+	struct pixel_layout now = layout_of(info);
+	if (same_layout(&entry->layout, &now))
+		return 0;
+	log_once(&src->id_reshaped, LOG_LEVEL_WARNING,
+		 "dmabuf id %u came back as %ux%u stride %u (was %ux%u stride %u): the device "
+		 "changed the buffer under its id; importing it again as described now",
+		 entry->buf.id, now.width, now.height, now.stride, entry->layout.width,
+		 entry->layout.height, entry->layout.stride);
+	drop_import(src, entry);
+	return size_and_import(src, entry, info);
 }
 
 static int region_buffer(struct plane_source *src, uint32_t index, size_t needed)
@@ -289,12 +368,10 @@ int plane_source_buffer(struct plane_source *src, const struct vfio_device_gfx_p
 	struct cached_buffer *entry = dmabuf_slot(src, info->dmabuf_id);
 	if (!entry)
 		return -EMFILE;
-	if (!entry->used) {
-		int ret = fetch_dmabuf(src, entry, info);
-		if (ret < 0)
-			return ret;
-	}
 	entry->last_use = ++src->use_clock;
+	int ret = entry->used ? check_held(src, entry, info) : fetch_dmabuf(src, entry, info);
+	if (ret < 0)
+		return ret;
 	*out = &entry->buf;
 	return 0;
 }

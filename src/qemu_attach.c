@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <event2/event.h>
 #include <linux/vfio.h>
@@ -109,6 +110,12 @@ static bool self_status(const char *name, const char *fmt, void *value)
 	return found;
 }
 
+static bool holds_ptrace(void)
+{
+	unsigned long long effective = 0;
+	return self_status("CapEff", "%llx", &effective) && (effective >> CAP_SYS_PTRACE & 1);
+}
+
 /*
  * Both the kernel's ptrace check and a seccomp filter (systemd's
  * SystemCallFilter= with SystemCallErrorNumber=EPERM) refuse pidfd_getfd with
@@ -116,11 +123,8 @@ static bool self_status(const char *name, const char *fmt, void *value)
  */
 static bool refused_by_syscall_filter(void)
 {
-	unsigned long long effective = 0;
 	int seccomp = 0;
-	return self_status("CapEff", "%llx", &effective) &&
-	       (effective >> CAP_SYS_PTRACE & 1) && self_status("Seccomp", "%d", &seccomp) &&
-	       seccomp == 2;
+	return holds_ptrace() && self_status("Seccomp", "%d", &seccomp) && seccomp == 2;
 }
 
 /* Signal 0 checks only: EPERM (another user's QEMU) means it is there too. */
@@ -140,7 +144,8 @@ static void explain_find_failure(const struct qemu_attach *attach, int ret, char
 		snprintf(why, len, "QEMU (PID %d) has exited", pid);
 	else if (ret == -EACCES)
 		snprintf(why, len, "listing QEMU's (PID %d) fds needs CAP_DAC_READ_SEARCH: its "
-			 "/proc/PID/fd is its user's alone", pid);
+			 "/proc/PID/fd is its user's alone%s", pid,
+			 holds_ptrace() ? "" : " (and copying one, CAP_SYS_PTRACE)");
 	else if (ret == -EPERM)
 		snprintf(why, len, "reading QEMU's (PID %d) fds needs CAP_SYS_PTRACE (or its user, "
 			 "where Yama allows it)", pid);
@@ -181,13 +186,9 @@ static int find_qemu_fd(struct qemu_attach *attach, const char *uuid, int *qemu_
 	return ret;
 }
 
-static int copy_qemu_fd(const struct qemu_attach *attach, int qemu_fd, int *out, char *why,
-			size_t len)
+static void explain_copy_failure(const struct qemu_attach *attach, int ret, char *why,
+				 size_t len)
 {
-	*out = pidfd_getfd(attach->pidfd, qemu_fd, 0);
-	if (*out >= 0)
-		return 0;
-	int ret = -errno;
 	if (ret == -EPERM && refused_by_syscall_filter())
 		snprintf(why, len, "pidfd_getfd of QEMU's (PID %d) fd refused by this process's "
 			 "system call filter (systemd's SystemCallFilter=: the attach drop-in "
@@ -196,8 +197,81 @@ static int copy_qemu_fd(const struct qemu_attach *attach, int qemu_fd, int *out,
 		snprintf(why, len, "pidfd_getfd refused: copying QEMU's (PID %d) fds needs "
 			 "CAP_SYS_PTRACE (or its user, where Yama allows it)", (int)attach->pid);
 	else
-		snprintf(why, len, "pidfd_getfd of QEMU's (PID %d) fd %d failed", (int)attach->pid,
-			 qemu_fd);
+		snprintf(why, len, "pidfd_getfd of QEMU's (PID %d) fd failed", (int)attach->pid);
+}
+
+static int copy_qemu_fd(const struct qemu_attach *attach, int qemu_fd, int *out, char *why,
+			size_t len)
+{
+	*out = pidfd_getfd(attach->pidfd, qemu_fd, 0);
+	if (*out >= 0)
+		return 0;
+	int ret = -errno;
+	explain_copy_failure(attach, ret, why, len);
+	return ret;
+}
+
+/* QEMU's fd table size (FDSize in /proc/PID/status, readable by anyone): where a probe stops. */
+static int fd_table_size(pid_t pid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	int size = -ENOENT;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "FDSize: %d", &size) == 1)
+			break;
+	fclose(f);
+	return size;
+}
+
+/* A device node is matched by its number: QEMU may see it under another /dev (libvirt's namespace). */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	if (S_ISCHR(a->st_mode) || S_ISCHR(b->st_mode))
+		return S_ISCHR(a->st_mode) && S_ISCHR(b->st_mode) && a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+int qemu_attach_probe_fd(struct qemu_attach *attach, const char *target, int *copy_out)
+{
+	struct stat want, got;
+	if (stat(target, &want) < 0)
+		return -errno;
+	int size = fd_table_size(attach->pid);
+	if (size < 0)
+		return size;
+	for (int fd = 0; fd < size; fd++) {
+		int copy = pidfd_getfd(attach->pidfd, fd, 0);
+		if (copy < 0 && errno == EBADF)
+			continue;
+		if (copy < 0)
+			return -errno;
+		if (fstat(copy, &got) == 0 && same_file(&got, &want)) {
+			*copy_out = copy;
+			return 0;
+		}
+		close(copy);
+	}
+	return -ENOENT;
+}
+
+/* Where /proc/PID/fd cannot be listed: the group node, else the cdev, found by probing. */
+static int probe_qemu_fd(struct qemu_attach *attach, int *copy, char *why, size_t len)
+{
+	int ret = -ENOENT;
+	if (attach->group_node[0])
+		ret = qemu_attach_probe_fd(attach, attach->group_node, copy);
+	if (ret == -ENOENT && attach->cdev_node[0]) {
+		ret = qemu_attach_probe_fd(attach, attach->cdev_node, copy);
+		attach->cdev = ret == 0;
+	}
+	if (ret == -ENOENT)
+		explain_find_failure(attach, ret, why, len);
+	else if (ret < 0)
+		explain_copy_failure(attach, ret, why, len);
 	return ret;
 }
 
@@ -212,15 +286,16 @@ static int copy_qemu_fd(const struct qemu_attach *attach, int qemu_fd, int *out,
  * drivers/vfio/device_cdev.c, checked by every ioctl, read, write and mmap),
  * and binding it again fails ("one device cannot be bound twice").
  */
-static int device_from_qemu(struct qemu_attach *attach, const char *uuid, int *device_fd,
-			    char *why, size_t len)
+int qemu_attach_device_fd(struct qemu_attach *attach, const char *uuid, bool probe,
+			  int *device_fd, char *why, size_t len)
 {
 	int qemu_fd;
-	int ret = find_qemu_fd(attach, uuid, &qemu_fd, why, len);
-	if (ret < 0)
-		return ret;
 	_cleanup_close_ int copy = -1;
-	ret = copy_qemu_fd(attach, qemu_fd, &copy, why, len);
+	int ret = find_qemu_fd(attach, uuid, &qemu_fd, why, len);
+	if (ret == -EACCES && probe)
+		ret = probe_qemu_fd(attach, &copy, why, len);
+	else if (ret == 0)
+		ret = copy_qemu_fd(attach, qemu_fd, &copy, why, len);
 	if (ret < 0)
 		return ret;
 	if (attach->cdev) {
@@ -278,7 +353,7 @@ int qemu_attach_device(struct qemu_attach *attach, const char *uuid, struct vfio
 		       char *why, size_t len)
 {
 	int device_fd = -1;
-	int ret = device_from_qemu(attach, uuid, &device_fd, why, len);
+	int ret = qemu_attach_device_fd(attach, uuid, false, &device_fd, why, len);
 	if (ret < 0)
 		return ret;
 	char origin[96];
@@ -312,6 +387,19 @@ int qemu_attach_open(pid_t pid, const char *pidfile, const char *uuid, struct vf
 	return 0;
 }
 
+int qemu_attach_adopt(pid_t pid, int pidfd, struct qemu_attach **out)
+{
+	struct qemu_attach *attach = calloc(1, sizeof(*attach));
+	if (!attach) {
+		close_fd(pidfd);
+		return -ENOMEM;
+	}
+	attach->pid = pid;
+	attach->pidfd = pidfd;
+	*out = attach;
+	return 0;
+}
+
 static void on_exit_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct qemu_attach *attach = arg;
@@ -333,6 +421,11 @@ int qemu_attach_watch(struct qemu_attach *attach, struct event_base *base,
 pid_t qemu_attach_pid(const struct qemu_attach *attach)
 {
 	return attach->pid;
+}
+
+int qemu_attach_pidfd(const struct qemu_attach *attach)
+{
+	return attach->pidfd;
 }
 
 const char *qemu_attach_node(const struct qemu_attach *attach)

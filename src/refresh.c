@@ -35,6 +35,13 @@ struct refresh {
 	unsigned retry_planes;     /* planes the retry timer will query */
 	unsigned retries;          /* retries since the last run that was not one */
 	uint64_t last_run_us;
+	/*
+	 * IRQ: events stopped coming, or the eventfd failed; the poll timer then
+	 * runs at the refresh rate until an event arrives again.
+	 */
+	bool events_down;
+	unsigned events_since_poll; /* events since the last safety poll */
+	uint64_t rearm_at_us;       /* events_down: when to watch a failed eventfd again */
 };
 
 static uint64_t now_us(void)
@@ -62,9 +69,10 @@ static void schedule_retry(struct refresh *r, unsigned planes)
 /*
  * Any run also does what a deferred refresh or a pending retry would have.
  * Retries back off and stop after RETRY_MAX; an event or a poll starts the
- * count again. On the polling path the next poll is the retry.
+ * count again. On the polling path the next poll is the retry. Returns
+ * whether the primary plane's picture changed.
  */
-static void run(struct refresh *r, unsigned planes, bool is_retry)
+static bool run(struct refresh *r, unsigned planes, bool is_retry)
 {
 	planes |= r->pending | r->retry_planes;
 	r->pending = 0;
@@ -75,13 +83,67 @@ static void run(struct refresh *r, unsigned planes, bool is_retry)
 		r->retries = 0;
 	r->last_run_us = now_us();
 	unsigned again = r->fn(r->ctx, planes);
+	bool changed = again & REFRESH_CHANGED;
+	again &= ~REFRESH_CHANGED;
 	if (again && r->irq && r->active && r->retries < RETRY_MAX)
 		schedule_retry(r, again);
+	return changed;
 }
 
+static void start_timer(struct refresh *r)
+{
+	struct timeval tv;
+	if (r->irq && !r->events_down) {
+		tv = (struct timeval){ .tv_sec = SAFETY_POLL_SEC };
+	} else {
+		long usec = 1000000L / (long)r->hz;
+		tv = (struct timeval){ .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 };
+	}
+	evtimer_add(r->poll_timer, &tv);
+}
+
+/* why: NULL when the IRQ module said it already. */
+static void events_lost(struct refresh *r, const char *why)
+{
+	r->events_down = true;
+	r->rearm_at_us = now_us() + SAFETY_POLL_SEC * 1000000ull;
+	if (why)
+		log_warning("display events stopped: %s; polling at %u Hz until they come again",
+			    why, r->hz);
+	start_timer(r);
+}
+
+static void events_back(struct refresh *r)
+{
+	r->events_down = false;
+	log_info("display events come again: refreshing on events, safety poll every %d s",
+		 SAFETY_POLL_SEC);
+	start_timer(r);
+}
+
+/*
+ * The safety poll: a new picture with no event since the last poll means the
+ * guest's events stopped (its driver changed, or the device's IRQ broke), and
+ * polling takes over. While it has, a failed eventfd is tried again once in
+ * a safety period.
+ */
 static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
-	run(arg, ALL_PLANES, false);
+	struct refresh *r = arg;
+	bool changed = run(r, ALL_PLANES, false);
+	if (!r->irq)
+		return;
+	if (r->events_down) {
+		if (now_us() >= r->rearm_at_us) {
+			r->rearm_at_us = now_us() + SAFETY_POLL_SEC * 1000000ull;
+			display_irq_rearm(r->irq);
+		}
+		return;
+	}
+	bool silent = r->events_since_poll == 0;
+	r->events_since_poll = 0;
+	if (changed && silent)
+		events_lost(r, "the safety poll found a new picture that no event announced");
 }
 
 static void on_deferred(evutil_socket_t fd, short what, void *arg)
@@ -99,6 +161,16 @@ static void on_display_event(void *ctx, unsigned planes)
 	struct refresh *r = ctx;
 	if (!r->active)
 		return;
+	if (planes & DISPLAY_EVENT_FAILED) {
+		if (!r->events_down)
+			events_lost(r, NULL);
+		/* What the failed read held is lost: look at every plane now. */
+		run(r, ALL_PLANES, false);
+		return;
+	}
+	r->events_since_poll++;
+	if (r->events_down)
+		events_back(r);
 	r->pending |= planes;
 	if (evtimer_pending(r->defer_timer, NULL))
 		return;
@@ -110,18 +182,6 @@ static void on_display_event(void *ctx, unsigned planes)
 	}
 	struct timeval tv = { .tv_sec = 0, .tv_usec = (suseconds_t)(wait - elapsed) };
 	evtimer_add(r->defer_timer, &tv);
-}
-
-static void start_timer(struct refresh *r)
-{
-	struct timeval tv;
-	if (r->irq) {
-		tv = (struct timeval){ .tv_sec = SAFETY_POLL_SEC };
-	} else {
-		long usec = 1000000L / (long)r->hz;
-		tv = (struct timeval){ .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 };
-	}
-	evtimer_add(r->poll_timer, &tv);
 }
 
 /*
@@ -205,6 +265,7 @@ void refresh_set_active(struct refresh *r, bool active)
 	}
 	if (r->irq)
 		display_irq_set_masked(r->irq, false);
+	r->events_since_poll = 0;
 	run(r, ALL_PLANES, false);
 	start_timer(r);
 }
@@ -212,7 +273,7 @@ void refresh_set_active(struct refresh *r, bool active)
 void refresh_set_rate(struct refresh *r, unsigned hz)
 {
 	r->hz = hz;
-	if (r->active && !r->irq)
+	if (r->active && (!r->irq || r->events_down))
 		start_timer(r);
 }
 

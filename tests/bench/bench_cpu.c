@@ -40,7 +40,6 @@
  * raw, tight-jpeg or all]. The ratios and goals follow for what was measured
  * on both sides.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -67,6 +66,7 @@
 
 #include "bench_util.h"
 #include "harness.h"
+#include "proc_stats.h"
 #include "sim_protocol.h"
 #include "simctl.h"
 #include "vnc_probe.h"
@@ -161,44 +161,6 @@ static uint32_t viewer_tag(const struct vnc_probe *probe)
 			frame |= 1u << bit;
 	}
 	return frame;
-}
-
-/* Whether task tid of pid is the sim's control thread. */
-static bool is_sim_control(pid_t pid, const char *tid)
-{
-	char path[320], comm[32] = "";
-	snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, tid);
-	FILE *f = fopen(path, "r");
-	if (f && fgets(comm, sizeof(comm), f))
-		comm[strcspn(comm, "\n")] = '\0';
-	if (f)
-		fclose(f);
-	return strcmp(comm, SIM_CONTROL_THREAD_NAME) == 0;
-}
-
-/* CPU time of every thread of pid but the sim's control thread, in nanoseconds. */
-static uint64_t cpu_ns(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	DIR *dir = opendir(path);
-	uint64_t total = 0;
-	struct dirent *e;
-	while (dir && (e = readdir(dir))) {
-		if (e->d_name[0] == '.' || is_sim_control(pid, e->d_name))
-			continue;
-		char stat_path[320];
-		snprintf(stat_path, sizeof(stat_path), "/proc/%d/task/%s/schedstat", pid, e->d_name);
-		FILE *f = fopen(stat_path, "r");
-		unsigned long long ns;
-		if (f && fscanf(f, "%llu", &ns) == 1)
-			total += ns;
-		if (f)
-			fclose(f);
-	}
-	if (dir)
-		closedir(dir);
-	return total;
 }
 
 /* The machine's 1-minute load average: the figures mean little on a busy machine. */
@@ -527,7 +489,7 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	struct sim_stats stats0 = { 0 }, stats1 = { 0 };
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats0);
-	uint64_t cpu0 = cpu_ns(server_pid(g)), next = now_us(), begin = next;
+	uint64_t cpu0 = proc_cpu_ns_beside_sim(server_pid(g)), next = now_us(), begin = next;
 	for (unsigned i = 0; i < frames; i++) {
 		for (uint64_t t = now_us(); t < next; t = now_us())
 			usleep((useconds_t)(next - t));
@@ -546,7 +508,7 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	/* The last frame's way to the viewer. */
 	usleep(300000);
 	viewer_stop(v, viewer);
-	uint64_t cpu = cpu_ns(server_pid(g)) - cpu0;
+	uint64_t cpu = proc_cpu_ns_beside_sim(server_pid(g)) - cpu0;
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats1);
 	unsigned delivered = 0;

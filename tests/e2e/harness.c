@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -370,4 +372,42 @@ bool daemon_wait_counts(const struct daemon_proc *d, int fds, int threads, int t
 	print_message("daemon holds %d fds beside the sim's (were %d) and %d threads (were %d)\n",
 		      now_fds, fds, now_threads, threads);
 	return false;
+}
+
+struct irq_storm {
+	struct simctl *ctl;
+	uint64_t value;
+	atomic_bool stop;
+	uint64_t sent;
+	pthread_t thread;
+};
+
+static void *storm_thread(void *arg)
+{
+	struct irq_storm *s = arg;
+	while (!atomic_load(&s->stop))
+		if (simctl_irq(s->ctl, s->value) == 0)
+			s->sent++;
+	return NULL;
+}
+
+struct irq_storm *irq_storm_start(const struct daemon_proc *d, uint64_t value)
+{
+	struct irq_storm *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	s->ctl = simctl_connect(d->control, 2000);
+	assert_non_null(s->ctl);
+	s->value = value;
+	assert_int_equal(pthread_create(&s->thread, NULL, storm_thread, s), 0);
+	return s;
+}
+
+uint64_t irq_storm_stop(struct irq_storm *s)
+{
+	atomic_store(&s->stop, true);
+	pthread_join(s->thread, NULL);
+	simctl_free(s->ctl);
+	uint64_t sent = s->sent;
+	free(s);
+	return sent;
 }

@@ -73,6 +73,12 @@ int daemon_fds_beside_sim(const struct daemon_proc *d);
  */
 bool daemon_wait_counts(const struct daemon_proc *d, int fds, int threads, int timeout_ms);
 
+/* Display events fired as fast as the sim takes them, on a connection and thread of their own. */
+struct irq_storm;
+struct irq_storm *irq_storm_start(const struct daemon_proc *d, uint64_t value);
+/* Stops the storm; returns how many events it fired. */
+uint64_t irq_storm_stop(struct irq_storm *storm);
+
 /* A free TCP port on 127.0.0.1 (bound then released). */
 uint16_t free_port(void);
 uint64_t now_ms(void);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "sim_protocol.h"
 
 static int count_entries(pid_t pid, const char *what)
 {
@@ -22,7 +23,7 @@ static int count_entries(pid_t pid, const char *what)
 	return n;
 }
 
-static long rss_kb(pid_t pid)
+long proc_status_field_kb(pid_t pid, const char *field)
 {
 	char path[64], line[128];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -30,18 +31,56 @@ static long rss_kb(pid_t pid)
 	if (!f)
 		return -1;
 	long kb = -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
+	size_t len = strlen(field);
+	while (kb < 0 && fgets(line, sizeof(line), f))
+		if (strncmp(line, field, len) == 0 && line[len] == ':')
+			sscanf(line + len + 1, "%ld", &kb);
 	fclose(f);
 	return kb;
+}
+
+/* Whether task tid of pid is the sim's control thread. */
+static bool is_sim_control(pid_t pid, const char *tid)
+{
+	char path[320], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, tid);
+	FILE *f = fopen(path, "r");
+	if (f && fgets(comm, sizeof(comm), f))
+		comm[strcspn(comm, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	return strcmp(comm, SIM_CONTROL_THREAD_NAME) == 0;
+}
+
+uint64_t proc_cpu_ns_beside_sim(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *dir = opendir(path);
+	uint64_t total = 0;
+	struct dirent *e;
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] == '.' || is_sim_control(pid, e->d_name))
+			continue;
+		char stat_path[320];
+		snprintf(stat_path, sizeof(stat_path), "/proc/%d/task/%s/schedstat", pid, e->d_name);
+		FILE *f = fopen(stat_path, "r");
+		unsigned long long ns;
+		if (f && fscanf(f, "%llu", &ns) == 1)
+			total += ns;
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return total;
 }
 
 int proc_usage_read(pid_t pid, struct proc_usage *out)
 {
 	out->fds = count_entries(pid, "fd");
 	out->threads = count_entries(pid, "task");
-	out->rss_kb = rss_kb(pid);
+	out->rss_kb = proc_status_field_kb(pid, "VmRSS");
 	return out->fds < 0 || out->threads < 0 || out->rss_kb < 0 ? -1 : 0;
 }
 

@@ -3,6 +3,7 @@
 #define MDEV_VNCD_E2E_PROC_STATS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -16,6 +17,13 @@ struct proc_usage {
 };
 
 int proc_usage_read(pid_t pid, struct proc_usage *out);
+/* A "Name: N kB" line of /proc/PID/status (VmRSS, RssAnon...); -1 when absent. */
+long proc_status_field_kb(pid_t pid, const char *field);
+/*
+ * CPU time of every thread of pid but the sim's control thread (the tests'
+ * instrument, which runs inside the daemon), in nanoseconds.
+ */
+uint64_t proc_cpu_ns_beside_sim(pid_t pid);
 
 /*
  * Waits until pid holds at most want's fds and threads (clients leave

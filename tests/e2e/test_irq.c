@@ -6,10 +6,8 @@
  * once, the fallbacks, the idle path and an event storm.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -241,22 +239,6 @@ static void test_display_event_off(void **state)
 	unlink(path);
 }
 
-struct storm {
-	struct simctl *ctl;
-	atomic_bool stop;
-	uint64_t sent;
-};
-
-static void *storm_thread(void *arg)
-{
-	struct storm *s = arg;
-	while (!atomic_load(&s->stop)) {
-		if (simctl_irq(s->ctl, PRIMARY_EVENT) == 0)
-			s->sent++;
-	}
-	return NULL;
-}
-
 static void test_event_storm_is_coalesced(void **state)
 {
 	struct daemon_options opts = { .extra_env = irq_env };
@@ -266,32 +248,27 @@ static void test_event_storm_is_coalesced(void **state)
 	struct vnc_probe *probe = vnc_probe_connect(d.port, "raw");
 	assert_non_null(probe);
 
-	struct storm storm = { .ctl = simctl_connect(d.control, 2000) };
-	assert_non_null(storm.ctl);
-	pthread_t thread;
 	uint64_t queries_before = primary_queries(&d);
 	uint64_t start = now_ms();
-	assert_int_equal(pthread_create(&thread, NULL, storm_thread, &storm), 0);
+	struct irq_storm *storm = irq_storm_start(&d, PRIMARY_EVENT);
 	/* Through two seconds of storm, every flip still reaches the client. */
 	for (uint32_t seed = 30; seed < 50 || now_ms() - start < 2000; seed++) {
 		picture_fill(pixels, W, H, seed);
 		assert_int_equal(simctl_flip(d.sim, 1, pixels, W * H * 4), 0);
 		assert_true(vnc_probe_wait_picture(probe, pixels, W, H, 5000));
 	}
-	atomic_store(&storm.stop, true);
-	pthread_join(thread, NULL);
+	uint64_t sent = irq_storm_stop(storm);
 	double seconds = (double)(now_ms() - start) / 1000.0;
 	uint64_t queries = primary_queries(&d) - queries_before;
 	print_message("storm: %llu events in %.2f s, %llu plane queries (%.0f/s)\n",
-		      (unsigned long long)storm.sent, seconds, (unsigned long long)queries,
+		      (unsigned long long)sent, seconds, (unsigned long long)queries,
 		      (double)queries / seconds);
 	/*
 	 * Coalesced to two refreshes per 60 Hz period, plus the 1 s safety poll and timer
 	 * slack: far below the thousands of events a second.
 	 */
 	assert_true((double)queries <= seconds * 130.0 + 10.0);
-	assert_true(storm.sent > queries);
-	simctl_free(storm.ctl);
+	assert_true(sent > queries);
 	vnc_probe_free(probe);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 	free(pixels);

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "simctl.h"
 
 /* A child holding a memfd named like one of the simulator's objects, until killed. */
 static pid_t play_qemu(const char *object)
@@ -122,9 +123,67 @@ static void test_attach_to_the_wrong_process(void **state)
 	rmdir(dir);
 }
 
+static void write_pid(const char *pidfile, pid_t pid)
+{
+	FILE *f = fopen(pidfile, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n", (int)pid);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * qemu_pidfile with on_device_loss = wait: QEMU's exit is a loss, not the
+ * end; the next QEMU the pidfile names is attached to through the helper,
+ * and the picture is back.
+ */
+static void test_wait_for_the_next_qemu(void **state)
+{
+	char dir[32], config[64], pidfile[64], line[160];
+	pid_t qemu = play_qemu("vgpu-sim-group");
+	write_config(dir, config, 0);
+	snprintf(pidfile, sizeof(pidfile), "%s/qemu.pid", dir);
+	write_pid(pidfile, qemu);
+	FILE *f = fopen(config, "w");
+	assert_non_null(f);
+	fprintf(f, "qemu_pidfile = %s\non_device_loss = wait\n", pidfile);
+	assert_int_equal(fclose(f), 0);
+
+	const char *args[] = { "--config", config, NULL };
+	const char *env[] = { "VGPU_SIM_CDEV=0", NULL };
+	struct daemon_options opts = { .extra_args = args, .extra_env = env };
+	struct daemon_proc d;
+	daemon_start(&d, &opts);
+	snprintf(line, sizeof(line), "attached to QEMU (PID %d) through the attach helper",
+		 (int)qemu);
+	assert_int_equal(daemon_log_count(&d, line), 1);
+	daemon_check_serves_picture(&d, 9);
+
+	kill(qemu, SIGKILL);
+	waitpid(qemu, NULL, 0);
+	snprintf(line, sizeof(line), "device lost: QEMU (PID %d) exited; released it", (int)qemu);
+	assert_true(daemon_wait_log(&d, line, 1, 5000));
+	struct sim_stats stats;
+	assert_int_equal(simctl_stats(d.sim, &stats), 0);
+	assert_int_equal(stats.device_fds_open, 0);
+
+	qemu = play_qemu("vgpu-sim-group");
+	write_pid(pidfile, qemu);
+	snprintf(line, sizeof(line), "device back: opened the vGPU through QEMU PID %d", (int)qemu);
+	assert_true(daemon_wait_log(&d, line, 1, 10000));
+	daemon_check_serves_picture(&d, 10);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	assert_int_equal(daemon_report_value(&d, "open_sim_fds"), 0);
+	kill(qemu, SIGKILL);
+	waitpid(qemu, NULL, 0);
+	unlink(pidfile);
+	unlink(config);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wait_for_the_next_qemu),
 		cmocka_unit_test(test_attach_group),
 		cmocka_unit_test(test_attach_cdev),
 		cmocka_unit_test(test_attach_to_the_wrong_process),

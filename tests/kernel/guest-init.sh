@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # /init of the kernel test bed's guest (busybox sh). The case comes from the
-# kernel command line (kbed.case=stock|fixed|mdpy|egl); the result is printed on
+# kernel command line (kbed.case=stock|fixed|mdpy|qemu|egl); the result is printed on
 # the serial console for run-kernel-tests.sh and the guest powers off.
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -25,7 +25,7 @@ for m in $(cat /lib/modules/kbed/order); do
 done
 case "$kcase" in
 stock) load /lib/modules/kbed/stock/mbochs.ko ;;
-fixed) load /lib/modules/kbed/fixed/mbochs.ko ;;
+fixed | qemu) load /lib/modules/kbed/fixed/mbochs.ko ;;
 mdpy) load /lib/modules/kbed/stock/mdpy.ko ;;
 egl)
 	# kbed_egl.c swaps in the stock mbochs itself, after the fixed one's part

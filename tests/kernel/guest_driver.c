@@ -6,14 +6,13 @@
  * (inherited or over a unix socket), and after every step asks vnc_check
  * whether the VNC picture is exactly what was drawn.
  *
- * Usage: guest_driver stock|fixed|mdpy|egl [DAEMON [CHECKER]]
+ * Usage: guest_driver stock|fixed|mdpy|qemu|egl [DAEMON [CHECKER]]
  * Prints "KBED-RESULT: PASS <case>" or "KBED-RESULT: FAIL <case>: <why>".
  * "guest_driver kernel-log" judges the kernel log alone (exit 0 when clean).
  */
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <linux/vfio.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -23,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kbed_attach.h"
 #include "kbed_children.h"
 #include "kbed_common.h"
 #include "kbed_egl.h"
@@ -79,26 +79,12 @@ static const struct step mdpy_steps[] = {
 	{"partial change", OP_RECT, CK_EXPECT, 0, PAT_RECT(1024, 768, 6, 512, 300, 300, 200, 7)},
 };
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return kbed_fail(-errno, "open %s: %m", path);
-	n = write(fd, text, strlen(text));
-	close(fd);
-	if (n < 0)
-		return kbed_fail(-errno, "write %s to %s: %m", text, path);
-	return 0;
-}
-
 int mdev_remove(const char *uuid)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
-	return write_file(path, "1");
+	return kbed_write_file(path, "1");
 }
 
 int mdev_create(const char *parent, const char *type, const char *uuid)
@@ -107,7 +93,7 @@ int mdev_create(const char *parent, const char *type, const char *uuid)
 
 	snprintf(path, sizeof(path), "/sys/class/mdev_bus/%s/mdev_supported_types/%s/create",
 		 parent, type);
-	return write_file(path, uuid);
+	return kbed_write_file(path, uuid);
 }
 
 /*
@@ -118,16 +104,11 @@ int mdev_create(const char *parent, const char *type, const char *uuid)
 static int vfio_open(const char *uuid, int *keep_group)
 {
 	struct vfio_group_status st = {.argsz = sizeof(st)};
-	char link[256], target[256];
+	char link[64];
 	int container, group, dev = -1;
-	ssize_t n;
 
-	snprintf(link, sizeof(link), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return kbed_fail(-errno, "readlink %s: %m", link);
-	target[n] = 0;
-	snprintf(link, sizeof(link), "/dev/vfio/%s", basename(target));
+	if (kbed_mdev_group(uuid, link, sizeof(link)))
+		return -EIO;
 	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	group = open(link, O_RDWR | O_CLOEXEC);
 	if (container < 0 || group < 0) {
@@ -172,16 +153,15 @@ static int dispi_write(struct device *d, enum dispi reg, uint16_t val)
 	return 0;
 }
 
-int device_open(struct device *d, const char *uuid, bool bochs)
+/* Video memory mapped and, on mbochs, the dispi registers found, on an open device fd (owned from here). */
+static int device_setup(struct device *d, int fd, bool bochs)
 {
 	struct region vram;
 	uint16_t id = 0;
 	int ret;
 
 	d->bochs = bochs;
-	d->fd = vfio_open(uuid, NULL);
-	if (d->fd < 0)
-		return d->fd;
+	d->fd = fd;
 	ret = region_get(d->fd, bochs ? VFIO_PCI_BAR0_REGION_INDEX : MDPY_DISPLAY_REGION, &vram);
 	if (!ret && bochs)
 		ret = region_get(d->fd, VFIO_PCI_BAR2_REGION_INDEX, &d->mmio);
@@ -194,6 +174,13 @@ int device_open(struct device *d, const char *uuid, bool bochs)
 		return kbed_fail(-errno, "mmap video memory: %m");
 	d->vram_size = vram.size;
 	return 0;
+}
+
+int device_open(struct device *d, const char *uuid, bool bochs)
+{
+	int fd = vfio_open(uuid, NULL);
+
+	return fd < 0 ? fd : device_setup(d, fd, bochs);
 }
 
 static int draw(struct device *d, const struct step *s)
@@ -623,19 +610,23 @@ static int attach_case(struct bed *b, const char *uuid)
 
 	if (qemu < 0)
 		return qemu;
-	/* Without ptrace rights: one clear refusal naming the capability and QEMU's PID. */
+	/*
+	 * Without privileges: one clear refusal naming QEMU's PID and the first
+	 * capability missing (for root's QEMU, CAP_DAC_READ_SEARCH to list its
+	 * /proc/PID/fd, before CAP_SYS_PTRACE to copy from it).
+	 */
 	char pid_text[32];
 	snprintf(pid_text, sizeof(pid_text), "PID %d", (int)qemu);
 	ret = kbed_daemon_start(&b->d[1], b->daemon, BY_ATTACH_UNPRIVILEGED, qemu, uuid, 5903);
 	if (!ret)
 		ret = kbed_daemon_wait_exit(&b->d[1], STEP_TIMEOUT_S, 1);
-	if (!ret && (kbed_count_in_log(b->d[1].log, "CAP_SYS_PTRACE") != 1 ||
+	if (!ret && (kbed_count_in_log(b->d[1].log, "needs CAP_DAC_READ_SEARCH") != 1 ||
 		     kbed_count_in_log(b->d[1].log, pid_text) != 1))
-		ret = kbed_fail(-EIO, "the refused attach did not name CAP_SYS_PTRACE and %s once",
+		ret = kbed_fail(-EIO, "the refused attach did not name CAP_DAC_READ_SEARCH and %s once",
 				pid_text);
 	if (!ret)
 		printf("KBED: step 'attach refused': as user nobody: one error naming "
-		       "CAP_SYS_PTRACE and %s\n", pid_text);
+		       "CAP_DAC_READ_SEARCH and %s\n", pid_text);
 	if (!ret)
 		ret = kbed_daemon_start(&b->d[1], b->daemon, BY_ATTACH, qemu, uuid, 5902);
 	if (!ret)
@@ -681,6 +672,27 @@ static int case_mdpy(struct bed *b)
 	return ret ? ret : attach_case(b, free_uuid);
 }
 
+/* What QEMU's guest shows through the device fd the driver took from QEMU (kbed_attach.c). */
+static const struct step qemu_steps[] = {
+	{"QEMU's guest, 800x600", OP_MODE, CK_EXPECT, 0, PAT(800, 600, 11)},
+	{"the next QEMU's guest, 1024x768", OP_MODE, CK_EXPECT, 0, PAT(1024, 768, 12)},
+};
+
+static int draw_through(int fd, unsigned picture, char *cmd, size_t len)
+{
+	const struct step *s = &qemu_steps[picture % 2];
+	struct device dev = {.fd = -1};
+	char pic[128];
+	int ret = device_setup(&dev, fd, true);
+
+	if (!ret)
+		ret = apply(&dev, s);
+	device_close(&dev);
+	kbed_picture_format(&s->pic, pic, sizeof(pic));
+	snprintf(cmd, len, "expect %s", pic);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct bed b = {.daemon = "/bin/mdev-vncd", .checker = "/bin/vnc_check", .dev.fd = -1};
@@ -700,10 +712,12 @@ int main(int argc, char **argv)
 		ret = case_mbochs(&b, !strcmp(name, "fixed"));
 	else if (!strcmp(name, "mdpy"))
 		ret = case_mdpy(&b);
+	else if (!strcmp(name, "qemu"))
+		ret = kbed_attach_qemu(b.daemon, b.checker, draw_through, b.d, b.ck);
 	else if (!strcmp(name, "egl"))
 		ret = kbed_egl_case(b.daemon, b.checker);
 	else
-		ret = kbed_fail(-EINVAL, "unknown case '%s' (stock, fixed, mdpy or egl)", name);
+		ret = kbed_fail(-EINVAL, "unknown case '%s' (stock, fixed, mdpy, qemu or egl)", name);
 	for (int i = 0; i < 2; i++) {
 		kbed_child_stop(&b.ck[i], false);
 		if (kbed_child_stop(&b.d[i], true) && !ret)

@@ -61,6 +61,21 @@ initramfs_add_mesa() {
 	done
 }
 
+# initramfs_add_files ROOT FILE...: each FILE at its own path (symlinks
+# followed), with the shared libraries and the loader that ldd names.
+initramfs_add_files() {
+	local root=$1 file lib
+	shift
+	for file in "$@"; do
+		mkdir -p "$root$(dirname "$file")"
+		cp -L "$file" "$root$file"
+		for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*' || true); do
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done
+	done
+}
+
 # The files of modules "$@" and of their dependencies, in load order.
 initramfs_module_paths() {
 	local kmod=$1 m line

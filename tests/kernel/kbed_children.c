@@ -226,13 +226,17 @@ int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int d
 	} else if (how == BY_UUID) {
 		argv[4] = "--uuid";
 		snprintf(arg, sizeof(arg), "%s", uuid);
-	} else if (how == BY_ATTACH || how == BY_ATTACH_UNPRIVILEGED) {
+	} else if (how == BY_ATTACH || how == BY_ATTACH_UNPRIVILEGED || how == BY_PIDFILE ||
+		   how == BY_PIDFILE_UNPRIVILEGED) {
 		snprintf(conf, sizeof(conf), "/tmp/kbed-%d.conf", port);
 		f = fopen(conf, "we");
 		if (!f)
 			return kbed_fail(-errno, "%s: %m", conf);
-		fprintf(f, "uuid = %s\nqemu_pid = %d\nlisten = %s\ninstance = kbed\n", uuid, dev,
-			listen);
+		if (how == BY_PIDFILE || how == BY_PIDFILE_UNPRIVILEGED)
+			fprintf(f, "qemu_pidfile = " KBED_QEMU_PIDFILE "\non_device_loss = wait\n");
+		else
+			fprintf(f, "qemu_pid = %d\n", dev);
+		fprintf(f, "uuid = %s\nlisten = %s\ninstance = kbed\n", uuid, listen);
 		fclose(f);
 		argv[2] = "--config";
 		argv[3] = conf;
@@ -255,7 +259,7 @@ int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int d
 		argv[4] = NULL;
 	}
 	d->pid = spawn(argv, how == BY_FD ? dev : -1, -1, -1, d->log,
-		       how == BY_ATTACH_UNPRIVILEGED);
+		       how == BY_ATTACH_UNPRIVILEGED || how == BY_PIDFILE_UNPRIVILEGED);
 	if (d->pid < 0)
 		ret = d->pid;
 	else if (how == BY_SOCKET)

@@ -31,7 +31,12 @@ enum handover {
 	BY_UUID,   /* the daemon opens the mdev itself */
 	BY_ATTACH, /* qemu_pid = DEV in the config: the daemon takes the device from that process */
 	BY_ATTACH_UNPRIVILEGED, /* the same as user nobody, without CAP_SYS_PTRACE: refused */
+	BY_PIDFILE, /* qemu_pidfile = KBED_QEMU_PIDFILE, on_device_loss = wait (DEV unused) */
+	BY_PIDFILE_UNPRIVILEGED, /* the same as user nobody */
 };
+
+/* Where the kernel bed's QEMU writes its PID (kbed_attach.c). */
+#define KBED_QEMU_PIDFILE "/tmp/kbed-qemu.pid"
 
 /* Starts mdev-vncd listening on 127.0.0.1:PORT with device DEV (or UUID). */
 int kbed_daemon_start(struct child *d, const char *bin, enum handover how, int dev,

@@ -8,6 +8,8 @@
 # also cycles through 20 modes three times (more than any dmabuf cache) and
 # the guest's kernel log must stay clean: no splat, and no mbochs dmabuf id
 # fetched again after its fd was closed (stock mbochs then puts its pages twice).
+# The qemu case runs a real qemu-system-x86_64 -S in the guest, holding the
+# fixed mbochs, and attaches beside it (kbed_attach.h).
 #
 # Run alone (as root is not needed; Debian 12 packages):
 #   apt-get install -y qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
@@ -18,9 +20,10 @@
 #
 # Cost: about 1.5 GB of disk for the packages (mostly linux-source and the
 # headers), under 10 MB in the work dir; the first run extracts and builds
-# the sample modules (~20 s, cached by input hash afterwards); then three
+# the sample modules (~20 s, cached by input hash afterwards); then four
 # guest boots of ~10 s each plus the steps (the mode cycle: ~4 s per mbochs
-# case), 1-3 minutes in all on 2 cores; and the egl case: the Mesa archive
+# case), 1-3 minutes in all on 2 cores; the qemu case's boot carries QEMU
+# (18 MB more), ~35-45 s; and the egl case: the Mesa archive
 # (~7 s to build, cached), a boot that unpacks it, and llvmpipe compiling its
 # shaders under TCG (~10-25 s for the first frame): 1-2 minutes more.
 #
@@ -33,7 +36,7 @@
 #
 # Options: --daemon PATH (required), --driver PATH, --checker PATH (built
 # from tests/kernel with cc when not given), --work DIR (default
-# /tmp/kbed-$UID), --case NAME (repeatable: stock, fixed, mdpy, egl; default
+# /tmp/kbed-$UID), --case NAME (repeatable: stock, fixed, mdpy, qemu, egl; default
 # all), --mesa DIR (fetch-mesa.sh's DEST; the egl case needs it).
 # Exit: 0 pass, 1 fail (the guest's console is printed), 77 skip (QEMU cannot
 # start or a package is missing; the reason is printed).
@@ -59,7 +62,7 @@ while [ $# -gt 0 ]; do
 	   exit 2 ;;
 	esac
 done
-[ ${#CASES[@]} -gt 0 ] || CASES=(stock fixed mdpy egl)
+[ ${#CASES[@]} -gt 0 ] || CASES=(stock fixed mdpy qemu egl)
 [ -n "$DAEMON" ] || { echo "kbed: --daemon is required" >&2; exit 2; }
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd) # kbuild needs an absolute M=
@@ -130,8 +133,8 @@ phase_start programs
 CFLAGS="-O2 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE"
 if [ -z "$DRIVER" ]; then
 	DRIVER=$WORK/guest_driver
-	cc $CFLAGS -static -o "$DRIVER" "$SRC/guest_driver.c" "$SRC/kbed_children.c" \
-		"$SRC/kbed_common.c" "$SRC/kbed_egl.c" "$SRC/kbed_klog.c"
+	cc $CFLAGS -static -o "$DRIVER" "$SRC/guest_driver.c" "$SRC/kbed_attach.c" \
+		"$SRC/kbed_children.c" "$SRC/kbed_common.c" "$SRC/kbed_egl.c" "$SRC/kbed_klog.c"
 fi
 if [ -z "$CHECKER" ]; then
 	CHECKER=$WORK/vnc_check
@@ -150,6 +153,25 @@ cp "$MODDIR"/stock/*.ko "$ROOT/lib/modules/kbed/stock/"
 cp "$MODDIR"/fixed/*.ko "$ROOT/lib/modules/kbed/fixed/"
 initramfs_pack "$ROOT" "$WORK/initramfs.cpio.gz"
 phase_end "($(du -h "$WORK/initramfs.cpio.gz" | cut -f1))"
+
+# --- the qemu case: QEMU itself in the guest, as a second archive -----------
+# The kernel unpacks concatenated archives in turn: only that case's boot
+# carries QEMU, its libraries, its TCG module and the firmware it loads
+# with -nodefaults (the BIOS from its firmware path, and kvmvapic.bin, which it
+# reads even without KVM).
+if [[ " ${CASES[*]} " == *" qemu "* ]]; then
+	phase_start "qemu archive"
+	QROOT=$WORK/qemu-root
+	QEMU_BIN=$(command -v qemu-system-x86_64)
+	TCG_MODULE=$(ls /usr/lib/*/qemu/accel-tcg-x86_64.so 2>/dev/null | head -n 1 || true)
+	[ -n "$TCG_MODULE" ] || skip "no accel-tcg-x86_64.so: apt-get install -y qemu-system-x86"
+	rm -rf "$QROOT"
+	initramfs_add_files "$QROOT" "$QEMU_BIN" "$TCG_MODULE" \
+		/usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin
+	initramfs_pack "$QROOT" "$WORK/qemu.cpio.gz"
+	cat "$WORK/initramfs.cpio.gz" "$WORK/qemu.cpio.gz" >"$WORK/initramfs-qemu.cpio.gz"
+	phase_end "($(du -h "$WORK/qemu.cpio.gz" | cut -f1) more)"
+fi
 
 # --- the backports Mesa, for the egl case only --------------------------------
 # An archive of its own, cached by what goes into it, appended to the egl
@@ -185,9 +207,10 @@ failed=()
 for c in "${CASES[@]}"; do
 	phase_start "guest $c"
 	log=$WORK/console-$c.log
-	rc=0
 	initrd=$WORK/initramfs.cpio.gz
+	[ "$c" != qemu ] || initrd=$WORK/initramfs-qemu.cpio.gz
 	[ "$c" != egl ] || initrd=$WORK/initramfs-egl.cpio
+	rc=0
 	timeout 600 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic \
 		-no-reboot -nic none -kernel "$VMLINUZ" -initrd "$initrd" \
 		-append "console=ttyS0 quiet panic=-1 kbed.case=$c" \

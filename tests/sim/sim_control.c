@@ -93,7 +93,8 @@ static int do_set_plane(int fd, const struct sim_req *req)
 	if (ret < 0)
 		return ret;
 	pthread_mutex_lock(&sim.lock);
-	status = sim_plane_set((int)req->plane, &desc);
+	status = req->op == SIM_OP_RESHAPE_PLANE ? sim_plane_reshape((int)req->plane, &desc) :
+						   sim_plane_set((int)req->plane, &desc);
 	pthread_mutex_unlock(&sim.lock);
 	return reply(fd, status, NULL, 0);
 }
@@ -216,6 +217,7 @@ static int serve_one(int fd)
 		return -EPROTO;
 	switch (req.op) {
 	case SIM_OP_SET_PLANE:
+	case SIM_OP_RESHAPE_PLANE:
 		return do_set_plane(fd, &req);
 	case SIM_OP_WRITE:
 	case SIM_OP_FLIP:

@@ -272,6 +272,7 @@ void sim_irq_release(void)
 	if (sim.eventfd >= 0)
 		real.close(sim.eventfd);
 	sim.eventfd = -1;
+	sim.irq_user_fd = -1;
 	sim.masked = false;
 	sim.pending = 0;
 }
@@ -298,6 +299,7 @@ static long irq_set_eventfd(int32_t fd)
 		return -errno;
 	sim_irq_release();
 	sim.eventfd = copy;
+	sim.irq_user_fd = fd;
 	return 0;
 }
 

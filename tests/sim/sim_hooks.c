@@ -311,6 +311,61 @@ SIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 	return set_errno(ret);
 }
 
+/* 0, or the -errno an injected fault makes this call on fd fail with. */
+static long injected_on(int fd, enum sim_inject which, bool (*ours)(int fd))
+{
+	long ret = 0;
+
+	if (!sim_inject_pending(which))
+		return 0;
+	pthread_mutex_lock(&sim.lock);
+	if (ours(fd))
+		ret = sim_inject_take(which);
+	pthread_mutex_unlock(&sim.lock);
+	return ret;
+}
+
+static bool is_dmabuf(int fd)
+{
+	const struct sim_fd *entry = sim_fd_find(fd);
+
+	return entry && entry->kind == SIM_FD_DMABUF;
+}
+
+static bool is_irq_eventfd(int fd)
+{
+	return fd >= 0 && fd == sim.irq_user_fd;
+}
+
+/* A dmabuf's size comes from lseek(SEEK_END): SIM_FAULT_LSEEK_ERRNO fails it. */
+SIM_EXPORT off_t lseek(int fd, off_t off, int whence)
+{
+	sim_resolve();
+	long ret = injected_on(fd, SIM_INJECT_LSEEK, is_dmabuf);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return real.lseek(fd, off, whence);
+}
+
+SIM_EXPORT off64_t lseek64(int fd, off64_t off, int whence)
+{
+	return lseek(fd, off, whence);
+}
+
+/* The display IRQ's eventfd as the daemon reads it: SIM_FAULT_IRQ_READ_ERRNO fails the read. */
+SIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	sim_resolve();
+	long ret = injected_on(fd, SIM_INJECT_IRQ_READ, is_irq_eventfd);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return real.read(fd, buf, len);
+}
+
 static ssize_t group_link(char *buf, size_t size)
 {
 	char target[64];

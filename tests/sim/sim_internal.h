@@ -126,12 +126,14 @@ struct sim_state {
 	bool enomem_quirk;
 	bool enomem_armed;
 	bool recycle;
+	bool second_reader; /* SIM_FAULT_SECOND_READER */
 	uint32_t query_eio;
 	uint32_t dmabuf_eio;
 	int mmap_errno; /* 0, EINVAL or ENODEV */
 	uint32_t latest_id[3]; /* gvt: the id each plane's latest query returned */
 
 	int eventfd;
+	int irq_user_fd; /* the daemon's own number of that eventfd, -1 = none */
 	bool masked;
 	uint64_t pending;
 
@@ -153,6 +155,8 @@ struct sim_real {
 	ssize_t (*readlink)(const char *, char *, size_t);
 	ssize_t (*readlinkat)(int, const char *, char *, size_t);
 	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	off_t (*lseek)(int, off_t, int);
+	ssize_t (*read)(int, void *, size_t);
 	DIR *(*opendir)(const char *);
 	int (*access)(const char *, int);
 	int (*stat)(const char *, struct stat *);
@@ -229,6 +233,23 @@ bool sim_gvt_plane_ok(int plane, const struct sim_plane_desc *d);
 bool sim_mbochs_mode_ok(const struct sim_plane_desc *d);
 /* PROBE answers (0 or -EINVAL); 1 for a real query with valid flags. */
 long sim_driver_check_flags(uint32_t flags, uint32_t mode);
+
+/* sim_inject.c: SIM_FAULT_QUERY_ERRNO and the *_ERRNO faults of the hooks; lock held. */
+enum sim_inject {
+	SIM_INJECT_QUERY,
+	SIM_INJECT_SYNC,
+	SIM_INJECT_LSEEK,
+	SIM_INJECT_IRQ_READ,
+	SIM_INJECT_COUNT,
+};
+/* arg = errno | count << 16; count 0 ends the fault. */
+int sim_inject_arm(enum sim_inject which, uint64_t arg);
+/* 0, or the -errno this call fails with (counted in injected_failures). */
+long sim_inject_take(enum sim_inject which);
+/* Whether calls of this kind are to fail; without the lock, for the hooks' fast path. */
+bool sim_inject_pending(enum sim_inject which);
+/* sim_planes.c: a current buffer described anew under its id (SIM_OP_RESHAPE_PLANE). */
+int sim_plane_reshape(int plane, const struct sim_plane_desc *desc);
 
 /*
  * sim_attach.c: sim objects this process did not open (inherited, received,

@@ -18,6 +18,7 @@ struct sim_state sim = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.device_memfd = -1,
 	.eventfd = -1,
+	.irq_user_fd = -1,
 	.enomem_quirk = true,
 	.recycle = true,
 	.next_id = 1,
@@ -41,6 +42,8 @@ static void resolve_all(void)
 	real.readlink = next_symbol("readlink");
 	real.readlinkat = next_symbol("readlinkat");
 	real.mmap = next_symbol("mmap");
+	real.lseek = next_symbol("lseek");
+	real.read = next_symbol("read");
 	real.opendir = next_symbol("opendir");
 	real.access = next_symbol("access");
 	real.stat = next_symbol("stat");

@@ -20,6 +20,8 @@
 #define PAGE_SIZE_SIM 4096u
 #define CLOSED_IDS 64
 
+static void second_reader_query(int plane);
+
 /* Ids whose last fd was closed, so a later fetch of one can be counted. */
 static uint32_t closed_ids[CLOSED_IDS];
 static unsigned int closed_next;
@@ -199,11 +201,33 @@ int sim_plane_set(int plane, const struct sim_plane_desc *desc)
 	p->buf[0] = plane_buffer(plane, &d, 0);
 	if (!p->buf[0])
 		return -ENOMEM;
+	second_reader_query(plane);
 	/* A mode set again starts as a new one does: cleared. */
 	if (!p->buf[0]->owns_memfd)
 		return 0;
 	return fallocate(p->buf[0]->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
 			 d.alloc_size) < 0 ? -errno : 0;
+}
+
+int sim_plane_reshape(int plane, const struct sim_plane_desc *desc)
+{
+	struct sim_plane_desc d = *desc;
+
+	if (plane != DRM_PLANE_TYPE_PRIMARY_SIM && plane != DRM_PLANE_TYPE_CURSOR_SIM)
+		return -EINVAL;
+	struct sim_buffer *buf = current(plane);
+	if (!buf)
+		return -ENODEV;
+	if (!buf->owns_memfd)
+		return -EOPNOTSUPP;
+	if (!d.alloc_size)
+		d.alloc_size = d.size;
+	if (!d.fourcc || !d.alloc_size)
+		return -EINVAL;
+	if (ftruncate(buf->memfd, d.alloc_size) < 0)
+		return -errno;
+	buf->desc = d;
+	return 0;
 }
 
 int sim_plane_target(int plane, bool flip, struct sim_target *t)
@@ -244,6 +268,7 @@ int sim_plane_flip_commit(int plane, const struct sim_buffer *target)
 	if (p->buf[!p->cur] != target)
 		return -ESTALE;
 	p->cur = !p->cur;
+	second_reader_query(plane);
 	return 0;
 }
 
@@ -356,11 +381,30 @@ static long mbochs_query(struct vfio_device_gfx_plane_info *info, bool primary)
 	return 0;
 }
 
-/* SIM_FAULT_QUERY_ERRNO: primary queries still to fail, and with which errno. */
-static struct {
-	uint32_t count;
-	int err;
-} primary_fault;
+/*
+ * The other reader's query of a plane that just changed, answered as the
+ * daemon's would be: the id is allocated now (gvt: the query reference
+ * keeps it taken; mbochs: it meets the ENOMEM of a new mode itself; gvt's
+ * EFAULT of a surface caught mid mode set is met the same way, and it
+ * queries again). Never counted in the daemon's stats.
+ */
+static void second_reader_query(int plane)
+{
+	struct vfio_device_gfx_plane_info info = { .argsz = sizeof(info) };
+
+	if (!sim.second_reader || sim.cfg.region_mode)
+		return;
+	info.drm_plane_type = (uint32_t)plane;
+	if (sim.cfg.driver == SIM_DRIVER_MBOCHS) {
+		mbochs_query(&info, plane == DRM_PLANE_TYPE_PRIMARY_SIM);
+	} else if (sim.cfg.driver == SIM_DRIVER_GVT) {
+		if (gvt_query(&info, plane) == -EFAULT)
+			gvt_query(&info, plane);
+	} else {
+		sim.enomem_armed = false;
+		fill_plane(&info, plane);
+	}
+}
 
 long sim_query_plane(void *arg)
 {
@@ -386,9 +430,10 @@ long sim_query_plane(void *arg)
 		sim.query_eio--;
 		return -EIO;
 	}
-	if (plane == DRM_PLANE_TYPE_PRIMARY_SIM && primary_fault.count) {
-		primary_fault.count--;
-		return -primary_fault.err;
+	if (plane == DRM_PLANE_TYPE_PRIMARY_SIM) {
+		ret = sim_inject_take(SIM_INJECT_QUERY);
+		if (ret < 0)
+			return ret;
 	}
 	if (sim.cfg.driver == SIM_DRIVER_MBOCHS)
 		return mbochs_query(info, plane == DRM_PLANE_TYPE_PRIMARY_SIM);
@@ -536,7 +581,7 @@ long sim_dmabuf_ioctl(struct sim_fd *f, unsigned long req, void *arg)
 		return -EINVAL;
 	if (!(sync->flags & DMA_BUF_SYNC_RW))
 		return -EINVAL;
-	return 0;
+	return sim_inject_take(SIM_INJECT_SYNC);
 }
 
 int sim_dmabuf_mmap_check(struct sim_fd *f, off_t off, size_t len, bool gpu_driver)
@@ -580,12 +625,17 @@ int sim_fault(uint32_t fault, uint64_t arg)
 	case SIM_FAULT_ID_RECYCLE:
 		sim.recycle = arg != 0;
 		return 0;
-	case SIM_FAULT_QUERY_ERRNO:
-		if ((arg & 0xffff) == 0 && arg >> 16)
-			return -EINVAL;
-		primary_fault.err = (int)(arg & 0xffff);
-		primary_fault.count = (uint32_t)(arg >> 16) & 0xffff;
+	case SIM_FAULT_SECOND_READER:
+		sim.second_reader = arg != 0;
 		return 0;
+	case SIM_FAULT_QUERY_ERRNO:
+		return sim_inject_arm(SIM_INJECT_QUERY, arg);
+	case SIM_FAULT_SYNC_ERRNO:
+		return sim_inject_arm(SIM_INJECT_SYNC, arg);
+	case SIM_FAULT_LSEEK_ERRNO:
+		return sim_inject_arm(SIM_INJECT_LSEEK, arg);
+	case SIM_FAULT_IRQ_READ_ERRNO:
+		return sim_inject_arm(SIM_INJECT_IRQ_READ, arg);
 	default:
 		return sim_loss_fault(fault, arg);
 	}

@@ -10,6 +10,7 @@
  *
  * Payloads:
  *   SET_PLANE  -> struct sim_plane_desc (simctl.h)
+ *   RESHAPE_PLANE -> struct sim_plane_desc
  *   WRITE      -> pixels, written at req.a into plane req.plane
  *   FLIP       -> pixels for the plane's other buffer
  *   MOVE_CURSOR   a = x, b = y (sign-extended)
@@ -44,6 +45,7 @@ enum sim_op {
 	SIM_OP_STATS,
 	SIM_OP_EDID,
 	SIM_OP_BUFFERS,
+	SIM_OP_RESHAPE_PLANE,
 };
 
 struct sim_req {

@@ -115,6 +115,16 @@ int simctl_set_plane(struct simctl *ctl, int plane, const struct sim_plane_desc 
 	return call(ctl, &req, desc, NULL, 0, NULL);
 }
 
+int simctl_reshape_plane(struct simctl *ctl, int plane, const struct sim_plane_desc *desc)
+{
+	struct sim_req req = { .op = SIM_OP_RESHAPE_PLANE, .plane = (uint32_t)plane,
+			       .len = sizeof(*desc) };
+
+	if (!desc)
+		return -EINVAL;
+	return call(ctl, &req, desc, NULL, 0, NULL);
+}
+
 int simctl_write(struct simctl *ctl, int plane, size_t offset, const void *data, size_t len)
 {
 	struct sim_req req = { .op = SIM_OP_WRITE, .plane = (uint32_t)plane, .a = offset,

@@ -28,6 +28,8 @@ struct sim_stats {
 	uint32_t open_dmabuf_fds, device_fds_open;
 	/* Appended: a real driver's rule broken (sim_driver.c); the most dmabuf fds held at once. */
 	uint32_t rules_broken, peak_open_dmabuf_fds;
+	/* Appended: calls the SYNC, LSEEK and IRQ_READ faults below made fail. */
+	uint64_t injected_failures;
 };
 
 enum sim_fault {
@@ -57,7 +59,25 @@ enum sim_fault {
 	SIM_FAULT_DEVICE_REQUEST,
 	/* arg ENODEV or EIO: gone as SIM_FAULT_DEVICE_GONE, and poll() on the device fd says POLLHUP. */
 	SIM_FAULT_DEVICE_HANGUP,
+	/*
+	 * arg 0/1: another process reads the display too (QEMU with display=on):
+	 * it queries every plane the guest sets or flips to, at once, so each
+	 * gets its id then, whether the daemon ever queries it or not.
+	 */
+	SIM_FAULT_SECOND_READER,
+	/*
+	 * arg = errno | count << 16, as SIM_FAULT_QUERY_ERRNO, at the system-call
+	 * boundary: the next count DMA_BUF_IOCTL_SYNC ioctls on a dmabuf fd, lseek
+	 * calls on a dmabuf fd, or read calls on the display IRQ's eventfd (the fd
+	 * the daemon gave SET_IRQS) fail with that errno. Each failure made counts
+	 * in injected_failures.
+	 */
+	SIM_FAULT_SYNC_ERRNO,
+	SIM_FAULT_LSEEK_ERRNO,
+	SIM_FAULT_IRQ_READ_ERRNO,
 };
+/* The count of an *_ERRNO fault that fails every call until the fault is set again. */
+#define SIM_FAULT_COUNT_ENDLESS 0xffffu
 
 /* Connects, retrying until the sim answers or timeout_ms passes. NULL on failure. */
 struct simctl *simctl_connect(const char *socket_path, int timeout_ms);
@@ -70,6 +90,12 @@ void simctl_free(struct simctl *ctl);
  */
 int simctl_set_plane(struct simctl *ctl, int plane, const struct sim_plane_desc *desc);
 /* Writes bytes into the current buffer of the plane at offset (same dmabuf id). */
+/*
+ * A device breaking its id rule: the plane's current buffer keeps its dmabuf
+ * id and its pixels but is described with this geometry from now on (its
+ * memory grown or cut to the new alloc_size). Dmabuf mode only.
+ */
+int simctl_reshape_plane(struct simctl *ctl, int plane, const struct sim_plane_desc *desc);
 int simctl_write(struct simctl *ctl, int plane, size_t offset, const void *data, size_t len);
 /*
  * Page flip: the plane's other buffer (double buffering, same geometry; ids

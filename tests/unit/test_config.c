@@ -534,8 +534,13 @@ static void test_validate_attach(void **state)
 	expect_invalid(&c, "qemu_pid and qemu_pidfile are both set");
 	set_ok(&c, "qemu_pid", "0");
 	expect_valid(&c);
+	/* A pidfile names QEMU's next start too: the daemon waits for it. */
 	set_ok(&c, "on_device_loss", "wait");
-	expect_invalid(&c, "on_device_loss = wait cannot work with qemu_pidfile");
+	expect_valid(&c);
+	set_ok(&c, "qemu_pidfile", "");
+	set_ok(&c, "qemu_pid", "1234");
+	expect_invalid(&c, "on_device_loss = wait cannot work with qemu_pid: a QEMU that exits "
+			   "cannot come back under the same PID");
 }
 
 static void test_validate_tls_and_listeners(void **state)

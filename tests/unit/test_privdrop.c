@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -160,6 +161,43 @@ static void test_empty_user_keeps_root(void **state)
 	assert_int_equal(in_child(empty_keeps_root, ""), OK);
 }
 
+/* The attach helper: the user, CAP_SYS_PTRACE alone, no way back to root, not dumpable. */
+static int ptrace_kept(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	struct __user_cap_header_struct head = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	char err[256];
+	if (!pw)
+		return DROP_FAILED;
+	uid_t uid = pw->pw_uid; /* pw is libc's static buffer: the drop reuses it */
+	gid_t gid = pw->pw_gid;
+	if (privdrop_keep_ptrace(user, err, sizeof(err)) != 0)
+		return DROP_FAILED;
+	if (setuid(0) == 0 || seteuid(0) == 0)
+		return STILL_ROOT;
+	if (geteuid() != uid || getuid() != uid || getgid() != gid)
+		return WRONG_IDS;
+	if (syscall(SYS_capget, &head, data) < 0)
+		return DROP_FAILED;
+	const uint32_t ptrace = 1u << CAP_SYS_PTRACE;
+	if (data[0].permitted != ptrace || data[0].effective != ptrace || data[0].inheritable ||
+	    data[1].permitted || data[1].effective || data[1].inheritable)
+		return STILL_ROOT;
+	bool locked = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 &&
+		      prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+	return locked ? OK : WRONG_IDS;
+}
+
+static void test_attach_helper_keeps_only_ptrace(void **state)
+{
+	if (geteuid() != 0)
+		test_skip("needs root");
+	if (!getpwnam("nobody"))
+		test_skip("needs the user nobody");
+	assert_int_equal(in_child(ptrace_kept, "nobody"), OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_not_root_is_a_noop),
 		cmocka_unit_test(test_capabilities_given_up),
 		cmocka_unit_test(test_empty_user_keeps_root),
+		cmocka_unit_test(test_attach_helper_keeps_only_ptrace),
 	};
 	return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -83,6 +83,16 @@ static void player_stop(struct player *p)
 	rmdir(p->dir);
 }
 
+/* fd is open on the file at path. */
+static void assert_same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	assert_int_equal(fstat(fd, &a), 0);
+	assert_int_equal(stat(path, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(a.st_dev, b.st_dev);
+}
+
 static void test_find_and_copy(void **state)
 {
 	struct player p;
@@ -96,11 +106,7 @@ static void test_find_and_copy(void **state)
 	assert_true(pidfd >= 0);
 	int copy = pidfd_getfd(pidfd, HELD_FD, 0);
 	assert_true(copy >= 0);
-	struct stat a, b;
-	assert_int_equal(fstat(copy, &a), 0);
-	assert_int_equal(stat(p.file, &b), 0);
-	assert_int_equal(a.st_ino, b.st_ino);
-	assert_int_equal(a.st_dev, b.st_dev);
+	assert_same_file(copy, p.file);
 	close(copy);
 	close(pidfd);
 	player_stop(&p);
@@ -140,6 +146,36 @@ static void test_pidfile(void **state)
 	}
 	unlink(path);
 	rmdir(dir);
+}
+
+/*
+ * Where /proc/PID/fd is closed to the daemon: QEMU's fds copied in turn, the
+ * held file found by what it is, every other copy closed again.
+ */
+static void test_probe_without_proc(void **state)
+{
+	struct player p;
+	player_start(&p);
+	char why[256] = "", other[128];
+	struct qemu_attach *attach = NULL;
+	assert_int_equal(qemu_attach_new(p.pid, NULL, &attach, why, sizeof(why)), 0);
+	int before = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(before >= 0);
+	close(before);
+	int copy = -1;
+	assert_int_equal(qemu_attach_probe_fd(attach, p.file, &copy), 0);
+	assert_same_file(copy, p.file);
+	close(copy);
+	/* A file the player does not hold: none found, and no copy left open here. */
+	snprintf(other, sizeof(other), "%s/other", p.dir);
+	write_text(other, "x");
+	assert_int_equal(qemu_attach_probe_fd(attach, other, &copy), -ENOENT);
+	int after = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_int_equal(after, before);
+	close(after);
+	unlink(other);
+	qemu_attach_free(attach);
+	player_stop(&p);
 }
 
 /* Attaching fails cleanly where the process holds no group, or is no process. */
@@ -343,6 +379,7 @@ static void test_attach_holds_nothing(void **state)
 static const struct CMUnitTest group_tests[] = {
 	cmocka_unit_test(test_find_and_copy),
 	cmocka_unit_test(test_pidfile),
+	cmocka_unit_test(test_probe_without_proc),
 	cmocka_unit_test(test_attach_failures),
 	cmocka_unit_test(test_watch_exit),
 	cmocka_unit_test(test_attach_group),

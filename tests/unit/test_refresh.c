@@ -29,6 +29,7 @@ struct fixture {
 	unsigned calls;
 	unsigned last_planes;
 	unsigned failures_left; /* primary queries still to fail for a moment */
+	bool drawing;           /* the guest's picture changes between any two refreshes */
 };
 
 static unsigned on_refresh(void *ctx, unsigned planes)
@@ -36,8 +37,10 @@ static unsigned on_refresh(void *ctx, unsigned planes)
 	struct fixture *f = ctx;
 	f->calls++;
 	f->last_planes = planes;
-	if (!(planes & DISPLAY_EVENT_PRIMARY) || !f->failures_left)
+	if (!(planes & DISPLAY_EVENT_PRIMARY))
 		return 0;
+	if (!f->failures_left)
+		return f->drawing ? REFRESH_CHANGED : 0;
 	f->failures_left--;
 	return DISPLAY_EVENT_PRIMARY;
 }
@@ -235,6 +238,46 @@ static void test_display_event_off_polls(void **state)
 	assert_in_range(f->calls, 6, 13);
 }
 
+/* Refreshes in ms of the loop. */
+static unsigned calls_in(struct fixture *f, long ms)
+{
+	unsigned before = f->calls;
+	run_for(f, ms);
+	return f->calls - before;
+}
+
+/*
+ * A guest that draws without events: the safety poll finds the change and
+ * polling at the refresh rate takes over; the next event hands back.
+ */
+static void test_silent_changes_turn_to_polling(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, true, 60, on_refresh, f);
+	refresh_set_active(f->refresh, true);
+	f->drawing = true;
+	run_for(f, 1100);
+	assert_in_range(calls_in(f, 500), 20, 40);
+	assert_int_equal(simctl_irq(f->sim, PRIMARY_EVENT), 0);
+	run_for(f, 30);
+	assert_in_range(calls_in(f, 500), 0, 1);
+}
+
+/* Changes the events announce keep the daemon on events, however often the poll sees one. */
+static void test_announced_changes_keep_events(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, true, 60, on_refresh, f);
+	refresh_set_active(f->refresh, true);
+	f->drawing = true;
+	for (int i = 0; i < 25; i++) {
+		assert_int_equal(simctl_irq(f->sim, PRIMARY_EVENT), 0);
+		run_for(f, 100);
+	}
+	f->drawing = false;
+	assert_in_range(calls_in(f, 500), 0, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 static const struct CMUnitTest poll_tests[] = { T(test_polls_only_while_active), T(test_rate_change) };
 static const struct CMUnitTest irq_tests[] = {
@@ -244,6 +287,8 @@ static const struct CMUnitTest irq_tests[] = {
 	T(test_retries_are_bounded),
 	T(test_polling_does_not_retry),
 	T(test_display_event_off_polls),
+	T(test_silent_changes_turn_to_polling),
+	T(test_announced_changes_keep_events),
 };
 
 #define RUN(name, mode, tests) \
