@@ -610,8 +610,11 @@ static void report(void)
 			m = &results[s][EVERY_PIXEL][TIGHT_JPEG][f];
 			x = &results[XVNC][EVERY_PIXEL][TIGHT_JPEG][f];
 			snprintf(what, sizeof(what),
-				 "server=%s every-pixel tight-jpeg format=%s fps>=59 cpu<=0.75x_xvnc",
-				 server_names[s], format_names[f]);
+				 "server=%s every-pixel tight-jpeg format=%s fps>=59 cpu<=0.75x_xvnc "
+				 "(fps %.1f %s, cpu %.2fx %s)",
+				 server_names[s], format_names[f], m->fps, m->fps >= 59 ? "met" : "missed",
+				 m->cpu_ms / x->cpu_ms,
+				 m->cpu_ms <= 0.75 * x->cpu_ms ? "met" : "missed");
 			if (measured(s, EVERY_PIXEL, TIGHT_JPEG, f))
 				goal(what, m->fps >= 59 && m->cpu_ms <= 0.75 * x->cpu_ms);
 		}
