@@ -239,6 +239,12 @@ static int start_watchdog(struct daemon *d)
 	return event_add(d->watchdog, &tv);
 }
 
+/* Whether we attached beside the QEMU that opened the device. */
+static bool device_shared(const struct daemon *d)
+{
+	return d->qemu != NULL;
+}
+
 /* Everything made from the open device: what a loss releases and a return makes again. */
 static int attach_device(struct daemon *d)
 {
@@ -253,7 +259,18 @@ static int attach_device(struct daemon *d)
 					 d->cfg.refresh_hz, on_refresh, d);
 	if (!d->refresh)
 		return -ENOMEM;
-	ret = device_request_open(d->device, d->base, on_removal_request, d, &d->request);
+	/*
+	 * A device has one request IRQ trigger (SET_IRQS replaces it): beside
+	 * QEMU it is QEMU's, and taking it would leave QEMU deaf to removal
+	 * requests. QEMU's exit (the pidfd) is when we let go.
+	 */
+	if (device_shared(d)) {
+		log_info("device removal requests: left to QEMU (its request IRQ); the device is "
+			 "released when QEMU exits");
+		ret = -ENOENT;
+	} else {
+		ret = device_request_open(d->device, d->base, on_removal_request, d, &d->request);
+	}
 	if (ret == 0)
 		log_info("device removal requests: released at once (request IRQ)");
 	else if (ret != -ENOENT)

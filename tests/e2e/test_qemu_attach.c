@@ -72,13 +72,15 @@ static void attach_and_serve(const char *object, const char *cdev_env, const cha
 	write_config(dir, config, qemu);
 
 	const char *args[] = { "--config", config, NULL };
-	const char *env[] = { cdev_env, NULL };
+	/* The device offers the request IRQ: it is QEMU's, the daemon must leave it. */
+	const char *env[] = { cdev_env, "VGPU_SIM_REQUEST_IRQ=1", NULL };
 	struct daemon_options opts = { .extra_args = args, .extra_env = env };
 	struct daemon_proc d;
 	daemon_start(&d, &opts);
 	snprintf(line, sizeof(line), "attached to QEMU (PID %d): mdev ", (int)qemu);
 	assert_int_equal(daemon_log_count(&d, line), 1);
 	assert_int_equal(daemon_log_count(&d, logged), 1);
+	assert_int_equal(daemon_log_count(&d, "device removal requests: left to QEMU"), 1);
 	daemon_check_serves_picture(&d, 9);
 
 	kill(qemu, SIGKILL);

@@ -61,6 +61,7 @@ static struct sim_fd *adopt_group(int fd)
 	if (!entry)
 		return NULL;
 	sim.group_open = true;
+	sim.group_adopted = true;
 	sim.container_set = true;
 	sim.iommu_set = true;
 	return entry;

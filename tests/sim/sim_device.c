@@ -348,6 +348,14 @@ static long set_irqs(struct vfio_irq_set *set)
 	    __builtin_popcount(action) != 1 ||
 	    (set->flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)))
 		return -EINVAL;
+	/*
+	 * A device has one trigger per IRQ (vfio_set_ctx_trigger_single swaps
+	 * it): on a device QEMU opened, setting the request IRQ takes QEMU's,
+	 * and QEMU never hears the kernel ask it to let go on removal.
+	 */
+	if (set->index == VFIO_PCI_REQ_IRQ_INDEX && sim.group_adopted)
+		sim_rule_broken("SET_IRQS on the request IRQ of a device QEMU opened: "
+				"QEMU's trigger replaced");
 	if (set->index == VFIO_PCI_REQ_IRQ_INDEX)
 		return sim_loss_set_request(set);
 	if (set->index != SIM_IRQ_DISPLAY_INDEX)

@@ -239,6 +239,7 @@ void sim_fd_closed(struct sim_fd *f)
 	switch (f->kind) {
 	case SIM_FD_GROUP:
 		sim.group_open = false;
+		sim.group_adopted = false;
 		sim.container_set = false;
 		sim.iommu_set = false;
 		break;

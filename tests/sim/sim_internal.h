@@ -119,6 +119,7 @@ struct sim_state {
 	uint32_t next_id;
 
 	bool group_open;
+	bool group_adopted; /* the group came from the process that opened it (QEMU) */
 	bool container_set;
 	bool iommu_set;
 	unsigned int cdev_open;
