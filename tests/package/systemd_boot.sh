@@ -8,9 +8,11 @@
 # stopped pinging, stop, and a start without a config file, which must fail
 # and say why. Then attaching beside QEMU (mdev-vncd@vm1 with qemu_pidfile):
 # refused, with the reason, without the attach drop-in or without each of its
-# grants, and attached with it. The device is the simulated vGPU, preloaded
-# by a drop-in, and QEMU a process holding the sim's group: the only parts an
-# operator would not have.
+# grants, and attached with it; mdev-vncd@vm2, with the drop-in and
+# on_device_loss = wait, stays up when QEMU exits and takes the device from
+# the next QEMU (another user's) through its helper. The device is the
+# simulated vGPU, preloaded by a drop-in, and QEMU a process holding the
+# sim's group: the only parts an operator would not have.
 # The roots are kept in the build tree: the first run makes them (minutes).
 # Exit 77: not root, a tool missing, or the mirror cannot be reached.
 # Usage: systemd_boot.sh BUILD_DIR BASE_ROOT BOOT_ROOT SIM_LIBRARY
