@@ -2,6 +2,7 @@
 #ifndef MDEV_VNCD_DISPLAY_H
 #define MDEV_VNCD_DISPLAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "metrics.h"
@@ -43,6 +44,26 @@ void display_free(struct display *display);
  * caller first finds out whether the whole device is gone.
  */
 int display_refresh(struct display *display);
+
+/* Whether a refresh reads the picture after its query. */
+enum display_read {
+	DISPLAY_READ_ALWAYS,
+	/*
+	 * Only when the query shows another buffer or layout than the last
+	 * picture read: a page flip, a mode set, the display turned on or off.
+	 * Otherwise the refresh is the query alone (an ioctl), and a change the
+	 * guest drew in place waits for the next DISPLAY_READ_ALWAYS.
+	 */
+	DISPLAY_READ_ON_FLIP,
+};
+
+/*
+ * display_refresh with a choice of reading. *flipped: the query showed
+ * another buffer or layout than the last picture read (always true before
+ * the first); with DISPLAY_READ_ON_FLIP, exactly when the picture was read.
+ * Returns as display_refresh; *flipped is false when the query failed.
+ */
+int display_poll(struct display *display, enum display_read read, bool *flipped);
 
 const struct display_stats *display_stats(const struct display *display);
 

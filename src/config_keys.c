@@ -691,9 +691,12 @@ const struct config_key config_keys[] = {
 	{ "unix_socket", &path_type, FIELD(unix_socket), 0, 0, "", true,
 	  "Also serve VNC on this unix socket path. Empty = none." },
 	{ "refresh_hz", &uint_type, FIELD(refresh_hz), 1, 240, "60", false,
-	  "Display reads per second: without the device's display-event IRQ the\n"
-	  "display is polled this often; with it, it is read on each guest event,\n"
-	  "at most twice this often, plus once a second." },
+	  "The guest's frame rate to follow. Without the device's display-event\n"
+	  "IRQ the display is read once a period; while the guest page-flips, its\n"
+	  "primary plane is queried every eighth of a period from 3/4 of one after\n"
+	  "the last read (500 a second at most) and read on each flip. With the\n"
+	  "IRQ, it is read on each guest event, at most twice a period, plus once\n"
+	  "a second." },
 	{ "import", &import_type, NOFIELD, 0, 0, "auto", true,
 	  "How display buffers are read. mmap: mapped by the CPU (the fast path;\n"
 	  "GVT-g and stock mbochs refuse it). egl: imported on the GPU that owns\n"

@@ -96,13 +96,14 @@ static void on_removal_request(void *ctx)
 	schedule_release(ctx, "the kernel asked for it back (device removal)");
 }
 
-static unsigned on_refresh(void *ctx, unsigned planes)
+static unsigned on_refresh(void *ctx, unsigned planes, enum display_read read, bool *flipped)
 {
 	struct daemon *d = ctx;
 	unsigned again = 0;
 	const char *why;
+	*flipped = false;
 	uint64_t changed = display_stats(d->display)->frames_changed;
-	int ret = (planes & DISPLAY_EVENT_PRIMARY) ? display_refresh(d->display) : 0;
+	int ret = (planes & DISPLAY_EVENT_PRIMARY) ? display_poll(d->display, read, flipped) : 0;
 	if (ret == -EAGAIN)
 		again |= DISPLAY_EVENT_PRIMARY;
 	if (display_stats(d->display)->frames_changed != changed)

@@ -48,6 +48,9 @@ struct display {
 	struct log_latch sync_failed;
 	/* The store holds the last frame a GPU import read back (and the CPU diff's is stale). */
 	bool gpu_frame_shown;
+	/* The primary plane's query at the last picture read, for DISPLAY_READ_ON_FLIP. */
+	struct vfio_device_gfx_plane_info last_read;
+	bool have_last_read;
 	struct display_stats stats;
 };
 
@@ -346,6 +349,7 @@ static void note_query_success(struct display *display)
 void display_device_lost(struct display *display, const char *detail)
 {
 	display->planes = NULL;
+	display->have_last_read = false;
 	display->query_failure.err = 0;
 	display->query_failure.warned = false;
 	show_placeholder(display, PLACEHOLDER_DEVICE_LOST, detail);
@@ -356,15 +360,38 @@ void display_set_planes(struct display *display, struct plane_source *planes)
 	display->planes = planes;
 }
 
+/*
+ * The query's every field, the buffer's id included, against the last
+ * read's: any difference is news, so nothing the query can show is missed.
+ */
+static bool plane_changed(const struct display *display,
+			  const struct vfio_device_gfx_plane_info *info)
+{
+	return !display->have_last_read ||
+	       memcmp(&display->last_read, info, sizeof(*info)) != 0;
+}
+
 int display_refresh(struct display *display)
+{
+	bool flipped;
+	return display_poll(display, DISPLAY_READ_ALWAYS, &flipped);
+}
+
+int display_poll(struct display *display, enum display_read read, bool *flipped)
 {
 	struct vfio_device_gfx_plane_info info;
 	double since = seconds_now();
+	*flipped = false;
 	display->stats.refreshes++;
 	int ret = plane_source_query(display->planes, DRM_PLANE_TYPE_PRIMARY, &info);
 	if (ret < 0)
 		return note_query_failure(display, ret);
 	note_query_success(display);
+	*flipped = plane_changed(display, &info);
+	if (read == DISPLAY_READ_ON_FLIP && !*flipped)
+		return 0;
+	display->last_read = info;
+	display->have_last_read = true;
 	if (!plane_info_enabled(&info)) {
 		show_placeholder(display, PLACEHOLDER_NO_SIGNAL, NULL);
 		return 0;

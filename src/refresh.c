@@ -20,6 +20,10 @@
  */
 #define RETRY_FIRST_MS 2
 #define RETRY_MAX 6
+/* Polling: queries between reads go on this long after the last flip seen. */
+#define QUICK_POLL_HOLD_US 1000000
+/* Polling: at most 500 queries a second, however high refresh_hz is. */
+#define QUERY_STEP_MIN_US 2000
 
 struct refresh {
 	struct event_base *base;
@@ -28,13 +32,16 @@ struct refresh {
 	unsigned hz;
 	bool active;
 	struct display_irq *irq;   /* NULL: polling */
-	struct event *poll_timer;  /* polling: every 1/hz; IRQ: the slow safety poll */
+	struct event *poll_timer;  /* polling: the query tick; IRQ: the slow safety poll */
 	struct event *defer_timer; /* IRQ: a coalesced refresh waiting for the rate cap */
 	struct event *retry_timer; /* IRQ: planes whose query failed for a moment, tried again */
 	unsigned pending;          /* planes named by events not yet refreshed */
 	unsigned retry_planes;     /* planes the retry timer will query */
 	unsigned retries;          /* retries since the last run that was not one */
-	uint64_t last_run_us;
+	uint64_t last_run_us;      /* the last run that read the picture */
+	bool last_read_flipped;    /* polling: that read followed a page flip */
+	uint64_t last_flip_us;     /* polling: the last read that did */
+	bool quick;                /* polling: querying between reads (the guest flips) */
 	/*
 	 * IRQ: events stopped coming, or the eventfd failed; the poll timer then
 	 * runs at the refresh rate until an event arrives again.
@@ -51,10 +58,28 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static uint64_t period_us(const struct refresh *r)
+{
+	return 1000000 / (uint64_t)r->hz;
+}
+
 /* Events may come faster than any client takes frames: two refreshes per period at most. */
 static uint64_t min_interval_us(const struct refresh *r)
 {
-	return 1000000 / (2 * (uint64_t)r->hz);
+	return period_us(r) / 2;
+}
+
+/* Polling while the guest flips: the spacing of the queries. */
+static uint64_t query_step_us(const struct refresh *r)
+{
+	uint64_t step = period_us(r) / REFRESH_QUERY_STEPS;
+	return step < QUERY_STEP_MIN_US ? QUERY_STEP_MIN_US : step;
+}
+
+/* A read due whatever the query shows: after two periods without a flip while it flips. */
+static uint64_t read_due_us(const struct refresh *r)
+{
+	return r->last_run_us + (r->last_read_flipped ? 2 : 1) * period_us(r);
 }
 
 static void schedule_retry(struct refresh *r, unsigned planes)
@@ -82,7 +107,9 @@ static bool run(struct refresh *r, unsigned planes, bool is_retry)
 	if (!is_retry)
 		r->retries = 0;
 	r->last_run_us = now_us();
-	unsigned again = r->fn(r->ctx, planes);
+	unsigned again = r->fn(r->ctx, planes, DISPLAY_READ_ALWAYS, &r->last_read_flipped);
+	if (r->last_read_flipped)
+		r->last_flip_us = r->last_run_us;
 	bool changed = again & REFRESH_CHANGED;
 	again &= ~REFRESH_CHANGED;
 	if (again && r->irq && r->active && r->retries < RETRY_MAX)
@@ -90,16 +117,61 @@ static bool run(struct refresh *r, unsigned planes, bool is_retry)
 	return changed;
 }
 
+static void arm_poll_timer(struct refresh *r, uint64_t usec)
+{
+	struct timeval tv = { .tv_sec = (time_t)(usec / 1000000),
+			      .tv_usec = (suseconds_t)(usec % 1000000) };
+	evtimer_add(r->poll_timer, &tv);
+}
+
+/*
+ * Polling while the guest flips: the next query, on a grid of steps from
+ * the last read, starting REFRESH_QUERY_LEAD steps of a period (a step
+ * unless the step is held at its minimum) before a period has passed, so
+ * reads stay 3/4 of a period apart. A flip read at a query comes at most a
+ * step after the flip, so the next flip of a guest at the refresh rate
+ * lands between the same two queries of the next period: the queries stay
+ * phased to the guest's flips with a step of latency at most, however the
+ * two clocks drift. At the latest the read due whatever the query shows.
+ */
+static uint64_t next_query_us(const struct refresh *r, uint64_t now)
+{
+	uint64_t step = query_step_us(r), period = period_us(r);
+	uint64_t at = r->last_run_us + period - REFRESH_QUERY_LEAD * period / REFRESH_QUERY_STEPS;
+	if (at <= now)
+		at += ((now - at) / step + 1) * step;
+	uint64_t due = read_due_us(r);
+	return at < due ? at : due;
+}
+
+/*
+ * Polling: queries while the guest flipped within the last second; else a
+ * persistent timer, one tick and one read a period, so a still picture
+ * costs what a plain poll does (and the first flip after a still spell
+ * waits up to a period, as there).
+ */
+static void schedule_poll(struct refresh *r)
+{
+	uint64_t now = now_us();
+	bool quick = now - r->last_flip_us < QUICK_POLL_HOLD_US;
+	if (quick) {
+		uint64_t at = next_query_us(r, now);
+		arm_poll_timer(r, at > now ? at - now : 0);
+	} else if (r->quick || !evtimer_pending(r->poll_timer, NULL)) {
+		arm_poll_timer(r, period_us(r));
+	}
+	r->quick = quick;
+}
+
 static void start_timer(struct refresh *r)
 {
-	struct timeval tv;
-	if (r->irq && !r->events_down) {
-		tv = (struct timeval){ .tv_sec = SAFETY_POLL_SEC };
-	} else {
-		long usec = 1000000L / (long)r->hz;
-		tv = (struct timeval){ .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 };
+	if (r->irq) {
+		/* Events stopped: a plain poll at the refresh rate until they come again. */
+		arm_poll_timer(r, r->events_down ? period_us(r) : (uint64_t)SAFETY_POLL_SEC * 1000000);
+		return;
 	}
-	evtimer_add(r->poll_timer, &tv);
+	event_del(r->poll_timer);
+	schedule_poll(r);
 }
 
 /* why: NULL when the IRQ module said it already. */
@@ -122,17 +194,44 @@ static void events_back(struct refresh *r)
 }
 
 /*
- * The safety poll: a new picture with no event since the last poll means the
- * guest's events stopped (its driver changed, or the device's IRQ broke), and
- * polling takes over. While it has, a failed eventfd is tried again once in
- * a safety period.
+ * Polling, one tick: a read on every tick of the slow timer, and when one
+ * is due whatever the query shows (half a step of slack for a timer firing
+ * a little early); else the query alone, which reads on a flip and queries
+ * the cursor with it.
+ */
+static void poll_tick(struct refresh *r)
+{
+	uint64_t now = now_us();
+	if (!r->quick || now + query_step_us(r) / 2 >= read_due_us(r)) {
+		run(r, ALL_PLANES, false);
+		return;
+	}
+	bool flipped;
+	r->fn(r->ctx, DISPLAY_EVENT_PRIMARY, DISPLAY_READ_ON_FLIP, &flipped);
+	if (!flipped)
+		return;
+	r->last_run_us = now;
+	r->last_read_flipped = true;
+	r->last_flip_us = now;
+	bool unused;
+	r->fn(r->ctx, DISPLAY_EVENT_CURSOR, DISPLAY_READ_ALWAYS, &unused);
+}
+
+/*
+ * Polling: a tick (poll_tick). IRQ: the safety poll; a new picture with no
+ * event since the last poll means the guest's events stopped (its driver
+ * changed, or the device's IRQ broke), and polling takes over. While it
+ * has, a failed eventfd is tried again once in a safety period.
  */
 static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct refresh *r = arg;
-	bool changed = run(r, ALL_PLANES, false);
-	if (!r->irq)
+	if (!r->irq) {
+		poll_tick(r);
+		schedule_poll(r);
 		return;
+	}
+	bool changed = run(r, ALL_PLANES, false);
 	if (r->events_down) {
 		if (now_us() >= r->rearm_at_us) {
 			r->rearm_at_us = now_us() + SAFETY_POLL_SEC * 1000000ull;

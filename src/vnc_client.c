@@ -21,6 +21,7 @@
 #include "log.h"
 #include "vnc_qemu_keys.h"
 #include "pixel_shuffle.h"
+#include "tight_jpeg.h"
 
 struct vnc_client {
 	pthread_t thread;
@@ -31,6 +32,7 @@ struct vnc_client {
 	struct frame_store *store;
 	struct vnc_stats *stats;
 	struct frame_reader *reader;
+	struct tight_jpeg *tight; /* our encoder for Tight with JPEG */
 	rfbScreenInfoPtr screen;
 	uint8_t *pixels;      /* the screen's framebuffer, owned here */
 	/* The byte order of pixels, and the format the screen declares for it. */
@@ -192,6 +194,13 @@ static int set_desktop_size(int width, int height, int screens, struct rfbExtDes
 	return rfbExtDesktopSize_Success;
 }
 
+/* libvncserver calls this as it is about to send an update: Tight with JPEG is ours to send. */
+static void send_own_update(rfbClientPtr cl)
+{
+	struct vnc_client *client = cl->screen->screenData;
+	tight_jpeg_send_update(client->tight, cl);
+}
+
 static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_t height)
 {
 	uint8_t *pixels = page_aligned_zalloc((size_t)height * width * 4);
@@ -213,6 +222,7 @@ static uint8_t *create_screen(struct vnc_client *client, uint32_t width, uint32_
 	/* No cursor until the device shows one; libvncserver's default is an X. */
 	screen->cursor = NULL;
 	screen->setTranslateFunction = take_client_format;
+	screen->displayHook = send_own_update;
 	screen->screenData = client;
 	client->screen = screen;
 	client->pixels = pixels;
@@ -404,13 +414,15 @@ int vnc_client_start(const struct vnc_client_params *params, struct vnc_client *
 	client->layout = rgb32_xrgb8888;
 	client->screen_format = picture_format;
 	client->reader = frame_reader_new(params->store);
+	client->tight = tight_jpeg_new(client->peer);
 	if (params->input) {
 		vnc_qemu_keys_register(&qemu_keys);
 		client->input = input_client_new(params->input, client->peer);
 	}
 
 	int ret = -ENOMEM;
-	if (client->shutdown_fd < 0 || !client->reader || (params->input && !client->input))
+	if (client->shutdown_fd < 0 || !client->reader || !client->tight ||
+	    (params->input && !client->input))
 		goto fail;
 	ret = -pthread_create(&client->thread, NULL, client_thread, client);
 	if (ret < 0)
@@ -419,6 +431,7 @@ int vnc_client_start(const struct vnc_client_params *params, struct vnc_client *
 	return 0;
 fail:
 	input_client_free(client->input);
+	tight_jpeg_free(client->tight);
 	frame_reader_free(client->reader);
 	close_fd(client->shutdown_fd);
 	close_fd(client->fd);
@@ -438,6 +451,7 @@ void vnc_client_join(struct vnc_client *client)
 {
 	pthread_join(client->thread, NULL);
 	frame_reader_free(client->reader);
+	tight_jpeg_free(client->tight);
 	close_fd(client->shutdown_fd);
 	close_fd(client->fd); /* still ours if the screen was never created */
 	free(client->pixels);

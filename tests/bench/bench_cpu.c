@@ -24,17 +24,30 @@
  * frame. CPU is the
  * server's, all threads, from /proc/PID/task/TID/schedstat (nanoseconds;
  * /proc/PID/stat's utime+stime tick at 10 ms, too coarse for 0.3 ms a
- * frame), over the frames sent, divided by the frames delivered; the sim's
+ * frame), from the first frame sent until the last one arrives (300 ms
+ * after it was sent at most), divided by the frames delivered; the sim's
  * control thread inside the daemon (this bench's flips and IRQs, the
  * kernel's work on a real device) is left out.
  *
- * Usage: bench_cpu [seconds per run, default 4] [server: xvnc, mdev-irq or
- * mdev-poll; default all three, and then the ratios and goals]
+ * The floor under the 64x64 workload is measured in the same run, before
+ * and after the servers' runs: the frame read once, cold as the daemon
+ * meets it (see measure_floor).
+ *
+ * Each server runs in a session of its own (setsid): with the kernel's
+ * autogroup scheduling a session is a scheduling group, as a service's
+ * cgroup is. The guest's drawing and the viewer, stand-ins for the VM and a
+ * remote machine, stay in the bench's. On a machine busy with other work a
+ * server sharing the bench's group would share one group's CPU with them,
+ * and its fps would say more about the guest's drawing than about itself.
+ *
+ * Usage: bench_cpu [seconds per run, default 4] [server: xvnc, mdev-irq,
+ * mdev-poll or all (default)] [workload: 64x64, every-pixel or all] [encoding:
+ * raw, tight-jpeg or all]. The ratios and goals follow for what was measured
+ * on both sides.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -46,6 +59,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -55,6 +69,12 @@
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <X11/extensions/XShm.h>
+#if defined(__x86_64__)
+/* As the daemon's damage finder calls it (src/damage.c): SSE2, AVX2 or AVX-512 picked at run time. */
+#include <xxh_x86dispatch.h>
+#else
+#include <xxhash.h>
+#endif
 
 #include "bench_util.h"
 #include "harness.h"
@@ -75,6 +95,7 @@
 #define PRIMARY 1
 #define PRIMARY_FLIP_EVENT (1ull << 56)
 #define XVNC_DISPLAY 57
+#define SMALL_GOAL_MS 0.45 /* CPU per delivered frame, 64x64 workload */
 
 enum server { MDEV_IRQ, MDEV_POLL, XVNC, SERVERS };
 enum workload { SMALL, EVERY_PIXEL, WORKLOADS };
@@ -155,6 +176,18 @@ static uint32_t viewer_tag(const struct vnc_probe *probe)
 	return frame;
 }
 
+/* The machine's 1-minute load average: the figures mean little on a busy machine. */
+static double load_average(void)
+{
+	double load = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f && fscanf(f, "%lf", &load) != 1)
+		load = -1;
+	if (f)
+		fclose(f);
+	return load;
+}
+
 /* ---- The guest, and how each server is told of a frame. ---- */
 
 struct guest {
@@ -187,7 +220,8 @@ static void mdev_start(struct guest *g, enum server server)
 	const char *env[] = { server == MDEV_IRQ ? "VGPU_SIM_IRQ=display" : "VGPU_SIM_IRQ=none",
 			      NULL };
 	const char *args[] = { "--refresh-hz", "60", NULL };
-	const struct daemon_options opts = { .extra_env = env, .extra_args = args };
+	const struct daemon_options opts = { .extra_env = env, .extra_args = args,
+					     .own_session = true };
 	daemon_start(&g->d, &opts);
 	g->port = g->d.port;
 	const struct sim_plane_desc desc = {
@@ -240,6 +274,7 @@ static void xvnc_start(struct guest *g)
 	snprintf(port, sizeof(port), "%u", g->port);
 	g->xvnc = fork();
 	if (g->xvnc == 0) {
+		setsid(); /* a scheduling group of its own, as the daemon's (see the top) */
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 2);
 		execlp("Xvnc", "Xvnc", display, "-geometry", geometry, "-depth", "24", "-rfbport",
@@ -337,14 +372,18 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /*
- * The viewer's side of a run. It runs in a thread of its own during the run:
- * a viewer and an X client are separate programs, and one waiting on its
- * server must not hold the other up.
+ * The viewer's side of a run. It runs in a process of its own during the
+ * run, in memory shared with the bench: a viewer and an X client are
+ * separate programs, one waiting on its server must not hold the other up,
+ * and in a session of its own (see the top) the viewer's decoding does not
+ * share one scheduling group with the guest's drawing. Without that, a
+ * server that lets the guest flip at its own pace (mdev-vncd) left the
+ * viewer less CPU than one whose guest waits for each X request (Xvnc).
  */
 struct viewer {
 	struct vnc_probe *probe;
 	uint32_t first, last; /* the run's frame numbers */
-	uint32_t seen;        /* the newest number shown */
+	_Atomic uint32_t seen; /* the newest number shown */
 	uint64_t *seen_at;    /* per frame of the run: when it first showed, 0 never */
 	atomic_bool stop;
 };
@@ -364,18 +403,41 @@ static void pump(struct viewer *v, uint64_t deadline)
 		}
 		uint32_t tag = viewer_tag(v->probe);
 		if (tag > v->seen && tag >= v->first && tag <= v->last) {
-			v->seen = tag;
 			v->seen_at[tag - v->first] = now_us();
+			v->seen = tag;
 		}
 	}
 }
 
-static void *viewer_thread(void *arg)
+/* Zeroed memory the viewer's process shares with the bench's. */
+static void *shared_zalloc(size_t size)
 {
-	struct viewer *v = arg;
-	while (!atomic_load(&v->stop))
-		pump(v, now_us() + 10000);
-	return NULL;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static pid_t viewer_start(struct viewer *v)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setsid();
+		while (!atomic_load(&v->stop))
+			pump(v, now_us() + 10000);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void viewer_stop(struct viewer *v, pid_t pid)
+{
+	int status = 0;
+	atomic_store(&v->stop, true);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench_cpu: the viewer's process failed\n");
+		exit(1);
+	}
 }
 
 static struct vnc_probe *connect_viewer(struct guest *g, enum encoding e, enum format f)
@@ -428,16 +490,19 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 	unsigned frames = seconds * FPS;
 	uint64_t *written = calloc(frames, sizeof(*written));
 	double *latency = calloc(frames, sizeof(*latency));
-	struct viewer v = { .probe = probe, .first = frame_counter + 1,
-			    .last = frame_counter + frames,
-			    .seen_at = calloc(frames, sizeof(*v.seen_at)) };
-	pthread_t thread;
-	if (!written || !latency || !v.seen_at || pthread_create(&thread, NULL, viewer_thread, &v))
+	struct viewer *v = shared_zalloc(sizeof(*v));
+	uint64_t *seen_at = shared_zalloc(frames * sizeof(*seen_at));
+	if (!written || !latency || !v || !seen_at)
+		abort();
+	*v = (struct viewer){ .probe = probe, .first = frame_counter + 1,
+			      .last = frame_counter + frames, .seen_at = seen_at };
+	pid_t viewer = viewer_start(v);
+	if (viewer < 0)
 		abort();
 	struct sim_stats stats0 = { 0 }, stats1 = { 0 };
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats0);
-	uint64_t cpu0 = proc_cpu_ns_beside_sim(server_pid(g)), next = now_us();
+	uint64_t cpu0 = proc_cpu_ns_beside_sim(server_pid(g)), next = now_us(), begin = next;
 	for (unsigned i = 0; i < frames; i++) {
 		for (uint64_t t = now_us(); t < next; t = now_us())
 			usleep((useconds_t)(next - t));
@@ -447,23 +512,35 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 		written[i] = now_us();
 		present(g, w == EVERY_PIXEL);
 	}
-	/* The last frame's way to the viewer. */
-	usleep(300000);
-	atomic_store(&v.stop, true);
-	pthread_join(thread, NULL);
+	/*
+	 * fps over the time the guest took: a server that makes the guest wait
+	 * (Xvnc answers each X request only between its updates) stretches the
+	 * run, and its frames must not count against the nominal seconds.
+	 */
+	double elapsed = (double)(now_us() - begin) / 1e6;
+	/*
+	 * The last frame's way to the viewer, 300 ms at most. The clock stops
+	 * when it arrives: after that the guest sends nothing, and what a
+	 * server spends on a still picture (a poll's reads) is no frame's cost
+	 * (bench_latency measures it, "still").
+	 */
+	uint64_t tail_end = now_us() + 300000;
+	while (atomic_load(&v->seen) < v->last && now_us() < tail_end)
+		usleep(1000);
 	uint64_t cpu = proc_cpu_ns_beside_sim(server_pid(g)) - cpu0;
+	viewer_stop(v, viewer);
 	if (g->server != XVNC)
 		simctl_stats(g->d.sim, &stats1);
 	unsigned delivered = 0;
 	for (unsigned i = 0; i < frames; i++)
-		if (v.seen_at[i])
-			latency[delivered++] = (double)(v.seen_at[i] - written[i]) / 1000.0;
+		if (seen_at[i])
+			latency[delivered++] = (double)(seen_at[i] - written[i]) / 1000.0;
 
 	struct result *r = &results[g->server][w][e][f];
 	qsort(latency, delivered, sizeof(*latency), cmp_double);
 	*r = (struct result){
 		.done = true,
-		.fps = (double)delivered / seconds,
+		.fps = (double)delivered / elapsed,
 		.p50_ms = delivered ? latency[delivered / 2] : -1,
 		.p95_ms = delivered ? latency[delivered * 95 / 100] : -1,
 		.cpu_ms = delivered ? (double)cpu / 1e6 / delivered : -1,
@@ -471,21 +548,28 @@ static void run(struct guest *g, enum workload w, enum encoding e, enum format f
 		.sent = frames,
 	};
 	printf("run server=%s workload=%s encoding=%s format=%s fps=%.1f p50_ms=%.2f "
-	       "p95_ms=%.2f cpu_ms_per_frame=%.3f delivered=%u/%u",
+	       "p95_ms=%.2f cpu_ms_per_frame=%.3f delivered=%u/%u guest_fps=%.1f load1=%.2f",
 	       server_names[g->server], workload_names[w], encoding_names[e], format_names[f],
-	       r->fps, r->p50_ms, r->p95_ms, r->cpu_ms, r->delivered, r->sent);
+	       r->fps, r->p50_ms, r->p95_ms, r->cpu_ms, r->delivered, r->sent, frames / elapsed,
+	       load_average());
 	if (g->server != XVNC)
 		printf(" plane_queries_per_frame=%.2f",
 		       (double)(stats1.query_primary - stats0.query_primary) / frames);
 	printf("\n");
 	fflush(stdout);
 	vnc_probe_free(probe);
-	free(v.seen_at);
+	munmap(seen_at, frames * sizeof(*seen_at));
+	munmap(v, sizeof(*v));
 	free(written);
 	free(latency);
 }
 
-static void run_server(enum server s, unsigned seconds)
+/* What to run: -1 = every one. */
+struct selection {
+	int server, workload, encoding;
+};
+
+static void run_server(enum server s, const struct selection *only, unsigned seconds)
 {
 	struct guest g = { .server = s };
 	if (s == XVNC)
@@ -495,11 +579,128 @@ static void run_server(enum server s, unsigned seconds)
 	for (int w = 0; w < WORKLOADS; w++)
 		for (int e = 0; e < ENCODINGS; e++)
 			for (int f = 0; f < FORMATS; f++)
-				run(&g, w, e, f, seconds);
+				if ((only->workload < 0 || only->workload == w) &&
+				    (only->encoding < 0 || only->encoding == e))
+					run(&g, w, e, f, seconds);
 	if (s == XVNC)
 		xvnc_stop(&g);
 	else
 		mdev_stop(&g);
+}
+
+/* ---- The floor under the 64x64 workload. ---- */
+
+enum floor_reader { FLOOR_HASH, FLOOR_HASH_PREFETCHED, FLOOR_COPY, FLOOR_COMPARE, FLOOR_READERS };
+
+/* Medians, ms per frame; index 0 before the servers' runs, 1 after. */
+static double floor_ms[2][FLOOR_READERS];
+
+static volatile uint64_t floor_sink; /* keeps the compiler from dropping a read */
+
+/* A buffer shared as the sim's are (memfd, MAP_SHARED): its pages behave as a plane's. */
+static uint8_t *floor_buffer(size_t size)
+{
+	int fd = memfd_create("bench-floor", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+		abort();
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		abort();
+	return p;
+}
+
+/* Rows asked for ahead of the one hashed, as the daemon's damage finder does (src/damage.c). */
+#define FLOOR_PREFETCH_ROWS 4
+
+/* XXH3 of each row, the rows FLOOR_PREFETCH_ROWS ahead asked for: the read pattern, nothing more. */
+static uint64_t hash_rows_prefetched(const uint8_t *frame)
+{
+	const size_t row = (size_t)W * 4;
+	uint64_t acc = 0;
+	for (uint32_t y = 0; y < H; y++) {
+		if (y + FLOOR_PREFETCH_ROWS < H)
+			for (size_t off = 0; off < row; off += 64)
+				__builtin_prefetch(frame + (y + FLOOR_PREFETCH_ROWS) * row + off);
+		acc ^= XXH3_64bits(frame + y * row, row);
+	}
+	return acc;
+}
+
+/* Every row compared whole, as a server comparing with a shadow must (memcmp stops at a difference). */
+static uint64_t compare_rows(const uint8_t *a, const uint8_t *b)
+{
+	const size_t row = (size_t)W * 4;
+	uint64_t acc = 0;
+	for (uint32_t y = 0; y < H; y++)
+		acc += memcmp(a + y * row, b + y * row, row) != 0;
+	return acc;
+}
+
+/* The frame just flipped in, read by one reader; returns the time it took, ms. */
+static double floor_read(enum floor_reader reader, const uint8_t *front, const uint8_t *back,
+			 uint8_t *copy, size_t size)
+{
+	uint64_t t0 = now_us();
+	if (reader == FLOOR_HASH)
+		floor_sink = XXH3_64bits(front, size);
+	else if (reader == FLOOR_HASH_PREFETCHED)
+		floor_sink = hash_rows_prefetched(front);
+	else if (reader == FLOOR_COPY)
+		memcpy(copy, front, size);
+	else
+		floor_sink = compare_rows(front, back);
+	return (double)(now_us() - t0) / 1000.0;
+}
+
+/*
+ * The frame read once as the daemon meets it in the 64x64 workload: two
+ * 1080p buffers page-flipped at 60 fps, the guest drawing only the tag into
+ * the back one, so the rest of each buffer was last read two frames ago
+ * and the machine ran whatever it runs in between. Four readers take turns,
+ * one a frame, so none finds the frame warm from another: XXH3 of the
+ * whole frame in one call, and row by row with the rows ahead prefetched
+ * as the daemon reads (one read: the least finding damage without hints
+ * from the device can cost; the floor is the quicker of the two), memcpy
+ * of it (one read, one write), and memcmp of every row with the previous
+ * frame's (two reads: a server comparing against a shadow copy).
+ */
+static void measure_floor(unsigned seconds, double out[FLOOR_READERS])
+{
+	size_t size = (size_t)W * H * 4;
+	uint8_t *buf[2] = { floor_buffer(size), floor_buffer(size) };
+	uint8_t *copy = floor_buffer(size);
+	unsigned frames = seconds * FPS;
+	unsigned per_reader = frames / FLOOR_READERS;
+	double *t = calloc(frames, sizeof(*t));
+	if (!t)
+		abort();
+	for (int i = 0; i < 2; i++) {
+		draw_scenery(buf[i], (size_t)W * 4, 0);
+		draw_tag(buf[i], (size_t)W * 4, i);
+	}
+	uint64_t next = now_us();
+	for (unsigned i = 0; i < per_reader * FLOOR_READERS; i++) {
+		for (uint64_t now = now_us(); now < next; now = now_us())
+			usleep((useconds_t)(next - now));
+		next += PERIOD_US;
+		uint8_t *front = buf[i % 2];
+		draw_tag(front, (size_t)W * 4, i);
+		enum floor_reader reader = i % FLOOR_READERS;
+		t[reader * per_reader + i / FLOOR_READERS] =
+			floor_read(reader, front, buf[!(i % 2)], copy, size);
+	}
+	for (int r = 0; r < FLOOR_READERS; r++)
+		out[r] = bench_median(t + r * per_reader, per_reader);
+	printf("floor 1920x1080 xxh3_ms=%.3f xxh3_rows_prefetched_ms=%.3f memcpy_ms=%.3f "
+	       "memcmp_rows_with_previous_ms=%.3f (the frame as the 64x64 workload leaves it, "
+	       "60 fps flips, medians of %u)\n", out[FLOOR_HASH], out[FLOOR_HASH_PREFETCHED],
+	       out[FLOOR_COPY], out[FLOOR_COMPARE], per_reader);
+	fflush(stdout);
+	free(t);
+	munmap(copy, size);
+	munmap(buf[1], size);
+	munmap(buf[0], size);
 }
 
 /* ---- Ratios and goals (issue "CPU per delivered frame"). ---- */
@@ -510,6 +711,71 @@ static bool goal(const char *what, bool met)
 	return met;
 }
 
+/* Both sides of a ratio were measured. */
+static bool measured(int s, int w, int e, int f)
+{
+	return results[s][w][e][f].done && results[XVNC][w][e][f].done;
+}
+
+/* The poll's frames: none lost in the 64x64 runs, p50 within 0.6 of the period, where measured. */
+static void report_poll(void)
+{
+	char what[160];
+	bool none_lost = true, quick[WORKLOADS] = { true, true }, all[WORKLOADS] = { true, true };
+	for (int w = 0; w < WORKLOADS; w++)
+		for (int e = 0; e < ENCODINGS; e++)
+			for (int f = 0; f < FORMATS; f++) {
+				const struct result *p = &results[MDEV_POLL][w][e][f];
+				all[w] = all[w] && p->done;
+				if (w == SMALL)
+					none_lost = none_lost && p->delivered == p->sent;
+				quick[w] = quick[w] && p->p50_ms <= 0.6 * 1000.0 / FPS;
+			}
+	if (all[SMALL])
+		goal("server=mdev-poll 64x64 no-frame-lost", none_lost);
+	/* Every pixel changing, a server slower than the guest queues frames, IRQ or poll alike. */
+	for (int w = 0; w < WORKLOADS; w++) {
+		snprintf(what, sizeof(what), "server=%s %s p50<=0.6x_refresh_period (every run)",
+			 server_names[MDEV_POLL], workload_names[w]);
+		if (all[w])
+			goal(what, quick[w]);
+	}
+}
+
+/* The 64x64 goal of one mdev-vncd path, against the floor measured in the same run. */
+static void report_small(enum server s)
+{
+	char what[160];
+	/* One read of the frame, the quickest way measured, before or after the servers ran. */
+	double floor = INFINITY;
+	for (int when = 0; when < 2; when++)
+		for (int r = FLOOR_HASH; r <= FLOOR_HASH_PREFETCHED; r++)
+			floor = fmin(floor, floor_ms[when][r]);
+	bool met = true, all = true;
+	double best = INFINITY;
+	for (int e = 0; e < ENCODINGS; e++)
+		for (int f = 0; f < FORMATS; f++) {
+			const struct result *m = &results[s][SMALL][e][f];
+			all = all && m->done;
+			if (!m->done)
+				continue;
+			met = met && m->cpu_ms <= SMALL_GOAL_MS;
+			best = fmin(best, m->cpu_ms);
+		}
+	if (best == INFINITY)
+		return;
+	snprintf(what, sizeof(what), "server=%s 64x64 cpu<=%.2fms (every encoding and format)",
+		 server_names[s], SMALL_GOAL_MS);
+	if (all)
+		goal(what, met);
+	printf("floor server=%s 64x64 best_cpu_ms=%.3f one_read_of_the_frame_ms=%.3f "
+	       "above_the_floor_ms=%.3f\n", server_names[s], best, floor, best - floor);
+	if (floor > SMALL_GOAL_MS)
+		printf("floor: reading the frame once costs %.3f ms on this machine now, more than the "
+		       "%.2f ms goal: the goal is below the physical floor here (damage without hints "
+		       "from the device has to read every byte)\n", floor, SMALL_GOAL_MS);
+}
+
 static void report(void)
 {
 	for (int w = 0; w < WORKLOADS; w++)
@@ -518,6 +784,8 @@ static void report(void)
 				for (int s = MDEV_IRQ; s <= MDEV_POLL; s++) {
 					const struct result *m = &results[s][w][e][f];
 					const struct result *x = &results[XVNC][w][e][f];
+					if (!measured(s, w, e, f))
+						continue;
 					printf("ratio server=%s/xvnc workload=%s encoding=%s format=%s "
 					       "cpu=%.2f fps=%.2f p50=%.2f\n",
 					       server_names[s], workload_names[w], encoding_names[e],
@@ -531,55 +799,58 @@ static void report(void)
 			const struct result *x = &results[XVNC][EVERY_PIXEL][RAW][f];
 			snprintf(what, sizeof(what), "server=%s every-pixel raw format=%s cpu<=0.75x_xvnc",
 				 server_names[s], format_names[f]);
-			goal(what, m->cpu_ms <= 0.75 * x->cpu_ms);
+			if (measured(s, EVERY_PIXEL, RAW, f))
+				goal(what, m->cpu_ms <= 0.75 * x->cpu_ms);
 			m = &results[s][EVERY_PIXEL][TIGHT_JPEG][f];
 			x = &results[XVNC][EVERY_PIXEL][TIGHT_JPEG][f];
 			snprintf(what, sizeof(what),
-				 "server=%s every-pixel tight-jpeg format=%s fps>=59 cpu<=0.75x_xvnc",
-				 server_names[s], format_names[f]);
-			goal(what, m->fps >= 59 && m->cpu_ms <= 0.75 * x->cpu_ms);
+				 "server=%s every-pixel tight-jpeg format=%s fps>=59 cpu<=0.75x_xvnc "
+				 "(fps %.1f %s, cpu %.2fx %s)",
+				 server_names[s], format_names[f], m->fps, m->fps >= 59 ? "met" : "missed",
+				 m->cpu_ms / x->cpu_ms,
+				 m->cpu_ms <= 0.75 * x->cpu_ms ? "met" : "missed");
+			if (measured(s, EVERY_PIXEL, TIGHT_JPEG, f))
+				goal(what, m->fps >= 59 && m->cpu_ms <= 0.75 * x->cpu_ms);
 		}
-	for (int s = MDEV_IRQ; s <= MDEV_POLL; s++) {
-		bool met = true;
-		for (int e = 0; e < ENCODINGS; e++)
-			for (int f = 0; f < FORMATS; f++)
-				met = met && results[s][SMALL][e][f].cpu_ms <= 0.45;
-		snprintf(what, sizeof(what), "server=%s 64x64 cpu<=0.45ms (every encoding and format)",
-			 server_names[s]);
-		goal(what, met);
-	}
-	bool none_lost = true, quick = true;
-	for (int w = 0; w < WORKLOADS; w++)
-		for (int e = 0; e < ENCODINGS; e++)
-			for (int f = 0; f < FORMATS; f++) {
-				const struct result *p = &results[MDEV_POLL][w][e][f];
-				if (w == SMALL)
-					none_lost = none_lost && p->delivered == p->sent;
-				quick = quick && p->p50_ms <= 0.6 * 1000.0 / FPS;
-			}
-	goal("server=mdev-poll 64x64 no-frame-lost", none_lost);
-	goal("server=mdev-poll p50<=0.6x_refresh_period (every run)", quick);
+	report_small(MDEV_IRQ);
+	report_small(MDEV_POLL);
+	report_poll();
+}
+
+/* Index of name in names, -1 for "all"; -2 when it is neither. */
+static int pick(const char *name, const char *const *names, int n)
+{
+	if (strcmp(name, "all") == 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -2;
 }
 
 int main(int argc, char **argv)
 {
 	unsigned seconds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 4;
-	int only = -1;
-	for (int s = 0; argc > 2 && s < SERVERS; s++)
-		if (strcmp(argv[2], server_names[s]) == 0)
-			only = s;
-	if (seconds == 0 || seconds > 60 || argc > 3 || (argc > 2 && only < 0)) {
-		fprintf(stderr, "usage: bench_cpu [seconds per run, 1-60] [xvnc|mdev-irq|mdev-poll]\n");
+	struct selection only = {
+		.server = argc > 2 ? pick(argv[2], server_names, SERVERS) : -1,
+		.workload = argc > 3 ? pick(argv[3], workload_names, WORKLOADS) : -1,
+		.encoding = argc > 4 ? pick(argv[4], encoding_names, ENCODINGS) : -1,
+	};
+	if (seconds == 0 || seconds > 60 || argc > 5 || only.server < -1 || only.workload < -1 ||
+	    only.encoding < -1) {
+		fprintf(stderr, "usage: bench_cpu [seconds per run, 1-60] [xvnc|mdev-irq|mdev-poll|all] "
+				"[64x64|every-pixel|all] [raw|tight-jpeg|all]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	scenery_make();
 	printf("bench_cpu: %dx%d, %d fps guest, %u s a run\n", W, H, FPS, seconds);
+	measure_floor(seconds, floor_ms[0]);
 	for (int s = XVNC; s >= MDEV_IRQ; s--)
-		if (only < 0 || only == s)
-			run_server(s, seconds);
-	if (only < 0)
-		report();
+		if (only.server < 0 || only.server == s)
+			run_server(s, &only, seconds);
+	measure_floor(seconds, floor_ms[1]);
+	report();
 	free(scenery);
 	return 0;
 }

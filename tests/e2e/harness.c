@@ -110,6 +110,8 @@ static void exec_daemon(const struct daemon_proc *d, const struct daemon_options
 	}
 	argv[argc] = NULL;
 
+	if (opts && opts->own_session)
+		setsid();
 	/* A failed assertion must not leave daemons behind. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int log = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -26,6 +26,8 @@ struct daemon_options {
 	const char *const *extra_args; /* NULL-terminated, may be NULL */
 	const char *const *extra_env;  /* "NAME=value", NULL-terminated, may be NULL */
 	bool no_uuid;                  /* the device comes another way (fd, socket) */
+	/* A session of its own (setsid), so a scheduling group (autogroup) of its own, as a service has. */
+	bool own_session;
 };
 
 /* Starts the daemon and connects to the sim; fails the test on error. */

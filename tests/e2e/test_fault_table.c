@@ -32,6 +32,14 @@
 #define H FAULT_H
 /* A lasting fault: about two seconds of frames at the default 60 Hz. */
 #define LASTING_FRAMES 120
+/*
+ * A lasting query fault: two seconds, past the daemon's 1 s grace before
+ * a warning. Timed, not counted in queries: the poll queries several times
+ * a frame while the guest flips, once a frame when it does not.
+ */
+#define LASTING_MS 2000
+/* A query fault's count that outlasts LASTING_MS however often the daemon queries. */
+#define QUERY_FAULT_MAX 0xffffu
 /* A bad plane is left in place this long before the guest recovers. */
 #define BAD_PLANE_MS 1000
 /* A mode rows move to. */
@@ -40,6 +48,7 @@
 
 enum fault_kind {
 	QUERY_FAILS,   /* the next `frames` primary queries fail with err */
+	QUERY_FAILS_LASTING, /* primary queries fail with err for LASTING_MS */
 	DMABUF_FAILS,  /* the next `frames` GET_GFX_DMABUF fail (on a new mode) */
 	MMAP_REFUSED,  /* a new mode whose dmabuf cannot be mapped */
 	SYNC_FAILS,    /* the next `frames` DMA_BUF_IOCTL_SYNC fail with err */
@@ -76,12 +85,12 @@ static const struct fault_row rows[] = {
 	{ "query EFAULT, one frame", QUERY_FAILS, EFAULT, 1, { 0 }, 0 },
 	{ "query ENOMEM, one frame", QUERY_FAILS, ENOMEM, 1, { 0 }, 0 },
 	{ "query EAGAIN, one frame", QUERY_FAILS, EAGAIN, 1, { 0 }, 0 },
-	{ "query EIO, lasting", QUERY_FAILS, EIO, LASTING_FRAMES, { 0 }, 1 },
-	{ "query ENODEV, lasting", QUERY_FAILS, ENODEV, LASTING_FRAMES, { 0 }, 1 },
-	{ "query EINVAL, lasting", QUERY_FAILS, EINVAL, LASTING_FRAMES, { 0 }, 1 },
-	{ "query EFAULT, lasting", QUERY_FAILS, EFAULT, LASTING_FRAMES, { 0 }, 1 },
-	{ "query ENOMEM, lasting", QUERY_FAILS, ENOMEM, LASTING_FRAMES, { 0 }, 1 },
-	{ "query EAGAIN, lasting", QUERY_FAILS, EAGAIN, LASTING_FRAMES, { 0 }, 1 },
+	{ "query EIO, lasting", QUERY_FAILS_LASTING, EIO, 0, { 0 }, 1 },
+	{ "query ENODEV, lasting", QUERY_FAILS_LASTING, ENODEV, 0, { 0 }, 1 },
+	{ "query EINVAL, lasting", QUERY_FAILS_LASTING, EINVAL, 0, { 0 }, 1 },
+	{ "query EFAULT, lasting", QUERY_FAILS_LASTING, EFAULT, 0, { 0 }, 1 },
+	{ "query ENOMEM, lasting", QUERY_FAILS_LASTING, ENOMEM, 0, { 0 }, 1 },
+	{ "query EAGAIN, lasting", QUERY_FAILS_LASTING, EAGAIN, 0, { 0 }, 1 },
 	{ "GET_GFX_DMABUF EIO, once", DMABUF_FAILS, EIO, 1, XRGB(800, 600, 3200, 1920000, 0), 1 },
 	{ "GET_GFX_DMABUF EIO, lasting", DMABUF_FAILS, EIO, LASTING_FRAMES,
 	  XRGB(800, 600, 3200, 1920000, 0), 1 },
@@ -234,6 +243,13 @@ static void inject(struct fault_bed *b, const struct fault_row *row, const struc
 		fault(b, SIM_FAULT_QUERY_ERRNO, row->err, row->frames);
 		/* Every failing query made, and one that worked. */
 		wait_queries(b, row->frames + 1);
+		break;
+	case QUERY_FAILS_LASTING:
+		fault(b, SIM_FAULT_QUERY_ERRNO, row->err, QUERY_FAULT_MAX);
+		fault_bed_watch(b, LASTING_MS);
+		fault(b, SIM_FAULT_QUERY_ERRNO, 0, 0);
+		/* One that worked. */
+		wait_queries(b, 1);
 		break;
 	case DMABUF_FAILS:
 		assert_int_equal(simctl_fault(sim, SIM_FAULT_DMABUF_EIO, row->frames), 0);

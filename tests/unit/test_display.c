@@ -398,6 +398,49 @@ static void test_unchanged_frame(void **state)
 	assert_client_shows_source(f);
 }
 
+/*
+ * DISPLAY_READ_ON_FLIP reads the picture only when the query shows another
+ * buffer: a change drawn in place waits for a DISPLAY_READ_ALWAYS refresh,
+ * a page flip is read at once, and read once.
+ */
+static void test_read_on_flip(void **state)
+{
+	struct fixture *f = *state;
+	const struct display_stats *stats = display_stats(f->display);
+	const uint8_t dot[4] = { 9, 8, 7, 0 };
+	bool flipped = true;
+
+	show_mode(f, 64, 48, 5);
+	assert_int_equal(display_poll(f->display, DISPLAY_READ_ON_FLIP, &flipped), 0);
+	assert_false(flipped);
+
+	/* Drawn in place: the query alone shows nothing new. */
+	assert_int_equal(simctl_write(f->ctl, PRIMARY, 64 * 4 * 20 + 80, dot, sizeof(dot)), 0);
+	memcpy(f->source + 64 * 4 * 20 + 80, dot, sizeof(dot));
+	uint64_t changed = stats->frames_changed;
+	assert_int_equal(display_poll(f->display, DISPLAY_READ_ON_FLIP, &flipped), 0);
+	assert_false(flipped);
+	assert_int_equal(stats->frames_changed, changed);
+	assert_false(wake_pending(f));
+	assert_int_equal(display_poll(f->display, DISPLAY_READ_ALWAYS, &flipped), 0);
+	assert_false(flipped);
+	assert_int_equal(stats->frames_changed, changed + 1);
+	assert_int_equal(client_sync(f), 1);
+	assert_client_shows_source(f);
+
+	/* A page flip to a new picture: read on the first query after it. */
+	fill(f->source, f->source_size, 6);
+	assert_int_equal(simctl_flip(f->ctl, PRIMARY, f->source, f->source_size), 0);
+	assert_int_equal(display_poll(f->display, DISPLAY_READ_ON_FLIP, &flipped), 0);
+	assert_true(flipped);
+	assert_true(wake_pending(f));
+	assert_true(client_sync(f) > 0);
+	assert_client_shows_source(f);
+	assert_int_equal(display_poll(f->display, DISPLAY_READ_ON_FLIP, &flipped), 0);
+	assert_false(flipped);
+	assert_false(wake_pending(f));
+}
+
 static void test_bad_plane(void **state)
 {
 	struct fixture *f = *state;
@@ -455,6 +498,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transient_failure_keeps_picture, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lasting_failure_warns_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_frame, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_on_flip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plane, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cannot_map, setup, teardown),
 	};

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The refresh scheduler under the simulated vGPU: polling at the rate,
- * nothing while idle, refreshes on display events naming their planes, an
- * event storm coalesced, and a query that failed for a moment retried at
- * once, a bounded number of times.
+ * The refresh scheduler under the simulated vGPU: polling at the rate and
+ * reading on page flips, nothing while idle, refreshes on display events
+ * naming their planes, an event storm coalesced, and a query that failed
+ * for a moment retried at once, a bounded number of times.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -26,17 +27,33 @@ struct fixture {
 	struct vfio_device *dev;
 	struct simctl *sim;
 	struct refresh *refresh;
-	unsigned calls;
+	unsigned calls;         /* refreshes with DISPLAY_READ_ALWAYS (a cursor-only one too) */
+	unsigned queries;       /* refreshes with DISPLAY_READ_ON_FLIP */
+	unsigned flip_reads;    /* those that read the picture because it flipped */
 	unsigned last_planes;
 	unsigned failures_left; /* primary queries still to fail for a moment */
 	bool drawing;           /* the guest's picture changes between any two refreshes */
+	bool flip_pending;      /* the guest flipped since the last read */
+	bool always_flipping;   /* every query shows a new flip */
+	struct timespec flip_read_at;
 };
 
-static unsigned on_refresh(void *ctx, unsigned planes)
+static unsigned on_refresh(void *ctx, unsigned planes, enum display_read read, bool *flipped)
 {
 	struct fixture *f = ctx;
-	f->calls++;
-	f->last_planes = planes;
+	*flipped = (planes & DISPLAY_EVENT_PRIMARY) && (f->flip_pending || f->always_flipping);
+	if (read == DISPLAY_READ_ON_FLIP) {
+		f->queries++;
+		if (*flipped) {
+			f->flip_reads++;
+			clock_gettime(CLOCK_MONOTONIC, &f->flip_read_at);
+		}
+	} else {
+		f->calls++;
+		f->last_planes = planes;
+	}
+	if (*flipped)
+		f->flip_pending = false;
 	if (!(planes & DISPLAY_EVENT_PRIMARY))
 		return 0;
 	if (!f->failures_left)
@@ -96,6 +113,85 @@ static void test_polls_only_while_active(void **state)
 	unsigned calls = f->calls;
 	run_for(f, 100);
 	assert_int_equal(f->calls, calls);
+}
+
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/*
+ * While the guest flips, a flip is read at the next query (from 3/4 of a
+ * period after the last read, every eighth), not at the next period; a
+ * second without flips, and the queries between reads stop.
+ */
+static void test_poll_reads_a_flip_soon(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, false, 10, on_refresh, f);
+	/* The client arrives to a picture the guest just flipped. */
+	f->flip_pending = true;
+	refresh_set_active(f->refresh, true);
+	assert_int_equal(f->calls, 1);
+	assert_false(f->flip_pending);
+	/* Before the first query (75 ms), far from the next due read (200 ms). */
+	run_for(f, 70);
+	struct timespec flipped;
+	clock_gettime(CLOCK_MONOTONIC, &flipped);
+	f->flip_pending = true;
+	for (int ms = 0; ms < 1000 && f->flip_pending; ms++)
+		run_for(f, 1);
+	assert_false(f->flip_pending);
+	assert_int_equal(f->flip_reads, 1);
+	/* The query at 75 ms, with slack for a busy machine. */
+	assert_true(ms_between(&flipped, &f->flip_read_at) < 60.0);
+	/* Besides the activation's read, only the cursor's query that goes with the flip's. */
+	assert_int_equal(f->calls, 2);
+	assert_int_equal(f->last_planes, DISPLAY_EVENT_CURSOR);
+
+	/* A still picture after a second: one read a period (100 ms), no query between. */
+	run_for(f, 1300);
+	f->calls = 0;
+	f->queries = 0;
+	run_for(f, 510);
+	assert_int_equal(f->queries, 0);
+	assert_in_range(f->calls, 3, 6);
+}
+
+/*
+ * A guest flipping faster than the rate: reads follow the flips, two per
+ * period at most, and none is spent on a front buffer between flips.
+ */
+static void test_poll_follows_flips(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, false, 25, on_refresh, f);
+	f->always_flipping = true;
+	refresh_set_active(f->refresh, true);
+	f->calls = 0;
+	f->flip_reads = 0;
+	run_for(f, 410);
+	/* Ten periods of 40 ms: at most 4/3 reads each, and a busy machine may skip queries. */
+	assert_in_range(f->flip_reads, 8, 21);
+	/*
+	 * Each flip's read brings one cursor query, and nothing else comes: a
+	 * read whatever the query shows waits for two periods without a flip.
+	 */
+	assert_int_equal(f->calls, f->flip_reads);
+	assert_int_equal(f->last_planes, DISPLAY_EVENT_CURSOR);
+}
+
+/* At 240 Hz the queries are held 2 ms apart; reads still stay 3/4 of a period apart. */
+static void test_poll_reads_capped_at_high_rate(void **state)
+{
+	struct fixture *f = *state;
+	f->refresh = refresh_new(f->base, f->dev, false, 240, on_refresh, f);
+	f->always_flipping = true;
+	refresh_set_active(f->refresh, true);
+	f->flip_reads = 0;
+	run_for(f, 500);
+	/* 500 ms / 3.1 ms: 160 at most, where 2 ms apart would make 250. */
+	assert_in_range(f->flip_reads, 20, 165);
 }
 
 static void test_rate_change(void **state)
@@ -279,7 +375,13 @@ static void test_announced_changes_keep_events(void **state)
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-static const struct CMUnitTest poll_tests[] = { T(test_polls_only_while_active), T(test_rate_change) };
+static const struct CMUnitTest poll_tests[] = {
+	T(test_polls_only_while_active),
+	T(test_rate_change),
+	T(test_poll_reads_a_flip_soon),
+	T(test_poll_follows_flips),
+	T(test_poll_reads_capped_at_high_rate),
+};
 static const struct CMUnitTest irq_tests[] = {
 	T(test_events_drive_refreshes),
 	T(test_storm_is_coalesced),
