@@ -135,13 +135,13 @@ static void write_pid(const char *pidfile, pid_t pid)
 
 /*
  * qemu_pidfile with on_device_loss = wait: QEMU's exit is a loss, not the
- * end; the next QEMU the pidfile names is attached to through the helper,
- * and the picture is back.
+ * end; the next QEMU the pidfile names, holding the mdev by object as the
+ * first did, is attached to through the helper, and the picture is back.
  */
-static void test_wait_for_the_next_qemu(void **state)
+static void wait_for_the_next_qemu(const char *object, const char *cdev_env, const char *node)
 {
 	char dir[32], config[64], pidfile[64], line[160];
-	pid_t qemu = play_qemu("vgpu-sim-group");
+	pid_t qemu = play_qemu(object);
 	write_config(dir, config, 0);
 	snprintf(pidfile, sizeof(pidfile), "%s/qemu.pid", dir);
 	write_pid(pidfile, qemu);
@@ -151,13 +151,16 @@ static void test_wait_for_the_next_qemu(void **state)
 	assert_int_equal(fclose(f), 0);
 
 	const char *args[] = { "--config", config, NULL };
-	const char *env[] = { "VGPU_SIM_CDEV=0", NULL };
+	const char *env[] = { cdev_env, NULL };
 	struct daemon_options opts = { .extra_args = args, .extra_env = env };
 	struct daemon_proc d;
 	daemon_start(&d, &opts);
 	snprintf(line, sizeof(line), "attached to QEMU (PID %d) through the attach helper",
 		 (int)qemu);
 	assert_int_equal(daemon_log_count(&d, line), 1);
+	/* The node QEMU holds the mdev by: the attach names it, and so may later lines. */
+	snprintf(line, sizeof(line), "(QEMU PID %d, %s)", (int)qemu, node);
+	assert_true(daemon_log_count(&d, line) >= 1);
 	daemon_check_serves_picture(&d, 9);
 
 	kill(qemu, SIGKILL);
@@ -168,9 +171,10 @@ static void test_wait_for_the_next_qemu(void **state)
 	assert_int_equal(simctl_stats(d.sim, &stats), 0);
 	assert_int_equal(stats.device_fds_open, 0);
 
-	qemu = play_qemu("vgpu-sim-group");
+	qemu = play_qemu(object);
 	write_pid(pidfile, qemu);
-	snprintf(line, sizeof(line), "device back: opened the vGPU through QEMU PID %d", (int)qemu);
+	snprintf(line, sizeof(line), "device back: opened the vGPU through QEMU PID %d, %s;",
+		 (int)qemu, node);
 	assert_true(daemon_wait_log(&d, line, 1, 10000));
 	daemon_check_serves_picture(&d, 10);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
@@ -182,10 +186,23 @@ static void test_wait_for_the_next_qemu(void **state)
 	rmdir(dir);
 }
 
+/* Each QEMU holds the group: each is asked for the device again. */
+static void test_wait_for_the_next_qemu(void **state)
+{
+	wait_for_the_next_qemu("vgpu-sim-group", "VGPU_SIM_CDEV=0", "/dev/vfio/42");
+}
+
+/* Each QEMU holds the iommufd cdev: the helper copies each one's device fd. */
+static void test_wait_for_the_next_qemu_cdev(void **state)
+{
+	wait_for_the_next_qemu("vgpu-sim-device", "VGPU_SIM_CDEV=1", "/dev/vfio/devices/vfio0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wait_for_the_next_qemu),
+		cmocka_unit_test(test_wait_for_the_next_qemu_cdev),
 		cmocka_unit_test(test_attach_group),
 		cmocka_unit_test(test_attach_cdev),
 		cmocka_unit_test(test_attach_to_the_wrong_process),

@@ -59,7 +59,7 @@ for doc in help README mdev-vncd.8; do
 		fail "$doc does not describe refresh_hz as the others do"
 done
 for doc in mdev-vncd.conf.5 example; do
-	has $doc "at most twice this often, plus once a second" ||
+	has $doc "at most twice a period, plus once a second" ||
 		fail "$doc does not describe refresh_hz as the others do"
 done
 

@@ -8,9 +8,11 @@
 # stopped pinging, stop, and a start without a config file, which must fail
 # and say why. Then attaching beside QEMU (mdev-vncd@vm1 with qemu_pidfile):
 # refused, with the reason, without the attach drop-in or without each of its
-# grants, and attached with it. The device is the simulated vGPU, preloaded
-# by a drop-in, and QEMU a process holding the sim's group: the only parts an
-# operator would not have.
+# grants, and attached with it; mdev-vncd@vm2, with the drop-in and
+# on_device_loss = wait, stays up when QEMU exits and takes the device from
+# the next QEMU (another user's) through its helper. The device is the
+# simulated vGPU, preloaded by a drop-in, and QEMU a process holding the
+# sim's group: the only parts an operator would not have.
 # The roots are kept in the build tree: the first run makes them (minutes).
 # Exit 77: not root, a tool missing, or the mirror cannot be reached.
 # Usage: systemd_boot.sh BUILD_DIR BASE_ROOT BOOT_ROOT SIM_LIBRARY
@@ -77,6 +79,19 @@ mkdir -p "$boot/etc/systemd/system/$vm.d"
 cp "$boot/etc/systemd/system/$unit.d/simulated-vgpu.conf" "$boot/etc/systemd/system/$vm.d/"
 printf 'uuid = %s\nqemu_pidfile = /run/fake-qemu-vm1.pid\nlisten = 127.0.0.1:5901\n' $uuid \
 	> "$boot/etc/mdev-vncd/vm1.conf"
+# vm2 waits for QEMU to come back (on_device_loss = wait), with the packaged
+# attach drop-in from the start.
+vm2=mdev-vncd@vm2.service
+rm -rf "$boot/etc/systemd/system/$vm2.d"
+mkdir -p "$boot/etc/systemd/system/$vm2.d"
+cp "$boot/etc/systemd/system/$unit.d/simulated-vgpu.conf" "$boot/etc/systemd/system/$vm2.d/"
+cp "$boot/usr/share/doc/mdev-vncd/examples/mdev-vncd-attach.conf" \
+	"$boot/etc/systemd/system/$vm2.d/attach.conf"
+printf 'uuid = %s\nqemu_pidfile = /run/fake-qemu-vm2.pid\non_device_loss = wait\nlisten = 127.0.0.1:5902\n' \
+	$uuid > "$boot/etc/mdev-vncd/vm2.conf"
+# libvirt runs QEMU as libvirt-qemu: the second QEMU player's user.
+chroot "$boot" sh -c 'id -u libvirt-qemu >/dev/null 2>&1 ||
+	useradd --system --no-create-home --shell /usr/sbin/nologin libvirt-qemu'
 
 # --keep-unit and --register=no: no host systemd or machined needed.
 # nspawn's own seccomp filter refuses pidfd_getfd (@debug) to the whole
@@ -145,6 +160,26 @@ journal_has_more() {
 	[ "$(journal_count "$1" "$2")" -gt "$3" ]
 }
 
+# play_qemu UNIT USER: a process of USER under the sim holding the mdev's
+# group, as QEMU does, in the transient UNIT; sets qemu_pid once it holds it.
+play_qemu() {
+	in_container systemd-run -q --unit="$1" --uid="$2" --property=Environment=LD_PRELOAD=$sim \
+		/bin/sh -c "exec 3<>/dev/vfio/$group; exec sleep infinity" || fail "systemd-run of $1"
+	wait_for 10 "$1 holding the group" player_holds_group "$1"
+	qemu_pid=$(prop "$1.service" MainPID)
+}
+
+player_holds_group() {
+	player=$(prop "$1.service" MainPID)
+	[ "$player" != 0 ] && in_container test -e "/proc/$player/fd/3" &&
+		in_container readlink "/proc/$player/exe" | grep -q sleep
+}
+
+# vnc_greeting PORT: the first 12 bytes a client gets.
+vnc_greeting() {
+	in_container timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1; head -c 12 <&3"
+}
+
 init_pid() {
 	for status in /proc/[0-9]*/status; do
 		if grep -q "^PPid:[[:space:]]*$nspawn\$" "$status" 2>/dev/null; then
@@ -172,7 +207,7 @@ echo "  status: $status"
 pid=$(prop $unit MainPID)
 
 echo "a client: the VNC greeting, then STATUS= shows the update mode"
-greeting=$(in_container timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5900; head -c 12 <&3')
+greeting=$(vnc_greeting 5900)
 [ "$greeting" = "RFB 003.008" ] || fail "VNC greeting was '$greeting'"
 status_has_mode() {
 	prop $unit StatusText | grep -q "display updates by"
@@ -234,15 +269,7 @@ sim=/usr/local/lib/libvgpusim.so
 group=$(in_container env LD_PRELOAD=$sim readlink /sys/bus/mdev/devices/$uuid/iommu_group)
 group=${group##*/}
 echo "attach: a root process holds /dev/vfio/$group, as QEMU does"
-in_container systemd-run -q --unit=fake-qemu-vm1 --property=Environment=LD_PRELOAD=$sim \
-	/bin/sh -c "exec 3<>/dev/vfio/$group; exec sleep infinity" || fail "systemd-run of the QEMU player"
-player_holds_group() {
-	qemu_pid=$(prop fake-qemu-vm1.service MainPID)
-	[ "$qemu_pid" != 0 ] && in_container test -e "/proc/$qemu_pid/fd/3" &&
-		in_container readlink "/proc/$qemu_pid/exe" | grep -q sleep
-}
-wait_for 10 "the QEMU player holding the group" player_holds_group
-qemu_pid=$(prop fake-qemu-vm1.service MainPID)
+play_qemu fake-qemu-vm1 root
 # As libvirt writes /run/libvirt/qemu/NAME.pid.
 in_container sh -c "echo $qemu_pid > /run/fake-qemu-vm1.pid"
 
@@ -294,7 +321,7 @@ journal_has_more $vm "attached to QEMU (PID $qemu_pid): mdev $uuid opened again 
 pid=$(prop $vm MainPID)
 caps=$(in_container sh -c "grep -E '^Cap(Eff|Prm|Amb):' /proc/$pid/status" | awk '{ print $2 }' | sort -u)
 [ "$caps" = 0000000000000000 ] || fail "the attached daemon kept capabilities: $caps"
-greeting=$(in_container timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5901; head -c 12 <&3')
+greeting=$(vnc_greeting 5901)
 [ "$greeting" = "RFB 003.008" ] || fail "VNC greeting of the attached daemon was '$greeting'"
 echo "  attached, no capabilities left, VNC greeting '$greeting'"
 
@@ -304,3 +331,44 @@ in_container systemctl stop fake-qemu-vm1.service
 wait_for 10 "the daemon seeing QEMU's exit" journal_has_more $vm "QEMU (PID $qemu_pid) exited" "$exit_logs"
 in_container systemctl stop $vm
 echo "systemd: attach refused with a clear error without each grant of the drop-in, attached with it"
+
+# on_device_loss = wait under systemd: the main process has given every
+# capability up; the helper it forked before keeps CAP_SYS_PTRACE, inside the
+# unit's sandbox, and takes the device from each QEMU the pidfile names (it
+# cannot list their fds: it copies them in turn).
+echo "wait: vm2 attaches through its helper, to a root QEMU"
+play_qemu fake-qemu-vm2a root
+in_container sh -c "echo $qemu_pid > /run/fake-qemu-vm2.pid"
+in_container systemctl start $vm2 || fail "systemctl start $vm2"
+journal_has_more $vm2 "attached to QEMU (PID $qemu_pid) through the attach helper" 0 ||
+	fail "the journal does not show the attach through the helper"
+pid=$(prop $vm2 MainPID)
+caps=$(in_container sh -c "grep -E '^Cap(Eff|Prm|Amb):' /proc/$pid/status" | awk '{ print $2 }' | sort -u)
+[ "$caps" = 0000000000000000 ] || fail "the daemon kept capabilities beside its helper: $caps"
+[ "$(vnc_greeting 5902)" = "RFB 003.008" ] || fail "no VNC greeting from $vm2"
+
+echo "wait: QEMU exits; the daemon stays up, says the device is lost"
+in_container systemctl stop fake-qemu-vm2a.service
+wait_for 10 "the loss in the journal" \
+	journal_has_more $vm2 "device lost: QEMU (PID $qemu_pid) exited; released it" 0
+status_is_waiting() {
+	prop $vm2 StatusText | grep -q "^device lost, waiting for"
+}
+wait_for 10 "STATUS= waiting for the device" status_is_waiting
+prop_is $vm2 ActiveState active || fail "$vm2 is $(prop $vm2 ActiveState) after QEMU exited"
+prop_is $vm2 MainPID "$pid" || fail "$vm2 was restarted after QEMU exited"
+
+echo "wait: the next QEMU, as libvirt-qemu, writes the pidfile; the helper takes its device"
+play_qemu fake-qemu-vm2b libvirt-qemu
+in_container sh -c "echo $qemu_pid > /run/fake-qemu-vm2.pid"
+wait_for 30 "the device back through the helper" \
+	journal_has_more $vm2 "device back: opened the vGPU through QEMU PID $qemu_pid," 0
+echo "  journal: $(in_container journalctl -b --no-pager -o cat -u $vm2 | grep "device back" | tail -n 1)"
+status_is_serving() {
+	prop $vm2 StatusText | grep -q "display updates by"
+}
+wait_for 10 "STATUS= with the update mode again" status_is_serving
+prop_is $vm2 MainPID "$pid" || fail "$vm2 was restarted instead of waiting"
+[ "$(vnc_greeting 5902)" = "RFB 003.008" ] || fail "no VNC greeting from $vm2 after QEMU came back"
+in_container systemctl stop $vm2 fake-qemu-vm2b.service
+echo "systemd: on_device_loss = wait survives QEMU's exit and takes the next QEMU's device"

@@ -7,7 +7,8 @@
  * kernel, which knows its device and group whoever opened them, the sim
  * serves such an fd as its own, in the state its opener left it in; and
  * reads its /proc/PID/fd link as the node it stands for, as the daemon
- * looks for QEMU's fd of the mdev there.
+ * looks for QEMU's fd of the mdev there (and fstat of it as that node's
+ * character device, as the daemon matches QEMU's fds it cannot list).
  */
 #include <stdio.h>
 #include <string.h>
@@ -94,27 +95,48 @@ bool sim_is_fd_link(const char *path)
 	return *p && strspn(p, "0123456789") == strlen(p);
 }
 
+/* The node a sim object's fd link stands for, else the link itself. */
+static const char *node_of_link(const char *link, char node[64])
+{
+	if (strcmp(link, MEMFD_LINK("group")) == 0) {
+		snprintf(node, 64, "/dev/vfio/%d", sim.cfg.group);
+		return node;
+	}
+	if (strcmp(link, MEMFD_LINK("container")) == 0)
+		return "/dev/vfio/vfio";
+	if (strcmp(link, MEMFD_LINK("iommufd")) == 0)
+		return "/dev/iommu";
+	/* The cdev node where the sim offers one, else the group path's anonymous file. */
+	if (strcmp(link, MEMFD_LINK("device")) == 0)
+		return sim.cfg.cdev ? "/dev/vfio/devices/vfio0" : "anon_inode:[vfio-device]";
+	return link;
+}
+
+bool sim_fd_node(int fd, char *node, size_t size)
+{
+	char link[128], group[64];
+	const char *shown;
+
+	if (!own_fd_link(fd, link, sizeof(link)))
+		return false;
+	shown = node_of_link(link, group);
+	if (shown == link)
+		return false;
+	snprintf(node, size, "%s", shown);
+	return true;
+}
+
 ssize_t sim_fd_link_read(const char *path, char *buf, size_t size)
 {
 	char link[128], node[64];
 	ssize_t n = real.readlink(path, link, sizeof(link) - 1);
-	const char *shown = link;
+	const char *shown;
 	size_t len;
 
 	if (n < 0)
 		return -1;
 	link[n] = '\0';
-	if (strcmp(link, MEMFD_LINK("group")) == 0) {
-		snprintf(node, sizeof(node), "/dev/vfio/%d", sim.cfg.group);
-		shown = node;
-	} else if (strcmp(link, MEMFD_LINK("container")) == 0) {
-		shown = "/dev/vfio/vfio";
-	} else if (strcmp(link, MEMFD_LINK("iommufd")) == 0) {
-		shown = "/dev/iommu";
-	} else if (strcmp(link, MEMFD_LINK("device")) == 0) {
-		/* The cdev node where the sim offers one, else the group path's anonymous file. */
-		shown = sim.cfg.cdev ? "/dev/vfio/devices/vfio0" : "anon_inode:[vfio-device]";
-	}
+	shown = node_of_link(link, node);
 	len = strlen(shown) < size ? strlen(shown) : size;
 	memcpy(buf, shown, len);
 	return (ssize_t)len;

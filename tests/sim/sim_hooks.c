@@ -569,6 +569,31 @@ SIM_EXPORT int lstat(const char *path, struct stat *st)
 	return ret == 1 ? real.lstat(path, st) : ret;
 }
 
+/*
+ * A sim object's fd is its node's character device, as the kernel's fstat
+ * says (mode and rdev: the daemon matches QEMU's fds by them); its dev and
+ * inode stay the memfd's, by which the sim knows its own files.
+ */
+SIM_EXPORT int fstat(int fd, struct stat *st)
+{
+	char node[64];
+	struct stat as_node;
+
+	sim_resolve();
+	if (real.fstat(fd, st) < 0)
+		return -1;
+	if (sim_fd_node(fd, node, sizeof(node)) && fake_stat(classify(node), true, &as_node) == 0) {
+		st->st_mode = as_node.st_mode;
+		st->st_rdev = as_node.st_rdev;
+	}
+	return 0;
+}
+
+SIM_EXPORT int fstat64(int fd, struct stat64 *st)
+{
+	return fstat(fd, (struct stat *)st);
+}
+
 /* On x86_64 and aarch64 struct stat64 and struct stat are one layout. */
 SIM_EXPORT int stat64(const char *path, struct stat64 *st)
 {

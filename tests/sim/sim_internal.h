@@ -164,6 +164,7 @@ struct sim_real {
 	int (*lstat)(const char *, struct stat *);
 	int (*xstat)(int, const char *, struct stat *);
 	int (*lxstat)(int, const char *, struct stat *);
+	int (*fstat)(int, struct stat *);
 };
 extern struct sim_real real;
 void sim_resolve(void);
@@ -262,6 +263,8 @@ struct sim_fd *sim_adopt_foreign(int fd);
 bool sim_is_fd_link(const char *path);
 /* readlink of /proc/PID/fd/N, a sim object read as the node it stands for. */
 ssize_t sim_fd_link_read(const char *path, char *buf, size_t size);
+/* Whether fd is a sim object that stands for a node under /dev; its path in node. */
+bool sim_fd_node(int fd, char *node, size_t size);
 
 /* sim_loss.c: the device going away (request IRQ, ioctls failing); lock held. */
 bool sim_loss_offers_request(void);

@@ -50,6 +50,7 @@ static void resolve_all(void)
 	real.lstat = next_symbol("lstat");
 	real.xstat = next_symbol("__xstat");
 	real.lxstat = next_symbol("__lxstat");
+	real.fstat = next_symbol("fstat");
 }
 
 void sim_resolve(void)
