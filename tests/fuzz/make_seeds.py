@@ -106,9 +106,22 @@ def vencrypt():
     put("fuzz_vencrypt", "plain_login", bytes([0]) + b"\x00\x02" + struct.pack(">III", 262, 4, 4) + b"userpass")
 
 
+def qmp():
+    # First byte: the read size (1 + 8n); then what QEMU's monitor says.
+    greeting = b'{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}\r\n'
+    ready = greeting + b'{"return": {}}\r\n'
+    put("fuzz_qmp", "session", b"\xff" + ready + b'{"return": {}, "id": 2}\r\n'
+        + b'{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "STOP"}\r\n'
+        + b'{"error": {"class": "GenericError", "desc": "VM not running"}, "id": 3}\r\n')
+    put("fuzz_qmp", "split_reads", b"\x00" + ready + b'{"return": {}, "id": 2}\r\n')
+    put("fuzz_qmp", "refused_capabilities", b"\x10" + greeting
+        + b'{"error": {"class": "CommandNotFound", "desc": "no"}}\r\n')
+    put("fuzz_qmp", "no_object", b"\x04" + greeting + b'[1, 2]\r\n')
+
+
 def main():
     shutil.rmtree(os.path.join(HERE, "corpus"), ignore_errors=True)
-    for make in (irq_caps, config, plane, edid, tls, rfb, vencrypt):
+    for make in (irq_caps, config, plane, edid, tls, rfb, vencrypt, qmp):
         make()
     return 0
 
