@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (file_fd < 0 || !null_out)
 			abort();
 		snprintf(file_path, sizeof(file_path), "/proc/self/fd/%d", file_fd);
-		fuzz_quiet_log();
+		fuzz_setup_as_daemon();
 	}
 	if (ftruncate(file_fd, 0) != 0 || pwrite(file_fd, data, size, 0) != (ssize_t)size)
 		abort();

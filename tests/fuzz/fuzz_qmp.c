@@ -8,7 +8,6 @@
  * never crash or leak.
  */
 #include <event2/event.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sys/un.h>
 
@@ -31,9 +30,7 @@ static void listen_once(void)
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
 	    listen(listen_fd, 4) != 0)
 		abort();
-	fuzz_quiet_log();
-	/* As the daemon: a write to a QEMU that went away is an error, not a signal. */
-	signal(SIGPIPE, SIG_IGN);
+	fuzz_setup_as_daemon();
 }
 
 /* Turns the client's loop until it has nothing left to do at once. */

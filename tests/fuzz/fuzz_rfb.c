@@ -70,7 +70,7 @@ static void write_password_file(char *path, size_t size)
 
 static void setup(void)
 {
-	fuzz_quiet_log();
+	fuzz_setup_as_daemon();
 	finished_fd = eventfd(0, EFD_CLOEXEC);
 	if (finished_fd < 0)
 		abort();

@@ -62,7 +62,7 @@ static void make_certificate(const char *cert_path, const char *key_path)
 static void setup(void)
 {
 	char dir[] = "/tmp/fuzz-tls-XXXXXX", cert[64], key[64];
-	fuzz_quiet_log();
+	fuzz_setup_as_daemon();
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);

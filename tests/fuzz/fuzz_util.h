@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,11 +67,15 @@ static inline void guarded_alloc(struct guarded_buffer *buf, size_t size, uint8_
 
 /*
  * Every target links log.c: nothing at all is printed (a level below
- * errors), so the runs are not slowed by the lines hostile input earns.
+ * errors), so the runs are not slowed by the lines hostile input earns. And
+ * SIGPIPE ignored, as the daemon ignores it: a write to a peer that went
+ * away is an error the code under test handles, not a silent death of the
+ * whole fuzzer (which is how fuzz_rfb runs used to vanish).
  */
-static inline void fuzz_quiet_log(void)
+static inline void fuzz_setup_as_daemon(void)
 {
 	log_init("fuzz", (enum log_level)0);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static inline void guarded_free(struct guarded_buffer *buf)
