@@ -25,7 +25,6 @@
  * between reads; reads left out); and which of the issue's
  * poll goals are met: no frame lost, p50 within 0.6 of the period.
  */
-#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -78,31 +77,6 @@ static uint64_t now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* Voluntary context switches of every thread of pid: each is a wakeup. */
-static long wakeups(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	DIR *dir = opendir(path);
-	long total = 0;
-	struct dirent *e;
-	while (dir && (e = readdir(dir))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char status[320], line[128];
-		snprintf(status, sizeof(status), "/proc/%d/task/%s/status", pid, e->d_name);
-		FILE *f = fopen(status, "r");
-		while (f && fgets(line, sizeof(line), f))
-			if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0)
-				total += strtol(line + 24, NULL, 10);
-		if (f)
-			fclose(f);
-	}
-	if (dir)
-		closedir(dir);
-	return total;
 }
 
 /* Deterministic jitter (xorshift64), the same every run: uniform in [-JITTER_US, JITTER_US]. */
@@ -418,9 +392,9 @@ static struct latency_result run_mode(bool irq)
 
 	/* Idle first: no client, so the daemon should not wake at all. */
 	sleep(1);
-	long w0 = wakeups(d.pid);
+	uint64_t w0 = proc_voluntary_switches(d.pid);
 	sleep(2);
-	double idle = (double)(wakeups(d.pid) - w0) / 2.0;
+	double idle = (double)(proc_voluntary_switches(d.pid) - w0) / 2.0;
 
 	uint8_t *pixels = calloc(W * H, 4);
 	if (!pixels)

@@ -52,7 +52,28 @@ static bool is_sim_control(pid_t pid, const char *tid)
 	return strcmp(comm, SIM_CONTROL_THREAD_NAME) == 0;
 }
 
-uint64_t proc_cpu_ns_beside_sim(pid_t pid)
+/* The number in /proc/PID/task/TID/file: the first one, or the one after "field:". */
+static uint64_t task_number(pid_t pid, const char *tid, const char *file, const char *field)
+{
+	char path[320], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", pid, tid, file);
+	FILE *f = fopen(path, "r");
+	unsigned long long n = 0;
+	size_t len = field ? strlen(field) : 0;
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		if (!field)
+			found = sscanf(line, "%llu", &n) == 1;
+		else if (strncmp(line, field, len) == 0 && line[len] == ':')
+			found = sscanf(line + len + 1, "%llu", &n) == 1;
+	}
+	if (f)
+		fclose(f);
+	return found ? n : 0;
+}
+
+/* That number summed over pid's threads, the sim's control thread left out or not. */
+static uint64_t sum_over_tasks(pid_t pid, const char *file, const char *field, bool beside_sim)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
@@ -60,20 +81,23 @@ uint64_t proc_cpu_ns_beside_sim(pid_t pid)
 	uint64_t total = 0;
 	struct dirent *e;
 	while (dir && (e = readdir(dir))) {
-		if (e->d_name[0] == '.' || is_sim_control(pid, e->d_name))
+		if (e->d_name[0] == '.' || (beside_sim && is_sim_control(pid, e->d_name)))
 			continue;
-		char stat_path[320];
-		snprintf(stat_path, sizeof(stat_path), "/proc/%d/task/%s/schedstat", pid, e->d_name);
-		FILE *f = fopen(stat_path, "r");
-		unsigned long long ns;
-		if (f && fscanf(f, "%llu", &ns) == 1)
-			total += ns;
-		if (f)
-			fclose(f);
+		total += task_number(pid, e->d_name, file, field);
 	}
 	if (dir)
 		closedir(dir);
 	return total;
+}
+
+uint64_t proc_cpu_ns_beside_sim(pid_t pid)
+{
+	return sum_over_tasks(pid, "schedstat", NULL, true);
+}
+
+uint64_t proc_voluntary_switches(pid_t pid)
+{
+	return sum_over_tasks(pid, "status", "voluntary_ctxt_switches", false);
 }
 
 int proc_usage_read(pid_t pid, struct proc_usage *out)

@@ -24,6 +24,8 @@ long proc_status_field_kb(pid_t pid, const char *field);
  * instrument, which runs inside the daemon), in nanoseconds.
  */
 uint64_t proc_cpu_ns_beside_sim(pid_t pid);
+/* Voluntary context switches of every thread of pid: each is a wakeup. */
+uint64_t proc_voluntary_switches(pid_t pid);
 
 /*
  * Waits until pid holds at most want's fds and threads (clients leave
